@@ -1,0 +1,29 @@
+/** The shell backend: a standalone bash script from a plan. */
+import { ExitCode, MbError } from "../core/errors.js";
+import type { BuildPlan } from "../core/plan.js";
+import { escapeShellArg, ldLibraryPathExport, renderStep } from "../program/render.js";
+
+/** Why a plan has no shell translation (empty when supported). */
+export function shellUnsupportedReasons(plan: BuildPlan): string[] {
+  return plan.builder === "runCommand" ? [] : [`builder '${plan.builder}' has no shell translation (only runCommand semantics)`];
+}
+
+/** Renders the plan as a standalone bash script, or throws (exit 1) naming every reason it cannot. */
+export function renderShell(plan: BuildPlan): string {
+  const reasons = shellUnsupportedReasons(plan);
+  if (reasons.length > 0) {
+    throw new MbError("backend.unsupported", `shell backend: plan '${plan.name}' is unsupported:\n${reasons.map((r) => `  - ${r}`).join("\n")}`, {
+      exitCode: ExitCode.problems,
+    });
+  }
+  const lines = ["#!/usr/bin/env bash", "set -euo pipefail", 'out="${out:-$PWD/out}"', "export out", 'mkdir -p "$out"'];
+  for (const t of plan.tools) {
+    lines.push(`command -v ${escapeShellArg(t.name)} >/dev/null 2>&1 || { echo ${escapeShellArg(`backends.shell: missing tool on PATH: ${t.name}`)} >&2; exit 1; }`);
+  }
+  for (const [k, v] of Object.entries(plan.pathMap)) lines.push(`export ${k}=${escapeShellArg(v)}`);
+  const ld = ldLibraryPathExport(plan.nativePaths);
+  if (ld) lines.push(ld);
+  for (const s of plan.steps) lines.push(renderStep(s));
+  for (const a of plan.runtimeArtifacts) lines.push(`# runtime artifact ${a.kind}:${a.name} (built outside this script): ${a.storePath}`);
+  return lines.join("\n") + "\n";
+}

@@ -1,0 +1,112 @@
+/** The plan (BuildPlan), its steps, runtime artifacts and the documentation model (reference section 5), one zod schema each. */
+import { z } from "zod";
+import { Arg } from "./operations.js";
+import { CapabilityCategory, Protocol, Service } from "./runtime.js";
+import { Descriptor, Dependency, Evidence, Output, Source, Tool } from "./records.js";
+
+/** Run a tool: `[K=v ...] <tool> <args...>`. */
+export const RunStep = z.object({
+  _con: z.literal("runStep"),
+  name: z.string(),
+  tool: Tool,
+  args: z.array(Arg),
+  env: z.record(z.string(), z.union([z.string(), z.number()])),
+});
+export type RunStep = z.infer<typeof RunStep>;
+
+/** Write a file through a heredoc. */
+export const WriteStep = z.object({
+  _con: z.literal("writeStep"),
+  name: z.string(),
+  path: z.string(),
+  text: z.string(),
+});
+export type WriteStep = z.infer<typeof WriteStep>;
+
+/** Copy a source into the output. */
+export const CopyStep = z.object({
+  _con: z.literal("copyStep"),
+  name: z.string(),
+  source: Source,
+  path: z.string(),
+});
+export type CopyStep = z.infer<typeof CopyStep>;
+
+/** One step of a plan. */
+export const PlanStep = z.discriminatedUnion("_con", [RunStep, WriteStep, CopyStep]);
+export type PlanStep = z.infer<typeof PlanStep>;
+
+/** A runtime artifact: a service descriptor written as its own store file. */
+export const RuntimeArtifact = z.object({
+  _con: z.literal("MetaBuilderRuntimeArtifact").default("MetaBuilderRuntimeArtifact"),
+  kind: z.literal("service"),
+  name: z.string(),
+  descriptor: z.record(z.string(), z.unknown()),
+  storePath: z.string(),
+});
+export type RuntimeArtifact = z.infer<typeof RuntimeArtifact>;
+
+/** The plan a program folds into: what materialization realizes. */
+export const BuildPlan = z.object({
+  _con: z.literal("MetaBuilderPlan").default("MetaBuilderPlan"),
+  name: z.string(),
+  builder: z.string(),
+  tools: z.array(Tool),
+  outputs: z.array(Output),
+  pathMap: z.record(z.string(), z.string()),
+  nativePaths: z.array(z.string()),
+  steps: z.array(PlanStep),
+  declaredCapabilities: z.array(CapabilityCategory),
+  declaredProtocols: z.array(Protocol),
+  declaredServices: z.array(Service),
+  runtimeArtifacts: z.array(RuntimeArtifact),
+});
+export type BuildPlan = z.infer<typeof BuildPlan>;
+
+/** A plan step as the plan view shows it: constructor, name and rendered shell. */
+export const PlanViewStep = z.object({
+  con: z.enum(["runStep", "writeStep", "copyStep"]),
+  name: z.string(),
+  shell: z.string(),
+  step: PlanStep,
+});
+export type PlanViewStep = z.infer<typeof PlanViewStep>;
+
+/** A runtime artifact as the plan view summarizes it. */
+export const RuntimeArtifactView = z.object({
+  _con: z.literal("MetaBuilderRuntimeArtifactView").default("MetaBuilderRuntimeArtifactView"),
+  kind: z.string(),
+  name: z.string(),
+  summary: z.string(),
+  drvName: z.string(),
+});
+export type RuntimeArtifactView = z.infer<typeof RuntimeArtifactView>;
+
+/** One documented operation. */
+export const DocOperation = z.object({
+  _con: z.literal("MetaBuilderDocOperation").default("MetaBuilderDocOperation"),
+  domain: z.enum(["builder", "runtime"]),
+  constructor: z.string(),
+  name: z.string(),
+  summary: z.string(),
+});
+export type DocOperation = z.infer<typeof DocOperation>;
+
+/** The documentation model the describe view folds a program into. */
+export const Documentation = z.object({
+  _con: z.literal("MetaBuilderDocumentation").default("MetaBuilderDocumentation"),
+  name: z.string(),
+  builder: z.string(),
+  inputs: z.array(Source),
+  dependencies: z.array(Dependency),
+  tools: z.array(Tool),
+  outputs: z.array(Output),
+  descriptors: z.array(Descriptor),
+  evidence: z.array(Evidence),
+  operations: z.array(DocOperation),
+  runtimeCapabilities: z.array(CapabilityCategory),
+  runtimeProtocols: z.array(Protocol),
+  runtimeServices: z.array(Service),
+  materializedUnits: z.array(z.string()),
+});
+export type Documentation = z.infer<typeof Documentation>;

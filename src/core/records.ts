@@ -1,0 +1,140 @@
+/** The records of a build description (reference section 2) and package references: one zod schema each. */
+import { z } from "zod";
+import type { BuilderSpec } from "./spec.js";
+
+// The spec schema is registered by spec.ts; a getter reads it lazily, which breaks the import cycle
+// records -> spec -> operations -> records.
+let specSchema: z.ZodType<BuilderSpec> | undefined;
+/** Called once by spec.ts so that builder packages can embed a whole spec. */
+export function registerSpecSchema(schema: z.ZodType<BuilderSpec>): void {
+  specSchema = schema;
+}
+
+// Names may be empty here: the validate view reports them as diagnostics, as the original does.
+const nameField = z.string();
+const payload = z.record(z.string(), z.unknown()).default({});
+
+/** A package that the host provides: an executable on PATH or, on Debian, a dpkg package of that name. */
+export const HostPackage = z.object({
+  _con: z.literal("hostPackage"),
+  name: z.string().min(1),
+});
+export type HostPackage = z.infer<typeof HostPackage>;
+
+/** A directory imported into the store by content hash. */
+export const PathPackage = z.object({
+  _con: z.literal("pathPackage"),
+  path: z.string().min(1),
+  name: z.string().optional(),
+});
+export type PathPackage = z.infer<typeof PathPackage>;
+
+/** The output of another builder: realized first, its store path known from its description. */
+export const BuilderPackage = z.object({
+  _con: z.literal("builderPackage"),
+  get spec(): z.ZodType<BuilderSpec> {
+    if (!specSchema) throw new Error("metabuilder: spec schema not registered (import from the package root)");
+    return specSchema;
+  },
+});
+export type BuilderPackage = { _con: "builderPackage"; spec: BuilderSpec };
+
+/** A package after resolution: what the views see. `outPath` is its store path or host location. */
+export const ResolvedPackage = z.object({
+  _con: z.literal("resolvedPackage"),
+  name: z.string(),
+  packageName: z.string(),
+  origin: z.enum(["host", "path", "builder", "store"]),
+  outPath: z.string(),
+  version: z.string().nullable().default(null),
+  /** Executable name -> absolute path, for host packages (the build PATH's symlink farm). */
+  executables: z.record(z.string(), z.string()).default({}),
+  /** Content identity: sha256 over what the package provides, or the store path's hash. */
+  contentHash: z.string().nullable().default(null),
+});
+export type ResolvedPackage = z.infer<typeof ResolvedPackage>;
+
+/** Any package reference a spec may hold; a plain string names a host package (or, when absolute, a store path). */
+export const PackageRef = z.union([z.string().min(1), HostPackage, PathPackage, BuilderPackage, ResolvedPackage]);
+export type PackageRef = string | HostPackage | PathPackage | BuilderPackage | ResolvedPackage;
+
+/** A named parameter of a builder. */
+export const Parameter = z.object({
+  _con: z.literal("MetaBuilderParameter").default("MetaBuilderParameter"),
+  name: nameField,
+  value: z.unknown(),
+});
+export type Parameter = z.infer<typeof Parameter>;
+
+/** A source read from a local path. */
+export const LocalSource = z.object({
+  _con: z.literal("localSource"),
+  name: nameField,
+  path: z.string(),
+});
+export type LocalSource = z.infer<typeof LocalSource>;
+
+/** A source produced by another producer. */
+export const GeneratedSource = z.object({
+  _con: z.literal("generatedSource"),
+  name: nameField,
+  producer: z.string(),
+});
+export type GeneratedSource = z.infer<typeof GeneratedSource>;
+
+/** Either kind of source. */
+export const Source = z.discriminatedUnion("_con", [LocalSource, GeneratedSource]);
+export type Source = z.infer<typeof Source>;
+
+/** A dependency of the build: its package's library paths become native paths. */
+export const Dependency = z.object({
+  _con: z.literal("MetaBuilderDependency").default("MetaBuilderDependency"),
+  name: nameField,
+  role: z.string().default("runtime"),
+  package: PackageRef,
+});
+export type Dependency = z.infer<typeof Dependency>;
+
+/** A tool the build runs, provided by a package. */
+export const Tool = z.object({
+  _con: z.literal("MetaBuilderTool").default("MetaBuilderTool"),
+  name: nameField,
+  package: PackageRef,
+});
+export type Tool = z.infer<typeof Tool>;
+
+/** Output formats the engine knows how to check. */
+export const OutputFormat = z.string();
+
+/** A declared output: a promise the build keeps. */
+export const Output = z.object({
+  _con: z.literal("MetaBuilderOutput").default("MetaBuilderOutput"),
+  name: nameField,
+  path: z.string(),
+  format: OutputFormat.default("path"),
+});
+export type Output = z.infer<typeof Output>;
+
+/** Evidence about the artifact; a `command` payload can be executed by `mb check`. */
+export const Evidence = z.object({
+  _con: z.literal("MetaBuilderEvidence").default("MetaBuilderEvidence"),
+  name: nameField,
+  payload,
+});
+export type Evidence = z.infer<typeof Evidence>;
+
+/** A named value to validate. */
+export const Validation = z.object({
+  _con: z.literal("MetaBuilderValidation").default("MetaBuilderValidation"),
+  name: nameField,
+  value: z.unknown(),
+});
+export type Validation = z.infer<typeof Validation>;
+
+/** A descriptor emitted alongside the artifact. */
+export const Descriptor = z.object({
+  _con: z.literal("MetaBuilderDescriptor").default("MetaBuilderDescriptor"),
+  name: nameField,
+  payload,
+});
+export type Descriptor = z.infer<typeof Descriptor>;

@@ -1,0 +1,30 @@
+/** Parsing data against a zod schema at a boundary: every problem reported with its path, as one MbError. */
+import type { z } from "zod";
+import { ExitCode, MbError, formatPath, type Issue } from "./errors.js";
+
+/** Flattens zod issues (including the branches of unions) into path + message pairs. */
+export function zodIssues(error: z.ZodError, prefix: readonly (string | number)[] = []): Issue[] {
+  const out: Issue[] = [];
+  for (const issue of error.issues) {
+    const path = [...prefix, ...(issue.path as (string | number)[])];
+    out.push({ path, message: issue.message });
+  }
+  return out;
+}
+
+/** Parses `value` with `schema`, or throws an MbError (exit 2) listing every problem as `path: message`. */
+export function parseOrThrow<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  what: string,
+  code = "spec.invalid",
+): z.output<S> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issues = zodIssues(result.error);
+  const lines = issues.map((i) => `  - ${formatPath(i.path)}: ${i.message}`).join("\n");
+  throw new MbError(code, `${what} does not match its schema (${issues.length} problem${issues.length === 1 ? "" : "s"}):\n${lines}`, {
+    exitCode: ExitCode.usage,
+    issues,
+  });
+}

@@ -1,0 +1,51 @@
+/** The plan view: the plan plus each step's rendered shell, runtime artifact summaries and the whole shell transcript. */
+import type { BuildPlan, PlanViewStep, RuntimeArtifactView } from "../core/plan.js";
+import { storeName } from "../core/package.js";
+import { escapeShellArg, ldLibraryPathExport, renderStep } from "../program/render.js";
+import type { Program } from "../program/program.js";
+import { materialize, type MaterializeOptions } from "./materialize.js";
+
+/** What the plan view shows. */
+export interface PlanViewResult {
+  readonly name: string;
+  readonly builder: string;
+  readonly tools: BuildPlan["tools"];
+  readonly outputs: BuildPlan["outputs"];
+  readonly pathMap: Record<string, string>;
+  readonly nativePaths: string[];
+  readonly steps: PlanViewStep[];
+  readonly runtimeArtifacts: RuntimeArtifactView[];
+  /** pathMap assignments, the LD_LIBRARY_PATH export, then every step, joined by newlines. */
+  readonly shell: string;
+  readonly plan: BuildPlan;
+}
+
+/** The plan view of an already folded plan. */
+export function planViewOf(plan: BuildPlan): PlanViewResult {
+  const steps: PlanViewStep[] = plan.steps.map((step) => ({ con: step._con, name: step.name, shell: renderStep(step), step }));
+  const runtimeArtifacts: RuntimeArtifactView[] = plan.runtimeArtifacts.map((a) => {
+    const drvName = storeName(a.storePath);
+    return { _con: "MetaBuilderRuntimeArtifactView", kind: a.kind, name: a.name, summary: `${a.kind}:${a.name} -> ${drvName}`, drvName };
+  });
+  const lines: string[] = Object.entries(plan.pathMap).map(([k, v]) => `${k}=${escapeShellArg(v)}`);
+  const ld = ldLibraryPathExport(plan.nativePaths);
+  if (ld) lines.push(ld);
+  for (const s of steps) lines.push(s.shell);
+  return {
+    name: plan.name,
+    builder: plan.builder,
+    tools: plan.tools,
+    outputs: plan.outputs,
+    pathMap: plan.pathMap,
+    nativePaths: plan.nativePaths,
+    steps,
+    runtimeArtifacts,
+    shell: lines.join("\n"),
+    plan,
+  };
+}
+
+/** The plan view of a program. */
+export function planView(program: Program, options: MaterializeOptions = {}): PlanViewResult {
+  return planViewOf(materialize(program, options));
+}
