@@ -1,0 +1,113 @@
+/** Loading a builder: a `.ts`/`.js` module (default or `#name` export), a directory holding `builder.ts`, or a `.json` spec. */
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { register } from "node:module";
+import { extname, join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { ExitCode, MbError } from "../core/errors.js";
+import { fromSpec, isProgram, sequence, type Program } from "../program/program.js";
+
+/** A loaded builder: the program and the file it came from. */
+export interface LoadedBuilder {
+  readonly program: Program;
+  readonly file: string;
+  /** The export used (`default` or the `#name`). */
+  readonly exportName: string;
+}
+
+const MODULE_EXTS = new Set([".ts", ".mts", ".js", ".mjs"]);
+let hooksRegistered = false;
+
+function usage(code: string, message: string, hint?: string): MbError {
+  return new MbError(code, message, { exitCode: ExitCode.usage, hint });
+}
+
+/** Finds the builder file a CLI argument names. */
+export function locateBuilder(arg: string): { file: string; exportName: string } {
+  const hash = arg.lastIndexOf("#");
+  const target = hash > 0 ? arg.slice(0, hash) : arg;
+  const exportName = hash > 0 ? arg.slice(hash + 1) : "default";
+  let file = resolve(target);
+  if (!existsSync(file)) throw usage("builder.not-found", `builder '${target}' not found: no such file or directory`);
+  if (statSync(file).isDirectory()) {
+    const candidate = ["builder.ts", "builder.js", "builder.mjs", "builder.json"].map((f) => join(file, f)).find(existsSync);
+    if (!candidate) throw usage("builder.not-found", `builder directory '${target}' holds no builder.ts (nor builder.js, builder.json)`);
+    file = candidate;
+  }
+  const ext = extname(file);
+  if (ext !== ".json" && !MODULE_EXTS.has(ext)) {
+    throw usage("builder.unsupported", `builder '${target}' is a '${ext || "extensionless"}' file; expected .ts, .js or .json`);
+  }
+  return { file, exportName };
+}
+
+/** The 1-based line and column of a character offset. */
+function lineCol(text: string, offset: number): string {
+  const before = text.slice(0, offset);
+  const line = before.split("\n").length;
+  return `line ${line}, column ${offset - before.lastIndexOf("\n")}`;
+}
+
+function fromValue(value: unknown, file: string): Program {
+  if (isProgram(value)) return sequence((value as Program).operations);
+  if (value === null || typeof value !== "object") {
+    throw usage("builder.invalid", `${file}: the builder is ${value === null ? "null" : typeof value}, not a spec or a program`);
+  }
+  return fromSpec(value);
+}
+
+function loadJson(file: string): Program {
+  const text = readFileSync(file, "utf8");
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    const msg = (e as Error).message;
+    const pos = /position (\d+)/.exec(msg);
+    throw usage("builder.invalid-json", `${file}: invalid JSON${pos ? ` at ${lineCol(text, Number(pos[1]))}` : ""}: ${msg}`);
+  }
+  try {
+    return fromValue(value, file);
+  } catch (e) {
+    if (e instanceof MbError) throw new MbError(e.code, `${file}: ${e.message}`, { exitCode: e.exitCode, issues: e.issues });
+    throw e;
+  }
+}
+
+async function loadModule(file: string, exportName: string): Promise<Program> {
+  if (/\.m?ts$/.test(file) && !hooksRegistered) {
+    register(new URL("./ts-hooks.js", import.meta.url));
+    hooksRegistered = true;
+  }
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+  } catch (e) {
+    if (e instanceof MbError) throw new MbError(e.code, `${file}: ${e.message}`, { exitCode: ExitCode.usage, issues: e.issues });
+    const err = e as Error & { errors?: { text: string; location?: { line: number; column: number } }[] };
+    if (Array.isArray(err.errors) && err.errors.length > 0) {
+      const lines = err.errors.map((x) => `  - ${x.location ? `line ${x.location.line}, column ${x.location.column + 1}: ` : ""}${x.text}`);
+      throw usage("builder.syntax", `${file}: cannot be compiled:\n${lines.join("\n")}`);
+    }
+    throw usage("builder.load-failed", `${file}: cannot be loaded: ${err.message ?? String(e)}`);
+  }
+  if (!(exportName in mod) || mod[exportName] === undefined) {
+    const names = Object.keys(mod).filter((k) => k !== "default");
+    throw usage(
+      "builder.no-export",
+      `${file}: has no ${exportName === "default" ? "default export" : `export named '${exportName}'`}${names.length ? ` (exports: ${names.join(", ")})` : ""}`,
+    );
+  }
+  try {
+    return fromValue(mod[exportName], file);
+  } catch (e) {
+    if (e instanceof MbError) throw new MbError(e.code, `${file}${exportName === "default" ? "" : `#${exportName}`}: ${e.message}`, { exitCode: e.exitCode, issues: e.issues });
+    throw e;
+  }
+}
+
+/** Loads the builder an argument names; every failure is an MbError with exit 2. */
+export async function loadBuilder(arg: string): Promise<LoadedBuilder> {
+  const { file, exportName } = locateBuilder(arg);
+  const program = extname(file) === ".json" ? loadJson(file) : await loadModule(file, exportName);
+  return { program, file, exportName };
+}

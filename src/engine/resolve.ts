@@ -1,0 +1,237 @@
+/**
+ * Package resolution: the one place before a build that reads the machine. It turns every package reference in a
+ * program into a resolved package, computes the store path of each builder output from its description, and
+ * returns the DAG of builds to realize (dependencies first).
+ */
+import { existsSync, statSync } from "node:fs";
+import { basename, resolve as resolvePath } from "node:path";
+import { ExitCode, MbError } from "../core/errors.js";
+import { storeHash } from "../core/hash.js";
+import { isPackageObject } from "../core/package.js";
+import type { BuildPlan } from "../core/plan.js";
+import type { PackageRef, ResolvedPackage } from "../core/records.js";
+import type { Operation } from "../core/operations.js";
+import { fingerprint, safeName, storePathOf, type FingerprintContext } from "../program/fingerprint.js";
+import { fromSpec, unsafeProgram, type Program } from "../program/program.js";
+import { isLocalPath } from "../program/render.js";
+import { materialize } from "../views/materialize.js";
+import { lookupHost } from "./host.js";
+import { hashTree } from "./tree-hash.js";
+
+/** How resolution behaves. */
+export interface ResolveOptions {
+  readonly storeDir: string;
+  readonly system: string;
+  readonly sourceDateEpoch: number;
+  /** Strict (building): a missing package or input is an error. Lenient (views): it stays unresolved, with a warning. */
+  readonly strict: boolean;
+  readonly warn?: (message: string) => void;
+}
+
+/** A directory to import into the store by content. */
+export interface PathImport {
+  readonly source: string;
+  readonly storePath: string;
+  readonly contentHash: string;
+}
+
+/** One build of the DAG: a resolved program, its plan and its store path. */
+export interface ResolvedBuild {
+  readonly name: string;
+  readonly program: Program;
+  readonly plan: BuildPlan;
+  readonly storePath: string;
+  readonly fingerprint: Record<string, unknown>;
+  readonly inputHashes: Record<string, string>;
+  /** Store paths of the builds this one needs first. */
+  readonly needs: string[];
+  /** Directories this build needs imported into the store. */
+  readonly imports: PathImport[];
+  /** False when some package or input could not be resolved (lenient mode only). */
+  readonly complete: boolean;
+}
+
+/** The root build and every build it needs, dependencies first. */
+export interface Resolution {
+  readonly root: ResolvedBuild;
+  readonly builds: ResolvedBuild[];
+}
+
+/** The Nix-style system string of this machine. */
+export function hostSystem(): string {
+  const arch = ({ x64: "x86_64", arm64: "aarch64", ia32: "i686" } as Record<string, string>)[process.arch] ?? process.arch;
+  return `${arch}-${process.platform}`;
+}
+
+class Resolver {
+  private readonly host = new Map<string, ResolvedPackage | null>();
+  private readonly builders = new Map<string, ResolvedBuild>();
+  private readonly order: ResolvedBuild[] = [];
+  private readonly visiting = new Set<string>();
+
+  constructor(private readonly opts: ResolveOptions) {}
+
+  private fail(code: string, message: string, hint?: string): never {
+    throw new MbError(code, message, { exitCode: ExitCode.problems, hint });
+  }
+
+  private hostPackage(name: string, where: string): ResolvedPackage | null {
+    if (!this.host.has(name)) {
+      const found = lookupHost(name);
+      this.host.set(
+        name,
+        found && {
+          _con: "resolvedPackage",
+          name,
+          packageName: found.packageName,
+          origin: "host",
+          outPath: "/usr",
+          version: found.version,
+          executables: found.executables,
+          contentHash: found.contentHash,
+        },
+      );
+    }
+    const hit = this.host.get(name) ?? null;
+    if (!hit) {
+      const msg = `package '${name}' (${where}) is not on this machine: no Debian package '${name}' is installed and no executable '${name}' is on PATH`;
+      const hint = `install it, e.g. \`apt-get install ${name}\``;
+      if (this.opts.strict) this.fail("package.missing", msg, hint);
+      this.opts.warn?.(`${msg}; ${hint}`);
+    }
+    return hit;
+  }
+
+  private pathPackage(path: string, name: string | undefined, where: string, imports: PathImport[]): ResolvedPackage | null {
+    const abs = resolvePath(path);
+    if (!existsSync(abs)) {
+      const msg = `path package '${path}' (${where}) does not exist`;
+      if (this.opts.strict) this.fail("package.missing", msg);
+      this.opts.warn?.(msg);
+      return null;
+    }
+    const contentHash = hashTree(abs);
+    const storePath = `${this.opts.storeDir}/${storeHash(`path:${contentHash}`)}-${safeName(name ?? basename(abs))}`;
+    imports.push({ source: abs, storePath, contentHash });
+    return { _con: "resolvedPackage", name: name ?? basename(abs), packageName: name ?? basename(abs), origin: "path", outPath: storePath, version: null, executables: {}, contentHash };
+  }
+
+  /** Resolves one package reference; null when lenient and it cannot be found. */
+  private pkg(ref: PackageRef, where: string, needs: string[], imports: PathImport[], state: { complete: boolean }): PackageRef {
+    let out: ResolvedPackage | null;
+    if (typeof ref === "string") {
+      if (ref.startsWith("/")) return { _con: "resolvedPackage", name: basename(ref), packageName: basename(ref), origin: "store", outPath: ref, version: null, executables: {}, contentHash: null };
+      out = this.hostPackage(ref, where);
+    } else {
+      switch (ref._con) {
+        case "resolvedPackage":
+          return ref;
+        case "hostPackage":
+          out = this.hostPackage(ref.name, where);
+          break;
+        case "pathPackage":
+          out = this.pathPackage(ref.path, ref.name, where, imports);
+          break;
+        case "builderPackage": {
+          const build = this.build(fromSpec(ref.spec), where);
+          needs.push(build.storePath);
+          if (!build.complete) state.complete = false;
+          out = {
+            _con: "resolvedPackage",
+            name: ref.spec.name,
+            packageName: build.plan.name,
+            origin: "builder",
+            outPath: build.storePath,
+            version: null,
+            executables: {},
+            contentHash: build.storePath.slice(this.opts.storeDir.length + 1, this.opts.storeDir.length + 33),
+          };
+          break;
+        }
+      }
+    }
+    if (!out) {
+      state.complete = false;
+      return ref;
+    }
+    return out;
+  }
+
+  /** Resolves every package in a program, computes its plan and store path, and records it in the DAG. */
+  build(program: Program, where = "builder"): ResolvedBuild {
+    const needs: string[] = [];
+    const imports: PathImport[] = [];
+    const state = { complete: true };
+    const ops = program.operations.map((op, i) => this.op(op, `${where}, operation ${i}${"name" in op ? ` '${op.name}'` : ""}`, needs, imports, state));
+    const resolved = unsafeProgram(ops);
+    const plan = materialize(resolved, { storeDir: this.opts.storeDir });
+    const inputHashes: Record<string, string> = {};
+    for (const path of Object.values(plan.pathMap)) {
+      if (!existsSync(path)) {
+        const msg = `local input '${path}' of '${plan.name}' does not exist`;
+        if (this.opts.strict) this.fail("input.missing", msg);
+        this.opts.warn?.(msg);
+        state.complete = false;
+        continue;
+      }
+      inputHashes[path] = hashTree(path);
+    }
+    const ctx: FingerprintContext = { storeDir: this.opts.storeDir, system: this.opts.system, sourceDateEpoch: this.opts.sourceDateEpoch, inputHashes };
+    const storePath = storePathOf(plan, ctx);
+    const existing = this.builders.get(storePath);
+    if (existing) return existing;
+    if (this.visiting.has(storePath)) this.fail("package.cycle", `builder '${plan.name}' depends on itself`);
+    const build: ResolvedBuild = {
+      name: plan.name,
+      program: resolved,
+      plan,
+      storePath,
+      fingerprint: fingerprint(plan, ctx),
+      inputHashes,
+      needs: [...new Set(needs)],
+      imports,
+      complete: state.complete,
+    };
+    this.builders.set(storePath, build);
+    this.order.push(build);
+    return build;
+  }
+
+  private op(op: Operation, where: string, needs: string[], imports: PathImport[], state: { complete: boolean }): Operation {
+    const p = (ref: PackageRef) => this.pkg(ref, where, needs, imports, state);
+    switch (op._con) {
+      case "declareTool":
+        return { ...op, tool: { ...op.tool, package: p(op.tool.package) } };
+      case "runTool":
+        return { ...op, tool: { ...op.tool, package: p(op.tool.package) }, args: op.args.map((a) => (isPackageObject(a) ? p(a) : a)) };
+      case "resolveDependency":
+        return { ...op, dependency: { ...op.dependency, package: p(op.dependency.package) } };
+      case "declareService":
+        return { ...op, service: { ...op.service, package: p(op.service.package) } };
+      default:
+        return op;
+    }
+  }
+
+  get builds(): ResolvedBuild[] {
+    return this.order;
+  }
+}
+
+/** Resolves a program and every builder it depends on. */
+export function resolveProgram(program: Program, opts: ResolveOptions): Resolution {
+  const r = new Resolver(opts);
+  const root = r.build(program);
+  return { root, builds: r.builds };
+}
+
+/** True when a path is an existing directory. */
+export function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+export { isLocalPath };

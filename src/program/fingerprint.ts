@@ -1,0 +1,60 @@
+/** Store paths known before building: the fingerprint of a plan covers everything that can change its output. Pure computation. */
+import { canonicalJson, storeHash } from "../core/hash.js";
+import { packageInfo } from "../core/package.js";
+import type { BuildPlan } from "../core/plan.js";
+import type { PackageRef } from "../core/records.js";
+import { planViewOf } from "../views/plan-view.js";
+
+/** What, besides the plan, decides the output. */
+export interface FingerprintContext {
+  readonly storeDir: string;
+  /** e.g. `x86_64-linux`. */
+  readonly system: string;
+  readonly sourceDateEpoch: number;
+  /** Content hash of each local input path in the plan's pathMap. */
+  readonly inputHashes: Readonly<Record<string, string>>;
+}
+
+/** Bumped whenever the execution contract changes, so old entries are not reused. */
+export const FINGERPRINT_VERSION = 1;
+
+function packageIdentity(pkg: PackageRef): unknown {
+  if (typeof pkg === "object" && pkg._con === "resolvedPackage") {
+    return { packageName: pkg.packageName, origin: pkg.origin, outPath: pkg.outPath, version: pkg.version, executables: pkg.executables, contentHash: pkg.contentHash };
+  }
+  return { unresolved: packageInfo(pkg).packageName };
+}
+
+/** The canonical fingerprint record of a plan. */
+export function fingerprint(plan: BuildPlan, ctx: FingerprintContext): Record<string, unknown> {
+  const view = planViewOf(plan);
+  return {
+    version: FINGERPRINT_VERSION,
+    name: plan.name,
+    builder: plan.builder,
+    shell: view.shell,
+    tools: plan.tools.map((t) => ({ name: t.name, package: packageIdentity(t.package) })),
+    nativePaths: plan.nativePaths,
+    inputs: Object.fromEntries(Object.entries(plan.pathMap).map(([k, path]) => [k, ctx.inputHashes[path] ?? null])),
+    outputs: plan.outputs.map((o) => ({ name: o.name, path: o.path, format: o.format })),
+    system: ctx.system,
+    sourceDateEpoch: ctx.sourceDateEpoch,
+    storeDir: ctx.storeDir,
+  };
+}
+
+/** The hash part of a plan's store path. */
+export function planHash(plan: BuildPlan, ctx: FingerprintContext): string {
+  return storeHash(canonicalJson(fingerprint(plan, ctx)));
+}
+
+/** Store entry names are `<hash>-<name>`; names keep to a safe character set. */
+export function safeName(name: string): string {
+  const cleaned = name.replace(/[^A-Za-z0-9+._?=-]/g, "-").replace(/^\.+/, "");
+  return cleaned === "" ? "output" : cleaned;
+}
+
+/** The store path of a plan, known before it is built. */
+export function storePathOf(plan: BuildPlan, ctx: FingerprintContext): string {
+  return `${ctx.storeDir}/${planHash(plan, ctx)}-${safeName(plan.name)}`;
+}
