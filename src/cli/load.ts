@@ -1,7 +1,8 @@
 /** Loading a builder: a `.ts`/`.js` module (default or `#name` export), a directory holding `builder.ts`, or a `.json` spec. */
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
 import { register } from "node:module";
-import { extname, join, resolve } from "node:path";
+import { dirname, extname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { ExitCode, MbError } from "../core/errors.js";
 import { fromSpec, isProgram, sequence, type Program } from "../program/program.js";
@@ -73,14 +74,48 @@ function loadJson(file: string): Program {
   }
 }
 
-async function loadModule(file: string, exportName: string): Promise<Program> {
-  if (/\.m?ts$/.test(file) && !hooksRegistered) {
-    register(new URL("./ts-hooks.js", import.meta.url));
-    hooksRegistered = true;
+/**
+ * Imports a TypeScript builder. Fast path: esbuild bundles the builder with its relative imports (packages stay
+ * external) into a hidden file beside it, so `metabuilder` and other packages resolve exactly as from the builder
+ * itself; the file is removed at once. When the directory is not writable, module hooks transpile on load instead.
+ */
+async function importTypeScript(file: string): Promise<Record<string, unknown>> {
+  const { build } = await import("esbuild");
+  const result = await build({
+    entryPoints: [file],
+    bundle: true,
+    packages: "external",
+    format: "esm",
+    platform: "node",
+    target: "node20",
+    write: false,
+    logLevel: "silent",
+    sourcemap: "inline",
+  }).catch((e: unknown) => {
+    throw e;
+  });
+  const code = result.outputFiles[0]!.text;
+  const temp = join(dirname(file), `.mb-builder-${process.pid}-${randomBytes(4).toString("hex")}.mjs`);
+  try {
+    writeFileSync(temp, code, { flag: "wx" });
+  } catch {
+    if (!hooksRegistered) {
+      register(new URL("./ts-hooks.js", import.meta.url));
+      hooksRegistered = true;
+    }
+    return (await import(pathToFileURL(file).href)) as Record<string, unknown>;
   }
+  try {
+    return (await import(pathToFileURL(temp).href)) as Record<string, unknown>;
+  } finally {
+    rmSync(temp, { force: true });
+  }
+}
+
+async function loadModule(file: string, exportName: string): Promise<Program> {
   let mod: Record<string, unknown>;
   try {
-    mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+    mod = /\.m?ts$/.test(file) ? await importTypeScript(file) : ((await import(pathToFileURL(file).href)) as Record<string, unknown>);
   } catch (e) {
     if (e instanceof MbError) throw new MbError(e.code, `${file}: ${e.message}`, { exitCode: ExitCode.usage, issues: e.issues });
     const err = e as Error & { errors?: { text: string; location?: { line: number; column: number } }[] };

@@ -1,0 +1,42 @@
+// `mb introspect examples/oci-image` against the seed page's "One build, many views" section, line for line.
+import { readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { describe, expect, it } from "vitest";
+
+const SEED = new URL("../../../shared/seed/oci-image-example.txt", import.meta.url);
+const MB = new URL("../../dist/cli/main.js", import.meta.url).pathname;
+const ROOT = new URL("../..", import.meta.url).pathname;
+
+/** The seed section, from "The same internalized program..." to the end. */
+function seedSection(): string[] {
+  const text = readFileSync(SEED, "utf8");
+  const start = text.indexOf("The same internalized program is interpreted several ways.");
+  return text.slice(start).split("\n").map((l) => l.trimEnd()).filter((l) => l !== "");
+}
+
+/** Our markdown as the seed page renders it: headings and bullets as text, no backticks, code fences as their language. */
+function rendered(markdown: string): string[] {
+  return markdown
+    .split("\n")
+    .map((l) => l.replace(/^### /, "").replace(/^- /, "  • ").replaceAll("`", "").replace(/^sh$/, "sh"))
+    .map((l) => (l === "sh" ? "sh" : l))
+    .filter((l) => l !== "" && l !== "")
+    .map((l) => l.trimEnd());
+}
+
+function normalize(lines: string[]): string[] {
+  return lines
+    .map((l) => l.replace(/^sh$/, "sh"))
+    .map((l) => l.replace(/ \S*\/[0-9a-z]{32}-busybox[^ ]*$/, " <busybox>"))
+    .map((l) => l.replace(/^(  • node tool:\S+ \(tool\) package) \S+$/, "$1 <package>"));
+}
+
+describe("introspect examples/oci-image", () => {
+  it("matches the seed section line for line (busybox path and tool package names aside)", () => {
+    const out = execFileSync(process.execPath, [MB, "introspect", "examples/oci-image"], { cwd: ROOT, encoding: "utf8" });
+    const ours = normalize(rendered(out.replace(/```sh\n/g, "sh\n").replace(/```\n?/g, "")));
+    const seed = normalize(seedSection());
+    expect(seed.length).toBeGreaterThan(90);
+    expect(ours).toEqual(seed);
+  });
+});
