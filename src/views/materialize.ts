@@ -38,10 +38,21 @@ function registerLocal(s: State, p: unknown): void {
   if (isLocalPath(p)) s.pathMap.set(pathMapKey(p as string), p as string);
 }
 
-/** The service as JSON: packages dropped, enums as plain strings. */
+/** The service as JSON: packages dropped, enums as plain strings (they are strings already). */
 export function serviceDescriptor(svc: Service): Record<string, unknown> {
   const { package: _pkg, ...rest } = svc;
-  return JSON.parse(JSON.stringify(rest)) as Record<string, unknown>;
+  return rest;
+}
+
+// A service's artifact depends only on the service, so its hash is computed once per service value.
+const artifactHashes = new WeakMap<Service, string>();
+function artifactHash(svc: Service, descriptor: Record<string, unknown>): string {
+  let h = artifactHashes.get(svc);
+  if (h === undefined) {
+    h = storeHash(`service-artifact:${canonicalJson(descriptor)}`);
+    artifactHashes.set(svc, h);
+  }
+  return h;
 }
 
 const same = <S>(_op: unknown, s: S): S => s;
@@ -123,7 +134,7 @@ const handlers = {
       kind: "service",
       name: op.name,
       descriptor,
-      storePath: `${s.storeDir}/${storeHash(`service-artifact:${canonicalJson(descriptor)}`)}-${file}`,
+      storePath: `${s.storeDir}/${artifactHash(svc, descriptor)}-${file}`,
     });
     return s;
   },
