@@ -1,6 +1,7 @@
 /** Ornaments: the base spec schema plus inserted fields; `forget` is derived from the base schema (it strips unknown keys). */
 import { z } from "zod";
 import { BuilderSpec } from "../core/spec.js";
+import { jsonSchemaOf } from "../core/json-schema.js";
 
 /** An ornament over the base spec (or over another ornament). */
 export interface Ornament<S extends z.ZodType = z.ZodType> {
@@ -44,7 +45,7 @@ export function defineOrnament<Fields extends z.ZodRawShape, B extends Ornament<
     schema,
     inserted,
     forget: (spec) => BuilderSpec.parse(spec),
-    jsonSchema: () => z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as Record<string, unknown>,
+    jsonSchema: () => jsonSchemaOf(schema),
     describe: () => ({ name: def.name, base: def.base?.name ?? "MetaBuilderSpec", constructor: "MetaBuilderSpec", kept, inserted }),
   };
   return ornament as never;
