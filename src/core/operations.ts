@@ -15,13 +15,19 @@ export const ReadSource = z.object({ _con: z.literal("readSource"), name: z.stri
 export const ResolveDependency = z.object({ _con: z.literal("resolveDependency"), dependency: Dependency });
 /** Declare a tool; runTool may only use declared tools. */
 export const DeclareTool = z.object({ _con: z.literal("declareTool"), tool: Tool });
+/** An environment variable name: rendered as the `K=v` prefix of a command, so it must be a shell identifier. */
+export const EnvName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "environment variable name must be a shell identifier ([A-Za-z_][A-Za-z0-9_]*)");
+/** A runTool environment: names to text or numbers. */
+export const Env = z.record(EnvName, z.union([z.string(), z.number()]));
+export type Env = z.infer<typeof Env>;
+
 /** Run a declared tool with arguments and environment. */
 export const RunTool = z.object({
   _con: z.literal("runTool"),
   name: z.string(),
   tool: Tool,
   args: z.array(Arg).default([]),
-  env: z.record(z.string(), z.union([z.string(), z.number()])).default({}),
+  env: Env.default({}),
 });
 /** Write a text file at an output path. */
 export const WriteFile = z.object({ _con: z.literal("writeFile"), output: Output, text: z.string() });

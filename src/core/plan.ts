@@ -1,6 +1,6 @@
 /** The plan (BuildPlan), its steps, runtime artifacts and the documentation model (reference section 5), one zod schema each. */
 import { z } from "zod";
-import { Arg } from "./operations.js";
+import { Arg, Env } from "./operations.js";
 import { CapabilityCategory, Protocol, Service } from "./runtime.js";
 import { Descriptor, Dependency, Evidence, Output, Source, Tool } from "./records.js";
 
@@ -10,7 +10,7 @@ export const RunStep = z.object({
   name: z.string(),
   tool: Tool,
   args: z.array(Arg),
-  env: z.record(z.string(), z.union([z.string(), z.number()])),
+  env: Env,
 });
 export type RunStep = z.infer<typeof RunStep>;
 

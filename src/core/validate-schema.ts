@@ -7,7 +7,9 @@ export function zodIssues(error: z.ZodError, prefix: readonly (string | number)[
   const out: Issue[] = [];
   for (const issue of error.issues) {
     const path = [...prefix, ...(issue.path as (string | number)[])];
-    out.push({ path, message: issue.message });
+    // A record key that fails its schema: say why, not only "Invalid key in record".
+    const inner = issue.code === "invalid_key" ? issue.issues.map((i) => i.message) : [];
+    out.push({ path, message: inner.length > 0 ? `${issue.message}: ${inner.join("; ")}` : issue.message });
   }
   return out;
 }
