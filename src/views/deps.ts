@@ -29,7 +29,11 @@ export interface DepsResult {
   readonly services: Record<string, Service>;
 }
 
-interface State extends DepsResult {
+interface State {
+  readonly nodes: DepNode[];
+  readonly edges: DepEdge[];
+  // A Map, not an object: a service may be named like an Object.prototype property (`__proto__`, `constructor`).
+  readonly services: Map<string, Service>;
   readonly ids: Set<string>;
 }
 
@@ -66,15 +70,15 @@ const handlers = {
   materializeDerivation: same,
   declareEvidence: same,
   declareService: (op, s) => {
-    s.services[op.service.name] = op.service;
+    s.services.set(op.service.name, op.service);
     return s;
   },
   materializeUnit: (op, s) => {
-    const svc = Object.hasOwn(s.services, op.name) ? s.services[op.name] : undefined;
+    const svc = s.services.get(op.name);
     if (!svc) {
       throw new MbError(
         "deps.undeclared-service",
-        `deps: materializeUnit '${op.name}' references undeclared service. Declared so far: [${Object.keys(s.services).join(", ")}].`,
+        `deps: materializeUnit '${op.name}' references undeclared service. Declared so far: [${[...s.services.keys()].join(", ")}].`,
         { exitCode: ExitCode.problems },
       );
     }
@@ -86,8 +90,9 @@ const handlers = {
 
 /** Builds the dependency graph of a program; a unit of an undeclared service is an error (exit 1). */
 export function deps(program: Program): DepsResult {
-  const s = fold<State>(program, handlers, { nodes: [], edges: [], services: {}, ids: new Set() }, "deps");
-  return { nodes: s.nodes, edges: s.edges, services: s.services };
+  const s = fold<State>(program, handlers, { nodes: [], edges: [], services: new Map(), ids: new Set() }, "deps");
+  // Object.fromEntries defines own properties, so even a service named `__proto__` is kept.
+  return { nodes: s.nodes, edges: s.edges, services: Object.fromEntries(s.services) };
 }
 
 function dotId(s: string): string {
