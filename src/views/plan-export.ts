@@ -4,7 +4,13 @@ import { isPackageObject, packageInfo } from "../core/package.js";
 import type { Program } from "../program/program.js";
 import { materialize, type MaterializeOptions } from "./materialize.js";
 
-/** Drops every `package` field and replaces package-valued arguments by their path (or name, unresolved). */
+/** The records whose `package` field holds a package reference. */
+const WITH_PACKAGE: ReadonlySet<unknown> = new Set(["MetaBuilderTool", "MetaBuilderDependency", "MetaBuilderService"]);
+
+/**
+ * Drops the `package` field of tools, dependencies and services, and replaces any other package object (an argument)
+ * by its path (or name, unresolved). Other data that merely has a `package` key (an env variable, options) is kept.
+ */
 function dropPackages(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(dropPackages);
   if (value !== null && typeof value === "object") {
@@ -12,9 +18,10 @@ function dropPackages(value: unknown): unknown {
       const info = packageInfo(value);
       return info.outPath ?? info.packageName;
     }
+    const record = WITH_PACKAGE.has((value as { _con?: unknown })._con);
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) {
-      if (k === "package") continue;
+      if (record && k === "package") continue;
       out[k] = dropPackages(v);
     }
     return out;
