@@ -1,0 +1,152 @@
+/**
+ * Unpacking an image's layers into a root filesystem, in order, with OCI whiteouts (`.wh.<name>` removes a lower file,
+ * `.wh..wh..opq` empties a lower directory). Paths never escape the root, not even through symlinks already unpacked.
+ */
+import { createWriteStream } from "node:fs";
+import * as fs from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { pipeline } from "node:stream/promises";
+import { Readable } from "node:stream";
+import { MbError } from "../../core/errors.js";
+import { blobPath, openLayer, readOciImage } from "./layout.js";
+import { readTar, type TarEntry } from "./tar.js";
+
+const WHITEOUT = ".wh.";
+const OPAQUE = ".wh..wh..opq";
+
+/** The components of an archive path, or null for the root; `..` is refused. */
+function components(path: string): string[] | null {
+  const parts = path.split("/").filter((p) => p !== "" && p !== ".");
+  if (parts.some((p) => p === "..")) throw new MbError("oci.unpack.unsafe-path", `oci: layer member ${JSON.stringify(path)} leaves the root`);
+  return parts.length === 0 ? null : parts;
+}
+
+async function lstatOrNull(p: string): Promise<import("node:fs").Stats | null> {
+  try {
+    return await fs.lstat(p);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The host path of `parts` under `root`, resolving symlinks met on the way as if `root` were `/` (like chroot would),
+ * so that nothing outside `root` is ever touched. The last component is not followed.
+ */
+async function resolveInRoot(root: string, parts: readonly string[]): Promise<string> {
+  let resolved: string[] = [];
+  const queue = [...parts];
+  let hops = 0;
+  while (queue.length > 0) {
+    const part = queue.shift()!;
+    if (part === "" || part === ".") continue;
+    if (part === "..") {
+      resolved.pop();
+      continue;
+    }
+    const candidate = join(root, ...resolved, part);
+    if (queue.length > 0) {
+      const st = await lstatOrNull(candidate);
+      if (st?.isSymbolicLink()) {
+        if (++hops > 255) throw new MbError("oci.unpack.symlink-loop", `oci: too many symlinks under ${join(...resolved, part)}`);
+        const target = await fs.readlink(candidate);
+        if (target.startsWith("/")) resolved = [];
+        queue.unshift(...target.split("/"));
+        continue;
+      }
+    }
+    resolved.push(part);
+  }
+  return join(root, ...resolved);
+}
+
+async function removeAll(p: string): Promise<void> {
+  await fs.rm(p, { recursive: true, force: true });
+}
+
+/** What unpacking did, for tests and messages. */
+export interface UnpackResult {
+  readonly layers: number;
+  readonly entries: number;
+}
+
+/** Unpacks the first image of `layoutDir` into `rootfs` (created if missing); owners are applied when running as root. */
+export async function unpackOciImage(layoutDir: string, rootfs: string): Promise<UnpackResult> {
+  const image = readOciImage(layoutDir);
+  await fs.mkdir(rootfs, { recursive: true });
+  const asRoot = process.getuid?.() === 0;
+  const dirModes = new Map<string, number>(); // applied last, so read-only directories can still be filled
+  let entries = 0;
+
+  for (const [i, layer] of image.manifest.layers.entries()) {
+    const path = blobPath(layoutDir, layer.digest);
+    if (path === null) throw new MbError("oci.layout.invalid", `oci: layer ${i} has a malformed digest`);
+    const open = openLayer(path, layer.mediaType);
+    const madeHere = new Set<string>(); // host paths this layer created: an opaque whiteout keeps them
+
+    const ensureParent = async (target: string): Promise<void> => {
+      const parent = dirname(target);
+      const st = await lstatOrNull(parent);
+      if (st?.isDirectory()) return;
+      if (st) await removeAll(parent);
+      await fs.mkdir(parent, { recursive: true, mode: 0o755 });
+    };
+
+    const apply = async (e: TarEntry, data: AsyncIterable<Buffer>): Promise<void> => {
+      const parts = components(e.path);
+      if (parts === null) {
+        if (e.type === "directory") dirModes.set(rootfs, e.mode);
+        return;
+      }
+      const base = parts[parts.length - 1]!;
+      if (base.startsWith(WHITEOUT)) {
+        const dir = await resolveInRoot(rootfs, parts.slice(0, -1));
+        if (base === OPAQUE) {
+          for (const child of await fs.readdir(dir).catch(() => [] as string[])) {
+            const p = join(dir, child);
+            if (!madeHere.has(p)) await removeAll(p);
+          }
+        } else {
+          await removeAll(join(dir, base.slice(WHITEOUT.length)));
+        }
+        return;
+      }
+      const target = await resolveInRoot(rootfs, parts);
+      await ensureParent(target);
+      const existing = await lstatOrNull(target);
+      if (existing && !(existing.isDirectory() && e.type === "directory")) await removeAll(target);
+      madeHere.add(target);
+      switch (e.type) {
+        case "directory":
+          if (!existing?.isDirectory()) await fs.mkdir(target, { mode: 0o700 });
+          await fs.chmod(target, e.mode | 0o700);
+          dirModes.set(target, e.mode);
+          break;
+        case "file":
+          await pipeline(Readable.from(data), createWriteStream(target, { mode: 0o600 }));
+          break;
+        case "symlink":
+          await fs.symlink(e.linkpath, target);
+          break;
+        case "hardlink": {
+          const lparts = components(e.linkpath);
+          if (lparts === null) throw new MbError("oci.unpack.unsafe-path", `oci: hard link ${e.path} points at the root`);
+          await fs.link(await resolveInRoot(rootfs, lparts), target);
+          return; // shares the target's inode: owner and mode are the target's
+        }
+        default:
+          // Devices, fifos and unknown kinds are not needed to run a command: the runner provides /dev.
+          madeHere.delete(target);
+          return;
+      }
+      if (asRoot) await fs.lchown(target, e.uid, e.gid);
+      if (e.type === "file") await fs.chmod(target, e.mode);
+    };
+
+    entries += await readTar(open.data, apply);
+    await open.finish();
+  }
+  // Deepest first, so a read-only parent does not stop its children.
+  for (const [dir, mode] of [...dirModes].sort((a, b) => b[0].length - a[0].length)) await fs.chmod(dir, mode);
+  return { layers: image.manifest.layers.length, entries };
+}

@@ -1,0 +1,152 @@
+// Shared by the OCI tests: required tools (missing ones fail the test, naming what to install), image builds through the
+// shell backend (the plan, rendered and run by bash), and small fixtures.
+import { execFileSync, spawnSync } from "node:child_process";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fromSpec } from "../../src/program/program.js";
+import { materialize } from "../../src/views/materialize.js";
+import { renderShell } from "../../src/backends/shell.js";
+import { findExecutable } from "../../src/engine/oci/layout.js";
+import { busyboxRootfs } from "../../examples/oci-image/busybox-rootfs.js";
+
+export const ROOT = new URL("../..", import.meta.url).pathname;
+
+/** The path of a tool the test needs; a missing tool throws (the test fails) naming the Debian package to install. */
+export function requireTool(name: string, debianPackage = name): string {
+  const path = findExecutable(name);
+  if (path === null) throw new Error(`required tool '${name}' is not installed: apt-get install ${debianPackage}`);
+  return path;
+}
+
+/** A fresh temporary directory. */
+export function tempDir(label: string): string {
+  return mkdtempSync(join(tmpdir(), `mb-oci-${label}-`));
+}
+
+/** The result of running a tool. */
+export interface Ran {
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a program and returns its status and output (never throws on a non-zero status). */
+export function ran(cmd: string, args: readonly string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {}): Ran {
+  const r = spawnSync(cmd, args, { encoding: "utf8", maxBuffer: 1 << 28, ...opts });
+  if (r.error) throw r.error;
+  return { status: r.status ?? 128, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Runs a program and returns stdout; a non-zero status throws with stderr. */
+export function must(cmd: string, args: readonly string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): string {
+  const r = ran(cmd, args, opts);
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} exited ${r.status}:\n${r.stderr}${r.stdout}`);
+  return r.stdout;
+}
+
+// Debian has no `coreutils` executable; the engine resolves the package to its executables, the plain script only
+// checks `command -v coreutils`, so a stand-in satisfies it.
+let shimDir: string | undefined;
+function shim(): string {
+  if (shimDir) return shimDir;
+  shimDir = tempDir("shim");
+  symlinkSync(requireTool("true", "coreutils"), join(shimDir, "coreutils"));
+  return shimDir;
+}
+
+/** Renders a spec through the plan and the shell backend, as `mb render shell` does. */
+export function shellScript(spec: unknown): string {
+  return renderShell(materialize(fromSpec(spec)));
+}
+
+/** Runs a spec's rendered shell script with `out`, `TMPDIR` and `SOURCE_DATE_EPOCH` set, as the engine would. */
+export function runScript(spec: unknown, out: string, opts: { tmp?: string; epoch?: string } = {}): Ran {
+  const tmp = opts.tmp ?? join(out, "..", "tmp");
+  mkdirSync(tmp, { recursive: true });
+  const script = join(tmp, "..", `build-${Date.now()}-${Math.random().toString(36).slice(2)}.sh`);
+  writeFileSync(script, shellScript(spec));
+  return ran("bash", [script], {
+    env: { PATH: `${shim()}:${process.env.PATH}`, out, TMPDIR: tmp, SOURCE_DATE_EPOCH: opts.epoch ?? "1", HOME: "/nonexistent", LC_ALL: "C" },
+  });
+}
+
+/** Builds a spec into `<dir>/out` (temporaries in `<dir>/tmp`) and returns the output directory; a failure throws. */
+export function buildWithScript(spec: unknown, dir = tempDir("build")): string {
+  const out = join(dir, "out");
+  const r = runScript(spec, out, { tmp: join(dir, "tmp") });
+  if (r.status !== 0) throw new Error(`build of ${String((spec as { name?: string }).name)} failed (${r.status}):\n${r.stderr}`);
+  return out;
+}
+
+let busyboxDir: string | undefined;
+/** The busybox rootfs of the example (Debian's busybox-static and one link per applet), built once per test file. */
+export function busyboxRoot(): string {
+  if (busyboxDir) return busyboxDir;
+  requireTool("busybox", "busybox-static");
+  busyboxDir = buildWithScript(busyboxRootfs);
+  return busyboxDir;
+}
+
+/** A small rootfs written from a map of path -> content (a string is a file, null a directory). */
+export function treeOf(files: Record<string, string | null>, dir = join(tempDir("tree"), "root")): string {
+  mkdirSync(dir, { recursive: true });
+  for (const [p, content] of Object.entries(files)) {
+    const full = join(dir, p);
+    if (content === null) mkdirSync(full, { recursive: true });
+    else {
+      mkdirSync(join(full, ".."), { recursive: true });
+      writeFileSync(full, content);
+    }
+  }
+  return dir;
+}
+
+/** Every regular file under `dir` (relative path -> bytes), for byte-for-byte comparisons. */
+export function filesOf(dir: string): Map<string, Buffer> {
+  const out = new Map<string, Buffer>();
+  const walk = (rel: string): void => {
+    for (const e of readdirSync(join(dir, rel), { withFileTypes: true })) {
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) walk(r);
+      else if (e.isFile()) out.set(r, readFileSync(join(dir, r)));
+    }
+  };
+  walk("");
+  return out;
+}
+
+/** Parsed JSON of a file. */
+export function readJson<T = any>(path: string): T {
+  return JSON.parse(readFileSync(path, "utf8")) as T;
+}
+
+/** The index, manifest and config of a layout, parsed. */
+export function documents(layout: string): { index: any; manifest: any; config: any; manifestDigest: string; configDigest: string } {
+  const index = readJson(join(layout, "index.json"));
+  const manifestDigest: string = index.manifests[0].digest;
+  const manifest = readJson(join(layout, "blobs/sha256", manifestDigest.slice(7)));
+  const configDigest: string = manifest.config.digest;
+  const config = readJson(join(layout, "blobs/sha256", configDigest.slice(7)));
+  return { index, manifest, config, manifestDigest, configDigest };
+}
+
+/** The bytes of a member of a tar archive, read with GNU tar. */
+export function tarMember(archive: string, member: string): Buffer {
+  return execFileSync("tar", ["-xOf", archive, member], { maxBuffer: 1 << 28 });
+}
+
+/** Gives a tree the modes of a store entry: files 0444 (0555 when executable), directories 0555. */
+export function canonicalModes(dir: string): void {
+  const walk = (p: string): void => {
+    for (const e of readdirSync(p, { withFileTypes: true })) {
+      const full = join(p, e.name);
+      if (e.isDirectory()) walk(full);
+      else if (e.isFile()) chmodSync(full, statSync(full).mode & 0o111 ? 0o555 : 0o444);
+    }
+    chmodSync(p, 0o555);
+  };
+  walk(dir);
+}
+
+export { existsSync };
