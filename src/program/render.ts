@@ -62,7 +62,7 @@ export function renderStep(step: PlanStep): string {
         .sort()
         .map((k) => `${k}=${renderEnvValue(step.env[k]!)}`);
       const args = step.args.map(renderArg);
-      return [...env, step.tool.name, ...args].join(" ");
+      return [...env, escapeShellArg(step.tool.name), ...args].join(" ");
     }
     case "writeStep": {
       const marker = heredocMarker(step.text);
