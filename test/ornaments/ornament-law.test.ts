@@ -1,0 +1,125 @@
+// The ornament law (reference section 6): compiling forget(spec) yields the same program as compiling spec, for
+// generated oci-image specs, generated extra fields, and generated ornaments stacked over the base spec.
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { z } from "zod";
+import * as mb from "../../src/index.js";
+import { constructors, grid } from "../support/grid.js";
+
+const BASE_KEYS = ["_con", "dependencies", "evidence", "inputs", "name", "operations", "outputs", "parameters", "tools"];
+
+const word = fc.stringMatching(/^[a-z0-9][a-z0-9._-]{0,11}$/);
+const layerName = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._-]{0,11}$/);
+const source: fc.Arbitrary<mb.PackageRef> = fc.oneof(
+  word.map((n) => mb.hostPackage(n)),
+  word.map((n) => `/nix/store/00000000000000000000000000000000-${n}`),
+  word.map((n) => mb.pathPackage(`./${n}`)),
+);
+const port = fc.tuple(fc.integer({ min: 1, max: 65535 }), fc.constantFrom("", "/tcp", "/udp", "/sctp")).map(([p, proto]) => `${p}${proto}`);
+const anyText = fc.string({ unit: "binary", maxLength: 12 });
+
+/** Arguments of ociImage, every optional field sometimes given. */
+const ociArgs: fc.Arbitrary<mb.OciImageArgs> = fc.record(
+  {
+    name: fc.oneof(word, fc.string({ minLength: 1, maxLength: 12 })),
+    layers: fc.uniqueArray(fc.record({ name: layerName, source }), { minLength: 1, maxLength: 3, selector: (l) => l.name }),
+    entrypoint: fc.array(anyText, { maxLength: 3 }),
+    cmd: fc.array(anyText, { maxLength: 3 }),
+    env: fc.array(fc.tuple(fc.stringMatching(/^[A-Z_]{1,6}$/), anyText).map(([k, v]) => `${k}=${v}`), { maxLength: 3 }),
+    exposedPorts: fc.uniqueArray(port, { maxLength: 3 }),
+    labels: fc.dictionary(word, anyText, { maxKeys: 3 }),
+    architecture: fc.constantFrom("amd64", "arm64", "riscv64"),
+    os: fc.constantFrom("linux", "freebsd"),
+    evidence: fc.array(fc.record({ name: word, payload: fc.dictionary(word, fc.jsonValue(), { maxKeys: 2 }) }).map((e) => mb.evidence(e)), { maxLength: 2 }),
+  },
+  { requiredKeys: ["name", "layers"] },
+);
+
+/** Fields no spec schema knows, with any JSON value. */
+const extraFields = fc.dictionary(
+  fc.string({ minLength: 1, maxLength: 10 }).filter((k) => !BASE_KEYS.includes(k) && !mb.OciImageBuilder.inserted.includes(k) && k !== "__proto__"),
+  fc.jsonValue({ maxDepth: 2 }),
+  { maxKeys: 4 },
+);
+
+describe("oci-image: compile(forget(spec)) = compile(spec)", () => {
+  it("for generated specs", () => {
+    fc.assert(
+      fc.property(ociArgs, (args) => {
+        const spec = mb.ociImage(args);
+        const forgotten = mb.OciImageBuilder.forget(spec);
+        expect(Object.keys(forgotten).sort()).toEqual(BASE_KEYS);
+        expect(forgotten.operations).toEqual(spec.operations);
+        const viaOrnament = mb.fromOrnamentedSpec(mb.OciImageBuilder, spec);
+        expect(mb.fromSpec(forgotten)).toEqual(viaOrnament);
+        expect(mb.fromSpec(spec)).toEqual(viaOrnament);
+        expect(viaOrnament.operations).toHaveLength(16 + 2 * spec.layers.length + (args.evidence?.length ?? 0));
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it("for generated specs with generated extra fields", () => {
+    fc.assert(
+      fc.property(ociArgs, extraFields, (args, extra) => {
+        const spec = mb.ociImage(args);
+        const decorated = { ...extra, ...spec };
+        const program = mb.fromOrnamentedSpec(mb.OciImageBuilder, decorated);
+        expect(program).toEqual(mb.fromSpec(mb.OciImageBuilder.forget(mb.OciImageBuilder.schema.parse(decorated))));
+        expect(program).toEqual(mb.fromOrnamentedSpec(mb.OciImageBuilder, spec));
+        expect(Object.keys(mb.OciImageBuilder.forget(decorated as never)).sort()).toEqual(BASE_KEYS);
+      }),
+      { numRuns: 100 },
+    );
+  });
+});
+
+describe("any ornament, stacked or not: compile(forget(spec)) = compile(spec)", () => {
+  const Flavoured = mb.defineOrnament({ name: "Flavoured", fields: { flavour: z.string(), level: z.number().int() } });
+  const Stacked = mb.defineOrnament({ name: "Stacked", fields: { extra: z.array(z.boolean()), note: z.string().optional() }, base: Flavoured });
+
+  const baseSpec = fc.record({
+    name: word,
+    ops: fc.array(fc.constantFrom(...constructors), { maxLength: 8 }),
+    evidence: fc.array(word.map((name) => mb.evidence({ name })), { maxLength: 2 }),
+  }).map(({ name, ops, evidence }) => ({
+    _con: "MetaBuilderSpec" as const,
+    name,
+    parameters: [],
+    inputs: [],
+    dependencies: [],
+    tools: [],
+    operations: ops.flatMap((c): readonly mb.Operation[] => grid[c]),
+    outputs: [],
+    evidence,
+  }));
+
+  it("records what each ornament inserts and keeps", () => {
+    expect(Flavoured.inserted).toEqual(["flavour", "level"]);
+    expect(Stacked.inserted).toEqual(["flavour", "level", "extra", "note"]);
+    const kept = ["_con", "name", "parameters", "inputs", "dependencies", "tools", "operations", "outputs", "evidence"];
+    expect(Stacked.describe()).toEqual({ name: "Stacked", base: "Flavoured", constructor: "MetaBuilderSpec", kept, inserted: ["flavour", "level", "extra", "note"] });
+  });
+
+  it("for generated base specs and generated inserted values", () => {
+    fc.assert(
+      fc.property(baseSpec, anyText, fc.integer(), fc.array(fc.boolean(), { maxLength: 3 }), fc.option(anyText, { nil: undefined }), extraFields, (spec, flavour, level, extra, note, junk) => {
+        const flavoured = { ...junk, ...spec, flavour, level };
+        const stacked = { ...flavoured, extra, ...(note === undefined ? {} : { note }) };
+        const plain = mb.fromSpec(spec);
+        expect(mb.fromOrnamentedSpec(Flavoured, flavoured)).toEqual(plain);
+        expect(mb.fromSpec(Flavoured.forget(Flavoured.schema.parse(flavoured)))).toEqual(plain);
+        expect(mb.fromOrnamentedSpec(Stacked, stacked)).toEqual(plain);
+        expect(mb.fromSpec(Stacked.forget(Stacked.schema.parse(stacked)))).toEqual(plain);
+        expect(plain.operations).toHaveLength(spec.operations.length + spec.evidence.length);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it("the ornament's type is checked before forgetting", () => {
+    expect(() => mb.fromOrnamentedSpec(Stacked, { name: "x", parameters: [], inputs: [], dependencies: [], tools: [], operations: [], outputs: [], evidence: [], flavour: "f", level: 1.5, extra: [] })).toThrow(
+      "Stacked spec does not match its schema (1 problem):\n  - level: Invalid input: expected int, received number",
+    );
+  });
+});
