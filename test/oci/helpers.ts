@@ -2,6 +2,7 @@
 // shell backend (the plan, rendered and run by bash), and small fixtures.
 import { execFileSync, spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fromSpec } from "../../src/program/program.js";
@@ -150,3 +151,26 @@ export function canonicalModes(dir: string): void {
 }
 
 export { existsSync };
+
+/** A layout made by hand from layer tars (uncompressed), for inputs our builder would never write. */
+export function handLayout(layers: readonly Buffer[], dir = join(tempDir("hand"), "layout")): string {
+  const sha = (b: Buffer): string => createHash("sha256").update(b).digest("hex");
+  mkdirSync(join(dir, "blobs/sha256"), { recursive: true });
+  const put = (b: Buffer): { digest: string; size: number } => {
+    writeFileSync(join(dir, "blobs/sha256", sha(b)), b);
+    return { digest: `sha256:${sha(b)}`, size: b.length };
+  };
+  const layerDescs = layers.map((l) => ({ mediaType: "application/vnd.oci.image.layer.v1.tar", ...put(l) }));
+  const config = put(Buffer.from(JSON.stringify({ architecture: "amd64", os: "linux", config: {}, rootfs: { type: "layers", diff_ids: layerDescs.map((d) => d.digest) } })));
+  const manifest = put(
+    Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: "application/vnd.oci.image.manifest.v1+json", config: { mediaType: "application/vnd.oci.image.config.v1+json", ...config }, layers: layerDescs })),
+  );
+  writeFileSync(join(dir, "index.json"), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: "application/vnd.oci.image.manifest.v1+json", ...manifest }] }));
+  writeFileSync(join(dir, "oci-layout"), '{"imageLayoutVersion":"1.0.0"}');
+  return dir;
+}
+
+/** A tar of exactly the named members of `dir` (no recursion), with GNU tar's extra flags. */
+export function tarOf(dir: string, members: readonly string[], extra: readonly string[] = []): Buffer {
+  return execFileSync("tar", ["--format=posix", "--no-recursion", ...extra, "-cf", "-", "-C", dir, ...members], { maxBuffer: 1 << 28 });
+}

@@ -146,7 +146,11 @@ export async function unpackOciImage(layoutDir: string, rootfs: string): Promise
     entries += await readTar(open.data, apply);
     await open.finish();
   }
-  // Deepest first, so a read-only parent does not stop its children.
-  for (const [dir, mode] of [...dirModes].sort((a, b) => b[0].length - a[0].length)) await fs.chmod(dir, mode);
+  // Deepest first, so a read-only parent does not stop its children; a directory a later whiteout removed is gone.
+  for (const [dir, mode] of [...dirModes].sort((a, b) => b[0].length - a[0].length)) {
+    await fs.chmod(dir, mode).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== "ENOENT") throw e;
+    });
+  }
   return { layers: image.manifest.layers.length, entries };
 }
