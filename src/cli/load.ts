@@ -51,7 +51,8 @@ function lineCol(text: string, offset: number): string {
 function fromValue(value: unknown, file: string): Program {
   if (isProgram(value)) return sequence((value as Program).operations);
   if (value === null || typeof value !== "object") {
-    throw usage("builder.invalid", `${file}: the builder is ${value === null ? "null" : typeof value}, not a spec or a program`);
+    // The callers prefix the file name.
+    throw usage("builder.invalid", `the builder is ${value === null ? "null" : typeof value}, not a spec or a program`);
   }
   return fromSpec(value);
 }
@@ -62,7 +63,8 @@ function loadJson(file: string): Program {
   try {
     value = JSON.parse(text);
   } catch (e) {
-    const msg = (e as Error).message;
+    // V8 may quote the offending text, newlines and all: keep the message on one line.
+    const msg = (e as Error).message.replace(/\s*\n\s*/g, " ");
     const pos = /position (\d+)/.exec(msg);
     throw usage("builder.invalid-json", `${file}: invalid JSON${pos ? ` at ${lineCol(text, Number(pos[1]))}` : ""}: ${msg}`);
   }
