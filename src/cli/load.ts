@@ -1,11 +1,15 @@
 /** Loading a builder: a `.ts`/`.js` module (default or `#name` export), a directory holding `builder.ts`, or a `.json` spec. */
-import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
-import { register } from "node:module";
+import { isBuiltin, register } from "node:module";
 import { dirname, extname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { ExitCode, MbError } from "../core/errors.js";
+import { markUncacheable, witness, witnessing } from "../engine/identity.js";
 import { fromSpec, isProgram, sequence, type Program } from "../program/program.js";
+import { locateBuilder } from "./locate.js";
+
+export { locateBuilder };
 
 /** A loaded builder: the program and the file it came from. */
 export interface LoadedBuilder {
@@ -15,30 +19,10 @@ export interface LoadedBuilder {
   readonly exportName: string;
 }
 
-const MODULE_EXTS = new Set([".ts", ".mts", ".js", ".mjs"]);
 let hooksRegistered = false;
 
 function usage(code: string, message: string, hint?: string): MbError {
   return new MbError(code, message, { exitCode: ExitCode.usage, hint });
-}
-
-/** Finds the builder file a CLI argument names. */
-export function locateBuilder(arg: string): { file: string; exportName: string } {
-  const hash = arg.lastIndexOf("#");
-  const target = hash > 0 ? arg.slice(0, hash) : arg;
-  const exportName = hash > 0 ? arg.slice(hash + 1) : "default";
-  let file = resolve(target);
-  if (!existsSync(file)) throw usage("builder.not-found", `builder '${target}' not found: no such file or directory`);
-  if (statSync(file).isDirectory()) {
-    const candidate = ["builder.ts", "builder.js", "builder.mjs", "builder.json"].map((f) => join(file, f)).find(existsSync);
-    if (!candidate) throw usage("builder.not-found", `builder directory '${target}' holds no builder.ts (nor builder.js, builder.json)`);
-    file = candidate;
-  }
-  const ext = extname(file);
-  if (ext !== ".json" && !MODULE_EXTS.has(ext)) {
-    throw usage("builder.unsupported", `builder '${target}' is a '${ext || "extensionless"}' file; expected .ts, .js or .json`);
-  }
-  return { file, exportName };
 }
 
 /** The 1-based line and column of a character offset. */
@@ -58,6 +42,7 @@ function fromValue(value: unknown, file: string): Program {
 }
 
 function loadJson(file: string): Program {
+  witness("file", file);
   const text = readFileSync(file, "utf8");
   let value: unknown;
   try {
@@ -93,9 +78,11 @@ async function importTypeScript(file: string): Promise<Record<string, unknown>> 
     write: false,
     logLevel: "silent",
     sourcemap: "inline",
+    metafile: witnessing(),
   }).catch((e: unknown) => {
     throw e;
   });
+  if (result.metafile) witnessBundle(result.metafile, file);
   const code = result.outputFiles[0]!.text;
   const temp = join(dirname(file), `.mb-builder-${process.pid}-${randomBytes(4).toString("hex")}.mjs`);
   try {
@@ -114,9 +101,44 @@ async function importTypeScript(file: string): Promise<Record<string, unknown>> 
   }
 }
 
+/** The root of the `metabuilder` package a builder in `dir` imports (self-reference or node_modules), or null. */
+export function metabuilderRootFor(dir: string): string | null {
+  let scoped = false;
+  for (let d = resolve(dir); ; d = dirname(d)) {
+    if (!scoped && existsSync(join(d, "package.json"))) {
+      scoped = true;
+      try {
+        if ((JSON.parse(readFileSync(join(d, "package.json"), "utf8")) as { name?: unknown }).name === "metabuilder") return d;
+      } catch {
+        // not a package we can read
+      }
+    }
+    if (existsSync(join(d, "node_modules", "metabuilder", "package.json"))) return realpathSync(join(d, "node_modules", "metabuilder"));
+    if (dirname(d) === d) return null;
+  }
+}
+
+/** Witnesses what a bundled builder read: its source files, and the metabuilder package it imports. */
+function witnessBundle(meta: { inputs: Record<string, { imports: { path: string; external?: boolean }[] }> }, file: string): void {
+  for (const [input, info] of Object.entries(meta.inputs)) {
+    witness("file", resolve(input));
+    for (const imp of info.imports) {
+      if (!imp.external || isBuiltin(imp.path)) continue;
+      if (imp.path === "metabuilder" || imp.path.startsWith("metabuilder/")) {
+        const root = metabuilderRootFor(dirname(file));
+        if (root) witness("tree", join(root, "dist"));
+        else markUncacheable("the builder imports 'metabuilder' from an unknown place");
+      } else {
+        markUncacheable(`the builder imports the package '${imp.path}', whose files are not witnessed`);
+      }
+    }
+  }
+}
+
 async function loadModule(file: string, exportName: string): Promise<Program> {
   let mod: Record<string, unknown>;
   try {
+    if (!/\.m?ts$/.test(file)) markUncacheable("JavaScript builders are imported unbundled, so the files they read are not known");
     mod = /\.m?ts$/.test(file) ? await importTypeScript(file) : ((await import(pathToFileURL(file).href)) as Record<string, unknown>);
   } catch (e) {
     if (e instanceof MbError) throw new MbError(e.code, `${file}: ${e.message}`, { exitCode: ExitCode.usage, issues: e.issues });

@@ -1,13 +1,17 @@
 #!/usr/bin/env node
-/** The `mb` command line: parses arguments, dispatches to a command, maps errors to exit codes (never a stack trace unless --debug). */
+/**
+ * The `mb` command line: parses arguments, dispatches to a command, maps errors to exit codes (never a stack trace
+ * unless --debug). Only light modules are imported up front; each command loads what it needs, so a cache hit of
+ * `mb build` never loads zod, esbuild or the builder.
+ */
+import { realpathSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { z } from "zod";
-import { ExitCode, MbError, formatPath } from "../core/errors.js";
-import { BuilderSpec } from "../core/spec.js";
-import { ornaments } from "../ornaments/registry.js";
-import { prepare } from "./context.js";
+import { ExitCode, MbError } from "../core/errors.js";
 import { processIo, type Io } from "./io.js";
-import { runView } from "./views.js";
+
+/** The ornaments `mb schema` knows (kept equal to src/ornaments/registry.ts by a test; listed here to keep startup light). */
+export const ORNAMENT_NAMES = ["oci-image"] as const;
 
 /** The usage text. */
 export const HELP = `mb - metabuilder: typed builds, many views
@@ -25,22 +29,36 @@ Views (pure; nothing is built):
   render <shell|dockerfile> <builder>
                                 the plan as a standalone bash script or a Dockerfile
   path <builder>                the store path the build will have
-  schema [ornament]             JSON Schema of BuilderSpec, or of an ornament (${Object.keys(ornaments).join(", ")})
+  schema [ornament]             JSON Schema of BuilderSpec, or of an ornament (${ORNAMENT_NAMES.join(", ")})
+
+Building (the store):
+  build <builder>               realize the build and its dependencies; prints the store path last
+  check <builder>               build if needed, then run each evidence command against the result
+  log <builder|store path>      the build log of an entry
+  store verify                  re-hash every entry against its metadata; exit 1 on missing or corrupt ones
+  gc                            remove entries not reachable from live out-links
 
 <builder> is a .ts/.js module (default export, or file#name), a directory holding builder.ts, or a .json spec.
 
 Options:
-  --json          print the view's data as JSON
+  --json          print the view's data as JSON; for build and check, one JSON event per line
   --format F      deps output format
   --store DIR     store directory (default $MB_STORE, else $XDG_CACHE_HOME/metabuilder/store)
+  --out-link P    build: the symlink to the result (default ./result); --no-out-link for none
+  --keep-failed   build, check: keep the build directory of a failed build
+  --check         build: rebuild in a temporary location and report differences (reproducibility)
+  -j, --jobs N    build, check: run up to N independent builds at once (default 1)
+  --dry-run       gc: only list what would be removed
   --debug         show stack traces
   -h, --help      this text
 
-Exit codes: 0 fine; 1 the view found problems (diagnostics, an undeclared tool or service, a missing package);
-2 usage errors and builders that cannot be loaded or do not match their schema; 130 interrupted.
+Exit codes: 0 fine; 1 the view found problems (diagnostics, an undeclared tool or service, a missing package),
+a build, check or verification failed; 2 usage errors and builders that cannot be loaded or do not match their
+schema; 130 interrupted (SIGINT or SIGTERM).
 `;
 
 const VIEWS = new Set(["validate", "deps", "dry-run", "plan", "describe", "introspect", "export", "render", "path"]);
+const BUILDING = new Set(["build", "check", "log", "store", "gc"]);
 
 function usage(message: string): MbError {
   return new MbError("usage", message, { exitCode: ExitCode.usage, hint: "run `mb --help` for usage" });
@@ -49,6 +67,87 @@ function usage(message: string): MbError {
 /** True for metabuilder errors, also when thrown by another copy of the package (a builder's own install). */
 export function isMbError(e: unknown): e is MbError {
   return e instanceof MbError || (e instanceof Error && e.name === "MbError" && typeof (e as MbError).code === "string");
+}
+
+type Values = {
+  json: boolean;
+  format?: string;
+  store?: string;
+  "out-link"?: string;
+  "no-out-link": boolean;
+  "keep-failed": boolean;
+  check: boolean;
+  jobs?: string;
+  "dry-run": boolean;
+};
+
+/** Which commands accept each command-specific flag. */
+const FLAG_COMMANDS: Record<string, readonly string[]> = {
+  format: ["deps"],
+  "out-link": ["build"],
+  "no-out-link": ["build"],
+  "keep-failed": ["build", "check"],
+  check: ["build"],
+  jobs: ["build", "check"],
+  "dry-run": ["gc"],
+};
+
+function checkFlags(command: string, values: Values, view: boolean): void {
+  for (const [flag, commands] of Object.entries(FLAG_COMMANDS)) {
+    if (view && flag === "format") continue; // views check it once their builder argument is known
+    const v = (values as Record<string, unknown>)[flag];
+    if (v === undefined || v === false) continue;
+    if (!commands.includes(command)) {
+      const flagName = flag === "jobs" ? "-j/--jobs" : `--${flag}`;
+      throw usage(`${flagName} applies to ${commands.join(" and ")} only`);
+    }
+  }
+  if (values["out-link"] !== undefined && values["no-out-link"]) throw usage("--out-link and --no-out-link exclude each other");
+  if (values["out-link"] === "") throw usage("--out-link needs a path");
+}
+
+function jobsFrom(raw: string | undefined): number {
+  if (raw === undefined) return 1;
+  if (!/^[1-9]\d*$/.test(raw)) throw usage(`-j needs a positive whole number, got '${raw}'`);
+  return Number(raw);
+}
+
+async function runBuilding(command: string, rest: string[], values: Values, io: Io): Promise<number> {
+  if (command === "store") {
+    const [sub, ...more] = rest;
+    if (sub !== "verify") throw usage(`store needs a subcommand: 'verify'${sub ? `, got '${sub}'` : ""}`);
+    if (more.length > 0) throw usage(`unexpected argument '${more[0]}'`);
+    const { runStoreVerify } = await import("./store-commands.js");
+    return runStoreVerify({ store: values.store, json: values.json }, io);
+  }
+  if (command === "gc") {
+    if (rest.length > 0) throw usage(`unexpected argument '${rest[0]}'`);
+    const { runGc } = await import("./store-commands.js");
+    return runGc({ store: values.store, json: values.json, dryRun: values["dry-run"] }, io);
+  }
+  const [arg, ...more] = rest;
+  if (arg === undefined) {
+    throw usage(
+      command === "log"
+        ? "log needs a builder or a store path"
+        : `${command} needs a builder: a .ts/.js module, a directory holding builder.ts, or a .json spec`,
+    );
+  }
+  if (more.length > 0) throw usage(`unexpected argument '${more[0]}'`);
+  if (command === "log") {
+    const { runLog } = await import("./store-commands.js");
+    return runLog(arg, { store: values.store }, io);
+  }
+  const { runBuild, runCheck } = await import("./build.js");
+  const flags = {
+    store: values.store,
+    outLink: command === "build" && !values["no-out-link"] ? (values["out-link"] ?? "result") : null,
+    keepFailed: values["keep-failed"],
+    check: values.check,
+    jobs: jobsFrom(values.jobs),
+    json: values.json,
+  };
+  return command === "build" ? runBuild(arg, flags, io) : runCheck(arg, flags, io);
 }
 
 /** Runs the CLI with arguments; returns the exit code. */
@@ -65,6 +164,12 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
           json: { type: "boolean", default: false },
           format: { type: "string" },
           store: { type: "string" },
+          "out-link": { type: "string" },
+          "no-out-link": { type: "boolean", default: false },
+          "keep-failed": { type: "boolean", default: false },
+          check: { type: "boolean", default: false },
+          jobs: { type: "string", short: "j" },
+          "dry-run": { type: "boolean", default: false },
           debug: { type: "boolean", default: false },
           help: { type: "boolean", short: "h", default: false },
         },
@@ -82,16 +187,21 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     if (command === "schema") {
       if (rest.length > 1) throw usage("schema takes at most one ornament name");
       const name = rest[0];
+      const { z } = await import("zod");
       if (name === undefined) {
+        const { BuilderSpec } = await import("../core/spec.js");
         io.out(JSON.stringify(z.toJSONSchema(BuilderSpec, { io: "input", unrepresentable: "any" }), null, 2) + "\n");
         return ExitCode.ok;
       }
+      const { ornaments } = await import("../ornaments/registry.js");
       const orn = ornaments[name];
       if (!orn) throw usage(`unknown ornament '${name}'; known: ${Object.keys(ornaments).join(", ")}`);
       io.out(JSON.stringify(orn.jsonSchema(), null, 2) + "\n");
       return ExitCode.ok;
     }
-    if (!VIEWS.has(command)) throw usage(`unknown command '${command}'`);
+    if (!VIEWS.has(command) && !BUILDING.has(command)) throw usage(`unknown command '${command}'`);
+    checkFlags(command, values as Values, VIEWS.has(command));
+    if (BUILDING.has(command)) return await runBuilding(command, rest, values as Values, io);
     let builderArg: string | undefined;
     let viewArgs: string[] = [];
     if (command === "render") {
@@ -106,6 +216,17 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     }
     if (builderArg === undefined) throw usage(`${command} needs a builder: a .ts/.js module, a directory holding builder.ts, or a .json spec`);
     if (values.format !== undefined && command !== "deps") throw usage("--format applies to deps only");
+    if (command === "path" && !values.json) {
+      const { cachedRoot } = await import("./build.js");
+      const { storeDirFrom } = await import("./context.js");
+      const hit = cachedRoot(builderArg, storeDirFrom(values.store), false);
+      if (hit) {
+        io.out(`${hit.storePath}\n`);
+        return ExitCode.ok;
+      }
+    }
+    const { prepare } = await import("./context.js");
+    const { runView } = await import("./views.js");
     const prepared = await prepare(builderArg, { store: values.store, strict: command === "path", warn: (m) => io.err(`mb: warning: ${m}\n`) });
     return runView(command, viewArgs, prepared, { json: values.json, format: values.format }, io);
   } catch (e) {
@@ -124,10 +245,16 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
 }
 
 // Run when executed as the `mb` binary.
-import { realpathSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 const self = fileURLToPath(import.meta.url);
-const invoked = process.argv[1] ? (() => { try { return realpathSync(process.argv[1]!); } catch { return process.argv[1]!; } })() : "";
+const invoked = process.argv[1]
+  ? (() => {
+      try {
+        return realpathSync(process.argv[1]!);
+      } catch {
+        return process.argv[1]!;
+      }
+    })()
+  : "";
 if (invoked === self) {
   main(process.argv.slice(2)).then(
     (code) => {
@@ -139,4 +266,3 @@ if (invoked === self) {
     },
   );
 }
-void formatPath;

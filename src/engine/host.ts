@@ -1,8 +1,11 @@
-/** Host package lookups: executables on PATH and Debian packages (dpkg's database read directly, no processes). */
+/**
+ * Host package lookups: executables on PATH and Debian packages (dpkg's database read directly, no processes).
+ * Executables are identified by content through the persistent identity cache, and every file read is witnessed.
+ */
 import { accessSync, constants, existsSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { createHash } from "node:crypto";
-import { hashFile } from "./tree-hash.js";
+import { cachedHashFile, witness } from "./identity.js";
 
 const DPKG_INFO = "/var/lib/dpkg/info";
 const DPKG_STATUS = "/var/lib/dpkg/status";
@@ -24,6 +27,7 @@ export function which(name: string, path = process.env.PATH ?? ""): string | nul
   if (name.includes("/")) return null;
   for (const dir of path.split(delimiter)) {
     if (!dir) continue;
+    witness("dir", dir);
     const p = join(dir, name);
     try {
       accessSync(p, constants.X_OK);
@@ -37,9 +41,14 @@ export function which(name: string, path = process.env.PATH ?? ""): string | nul
 
 function dpkgListFile(name: string): string | null {
   const plain = join(DPKG_INFO, `${name}.list`);
-  if (existsSync(plain)) return plain;
+  if (existsSync(plain)) {
+    witness("file", plain);
+    return plain;
+  }
+  witness("dir", DPKG_INFO);
   try {
     const hit = readdirSync(DPKG_INFO).find((f) => f.startsWith(`${name}:`) && f.endsWith(".list"));
+    if (hit) witness("file", join(DPKG_INFO, hit));
     return hit ? join(DPKG_INFO, hit) : null;
   } catch {
     return null;
@@ -49,6 +58,7 @@ function dpkgListFile(name: string): string | null {
 let statusText: string | undefined;
 /** The installed version of a Debian package, or null. */
 export function dpkgVersion(name: string): string | null {
+  witness("file", DPKG_STATUS);
   try {
     statusText ??= readFileSync(DPKG_STATUS, "utf8");
   } catch {
@@ -84,17 +94,12 @@ export function dpkgExecutables(name: string): Record<string, string> | null {
   return out;
 }
 
-const hashCache = new Map<string, string>();
 function identityHash(executables: Record<string, string>): string {
   const lines: string[] = [];
   for (const name of Object.keys(executables).sort()) {
-    const real = realpathSync(executables[name]!);
-    let h = hashCache.get(real);
-    if (h === undefined) {
-      h = hashFile(real);
-      hashCache.set(real, h);
-    }
-    lines.push(`${name}\0${real}\0${h}`);
+    const path = executables[name]!;
+    const h = cachedHashFile(path);
+    lines.push(`${name}\0${realpathSync(path)}\0${h}`);
   }
   return createHash("sha256").update(lines.join("\n")).digest("hex");
 }

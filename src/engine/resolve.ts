@@ -16,7 +16,10 @@ import { fromSpec, unsafeProgram, type Program } from "../program/program.js";
 import { isLocalPath } from "../program/render.js";
 import { materialize } from "../views/materialize.js";
 import { lookupHost } from "./host.js";
-import { hashTree } from "./tree-hash.js";
+import { cachedHashTree } from "./identity.js";
+import { hostSystem } from "./system.js";
+
+export { hostSystem };
 
 /** How resolution behaves. */
 export interface ResolveOptions {
@@ -45,8 +48,12 @@ export interface ResolvedBuild {
   readonly inputHashes: Record<string, string>;
   /** Store paths of the builds this one needs first. */
   readonly needs: string[];
-  /** Directories this build needs imported into the store. */
+  /** Directories this build needs imported into the store (path packages and local inputs). */
   readonly imports: PathImport[];
+  /** The value of each `pathMap_*` variable while building: the store copy of the local input. */
+  readonly inputStore: Record<string, string>;
+  /** Store entries this build reads that are neither built nor imported by it (store paths given as inputs). */
+  readonly storeInputs: string[];
   /** False when some package or input could not be resolved (lenient mode only). */
   readonly complete: boolean;
 }
@@ -57,10 +64,10 @@ export interface Resolution {
   readonly builds: ResolvedBuild[];
 }
 
-/** The Nix-style system string of this machine. */
-export function hostSystem(): string {
-  const arch = ({ x64: "x86_64", arm64: "aarch64", ia32: "i686" } as Record<string, string>)[process.arch] ?? process.arch;
-  return `${arch}-${process.platform}`;
+interface BuildState {
+  complete: boolean;
+  /** Entries of this store that the program names by path. */
+  storeRefs: string[];
 }
 
 class Resolver {
@@ -110,16 +117,18 @@ class Resolver {
       this.opts.warn?.(msg);
       return null;
     }
-    const contentHash = hashTree(abs);
-    const storePath = `${this.opts.storeDir}/${storeHash(`path:${contentHash}`)}-${safeName(name ?? basename(abs))}`;
+    const contentHash = cachedHashTree(abs);
+    const storePath = importPathOf(this.opts.storeDir, contentHash, name ?? basename(abs));
     imports.push({ source: abs, storePath, contentHash });
     return { _con: "resolvedPackage", name: name ?? basename(abs), packageName: name ?? basename(abs), origin: "path", outPath: storePath, version: null, executables: {}, contentHash };
   }
 
   /** Resolves one package reference; null when lenient and it cannot be found. */
-  private pkg(ref: PackageRef, where: string, needs: string[], imports: PathImport[], state: { complete: boolean }): PackageRef {
+  private pkg(ref: PackageRef, where: string, needs: string[], imports: PathImport[], state: BuildState): PackageRef {
     let out: ResolvedPackage | null;
     if (typeof ref === "string") {
+      const entry = this.storeEntryOf(ref);
+      if (entry !== null) state.storeRefs.push(entry);
       if (ref.startsWith("/")) return { _con: "resolvedPackage", name: basename(ref), packageName: basename(ref), origin: "store", outPath: ref, version: null, executables: {}, contentHash: null };
       out = this.hostPackage(ref, where);
     } else {
@@ -161,12 +170,22 @@ class Resolver {
   build(program: Program, where = "builder"): ResolvedBuild {
     const needs: string[] = [];
     const imports: PathImport[] = [];
-    const state = { complete: true };
+    const state: BuildState = { complete: true, storeRefs: [] };
     const ops = program.operations.map((op, i) => this.op(op, `${where}, operation ${i}${"name" in op ? ` '${op.name}'` : ""}`, needs, imports, state));
     const resolved = unsafeProgram(ops);
     const plan = materialize(resolved, { storeDir: this.opts.storeDir });
     const inputHashes: Record<string, string> = {};
-    for (const path of Object.values(plan.pathMap)) {
+    const inputStore: Record<string, string> = {};
+    const storeInputs: string[] = [...state.storeRefs];
+    for (const [key, path] of Object.entries(plan.pathMap)) {
+      const entry = this.storeEntryOf(path);
+      if (entry !== null) {
+        // A store path is a package reference, never a local path to import: its name already says what it holds.
+        inputHashes[path] = `store:${path}`;
+        inputStore[key] = path;
+        storeInputs.push(entry);
+        continue;
+      }
       if (!existsSync(path)) {
         const msg = `local input '${path}' of '${plan.name}' does not exist`;
         if (this.opts.strict) this.fail("input.missing", msg);
@@ -174,7 +193,11 @@ class Resolver {
         state.complete = false;
         continue;
       }
-      inputHashes[path] = hashTree(path);
+      const contentHash = cachedHashTree(path);
+      inputHashes[path] = contentHash;
+      const storePath = importPathOf(this.opts.storeDir, contentHash, basename(path));
+      inputStore[key] = storePath;
+      if (!imports.some((i) => i.storePath === storePath)) imports.push({ source: path, storePath, contentHash });
     }
     const ctx: FingerprintContext = { storeDir: this.opts.storeDir, system: this.opts.system, sourceDateEpoch: this.opts.sourceDateEpoch, inputHashes };
     const storePath = storePathOf(plan, ctx);
@@ -190,6 +213,8 @@ class Resolver {
       inputHashes,
       needs: [...new Set(needs)],
       imports,
+      inputStore,
+      storeInputs: [...new Set(storeInputs)],
       complete: state.complete,
     };
     this.builders.set(storePath, build);
@@ -197,7 +222,15 @@ class Resolver {
     return build;
   }
 
-  private op(op: Operation, where: string, needs: string[], imports: PathImport[], state: { complete: boolean }): Operation {
+  /** The store entry a path lies in (the path itself or an ancestor directly under the store), or null. */
+  private storeEntryOf(path: string): string | null {
+    const prefix = `${this.opts.storeDir}/`;
+    if (!path.startsWith(prefix)) return null;
+    const base = path.slice(prefix.length).split("/")[0]!;
+    return /^[0-9a-z]{32}-/.test(base) ? prefix + base : null;
+  }
+
+  private op(op: Operation, where: string, needs: string[], imports: PathImport[], state: BuildState): Operation {
     const p = (ref: PackageRef) => this.pkg(ref, where, needs, imports, state);
     switch (op._con) {
       case "declareTool":
@@ -223,6 +256,11 @@ export function resolveProgram(program: Program, opts: ResolveOptions): Resoluti
   const r = new Resolver(opts);
   const root = r.build(program);
   return { root, builds: r.builds };
+}
+
+/** The store path a directory or file is imported at: named by its content hash and its base name. */
+export function importPathOf(storeDir: string, contentHash: string, name: string): string {
+  return `${storeDir}/${storeHash(`path:${contentHash}`)}-${safeName(name)}`;
 }
 
 /** True when a path is an existing directory. */

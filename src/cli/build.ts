@@ -1,0 +1,190 @@
+/**
+ * `mb build` and `mb check`: realize a builder and its dependencies in the store, link the result, check
+ * reproducibility (`--check`) or run the evidence (`mb check`). A cache hit whose resolution is in the evaluation
+ * cache loads nothing heavy: neither the builder, nor zod, nor esbuild.
+ */
+import { lstatSync, readlinkSync, renameSync, symlinkSync, unlinkSync } from "node:fs";
+import { resolve } from "node:path";
+import { ExitCode, MbError } from "../core/errors.js";
+import { evalCacheEnabled, lookupEval, storeEval, type EvalKey } from "../engine/eval-cache.js";
+import { addRoot } from "../engine/gc.js";
+import type { RealizeOptions } from "../engine/realize.js";
+import { Store } from "../engine/store.js";
+import { hostSystem } from "../engine/system.js";
+import { prepare, sourceDateEpochFrom, storeDirFrom, type Prepared } from "./context.js";
+import type { Io } from "./io.js";
+import { locateBuilder } from "./locate.js";
+import { createProgress, type Progress } from "./progress.js";
+
+/** Flags of `mb build` and `mb check`. */
+export interface BuildFlags {
+  readonly store?: string;
+  /** The out-link path; null for none. */
+  readonly outLink: string | null;
+  readonly keepFailed: boolean;
+  readonly check: boolean;
+  readonly jobs: number;
+  readonly json: boolean;
+}
+
+function evalKeyOf(file: string, exportName: string, storeDir: string): EvalKey {
+  return { builder: file, exportName, storeDir, sourceDateEpoch: sourceDateEpochFrom(), system: hostSystem(), path: process.env.PATH ?? "", cwd: process.cwd() };
+}
+
+/** The root store path from the evaluation cache when its entry is complete; null to take the full path. */
+export function cachedRoot(arg: string, storeDir: string, needValid: boolean): { name: string; storePath: string } | null {
+  if (!evalCacheEnabled()) return null;
+  let loc;
+  try {
+    loc = locateBuilder(arg);
+  } catch {
+    return null; // the full path reports it
+  }
+  const rec = lookupEval(evalKeyOf(loc.file, loc.exportName, storeDir));
+  if (!rec) return null;
+  if (needValid) {
+    const store = new Store(storeDir);
+    const e = store.entry(rec.root.storePath);
+    if (!e || !store.isValid(e)) return null;
+  }
+  return rec.root;
+}
+
+/** Loads and resolves strictly, witnessing everything read, and keeps the resolution in the evaluation cache. */
+export async function prepareForBuild(arg: string, storeFlag: string | undefined, io: Io): Promise<Prepared> {
+  const prepared = await prepare(arg, { store: storeFlag, strict: true, warn: (m) => io.err(`mb: warning: ${m}\n`), witness: evalCacheEnabled(), persistIdentities: true });
+  const w = prepared.witnessed;
+  if (w && w.uncacheable === null) {
+    const { file, exportName } = prepared.loaded;
+    storeEval({
+      v: 1,
+      key: evalKeyOf(file, exportName, prepared.storeDir),
+      witnesses: w.witnesses,
+      root: { name: prepared.resolution.root.name, storePath: prepared.resolution.root.storePath },
+      storePaths: prepared.resolution.builds.map((b) => b.storePath),
+    });
+  }
+  return prepared;
+}
+
+/** Points `link` at `target` (atomically) and records it as a gc root; refuses to replace anything but a symlink. */
+export function makeOutLink(store: Store, link: string, target: string): void {
+  const abs = resolve(link);
+  let current: string | null = null;
+  try {
+    const st = lstatSync(abs);
+    if (!st.isSymbolicLink()) {
+      throw new MbError("build.out-link", `cannot create the out-link '${link}': a ${st.isDirectory() ? "directory" : "file"} of that name exists`, {
+        exitCode: ExitCode.problems,
+        hint: "remove it, or pass --out-link <other path> or --no-out-link",
+      });
+    }
+    current = readlinkSync(abs);
+  } catch (e) {
+    if (e instanceof MbError) throw e;
+  }
+  if (current !== target) {
+    const tmp = `${abs}.mb-${process.pid}`;
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // none
+    }
+    symlinkSync(target, tmp);
+    renameSync(tmp, abs);
+  }
+  addRoot(store, abs);
+}
+
+async function engineRun<T>(prepared: Prepared, flags: { keepFailed: boolean; jobs: number }, progress: Progress, body: (opts: RealizeOptions) => Promise<T>): Promise<T> {
+  const { Interrupt } = await import("../engine/interrupt.js");
+  const { addTempRoot } = await import("../engine/gc.js");
+  const store = new Store(prepared.storeDir);
+  store.ensureLayout();
+  const interrupt = new Interrupt();
+  const uninstall = interrupt.install();
+  const dropRoot = addTempRoot(store, prepared.resolution.builds.map((b) => b.storePath));
+  try {
+    return await body({ store, sourceDateEpoch: prepared.sourceDateEpoch, keepFailed: flags.keepFailed, jobs: flags.jobs, emit: progress.emit, interrupt });
+  } finally {
+    dropRoot();
+    uninstall();
+  }
+}
+
+/** `mb build`: realizes the builder; prints the store path last on stdout (with --json, the last event carries it). */
+export async function runBuild(arg: string, flags: BuildFlags, io: Io): Promise<number> {
+  const storeDir = storeDirFrom(flags.store);
+  const progress = createProgress(flags.json ? "json" : io.isTTY ? "tty" : "plain", io);
+  const finish = (storePath: string): number => {
+    progress.close();
+    if (flags.outLink !== null) makeOutLink(new Store(storeDir), flags.outLink, storePath);
+    if (flags.json) progress.emit({ event: "result", storePath });
+    else io.out(`${storePath}\n`);
+    return ExitCode.ok;
+  };
+  try {
+    if (!flags.check) {
+      const hit = cachedRoot(arg, storeDir, true);
+      if (hit) {
+        progress.emit({ event: "cached", name: hit.name, storePath: hit.storePath });
+        return finish(hit.storePath);
+      }
+    }
+    const prepared = await prepareForBuild(arg, flags.store, io);
+    const root = prepared.resolution.root;
+    const { realizeAll, checkBuild } = await import("../engine/realize.js");
+    await engineRun(prepared, flags, progress, async (opts) => {
+      await realizeAll(prepared.resolution, opts, flags.check);
+      if (!flags.check) return;
+      const outcome = await checkBuild(root, opts);
+      progress.emit({ event: "check", storePath: root.storePath, reproducible: outcome.differences.length === 0, differences: outcome.differences });
+      if (outcome.differences.length > 0) {
+        const shown = outcome.differences.slice(0, 50).map((d) => `  ${d.kind.padEnd(12)} ${d.path}`);
+        const more = outcome.differences.length > 50 ? [`  ... and ${outcome.differences.length - 50} more`] : [];
+        throw new MbError(
+          "build.not-reproducible",
+          `'${root.name}' is not reproducible: a rebuild differs from the stored entry ${root.storePath} in ${outcome.differences.length} place${outcome.differences.length === 1 ? "" : "s"}:\n${[...shown, ...more].join("\n")}`,
+          { exitCode: ExitCode.problems, hint: outcome.keptAt ? `the rebuild is kept at ${outcome.keptAt}` : "rerun with --keep-failed to keep the rebuild for inspection" },
+        );
+      }
+      if (!flags.json) io.err(`mb: ${root.name} is reproducible: a rebuild matches the stored entry\n`);
+    });
+    return finish(root.storePath);
+  } finally {
+    progress.close();
+  }
+}
+
+/** `mb check`: builds if needed, then runs each evidence command against the result; exit 1 naming failed evidence. */
+export async function runCheck(arg: string, flags: BuildFlags, io: Io): Promise<number> {
+  const progress = createProgress(flags.json ? "json" : io.isTTY ? "tty" : "plain", io);
+  try {
+    const prepared = await prepareForBuild(arg, flags.store, io);
+    const root = prepared.resolution.root;
+    const { realizeAll } = await import("../engine/realize.js");
+    const { runEvidence } = await import("../engine/evidence.js");
+    const outcomes = await engineRun(prepared, flags, progress, async (opts) => {
+      await realizeAll(prepared.resolution, opts);
+      progress.close();
+      return runEvidence(root, root.storePath, {
+        sourceDateEpoch: prepared.sourceDateEpoch,
+        interrupt: opts.interrupt,
+        onOutcome: (o) => {
+          if (flags.json) progress.emit({ event: "evidence", name: o.name, status: o.status, detail: o.detail });
+          else io.out(`${o.status === "ok" ? "ok     " : o.status === "failed" ? "FAILED " : "skipped"} ${o.name}: ${o.detail}\n`);
+        },
+      });
+    });
+    const failed = outcomes.filter((o) => o.status === "failed");
+    const ran = outcomes.filter((o) => o.status !== "skipped").length;
+    if (flags.json) progress.emit({ event: "result", storePath: root.storePath });
+    else io.out(`${ran === 0 ? "no evidence has a command to run" : `${ran - failed.length}/${ran} evidence passed`} for ${root.storePath}\n`);
+    if (failed.length > 0) {
+      throw new MbError("check.failed", `evidence failed for '${root.name}': ${failed.map((f) => `'${f.name}' (${f.detail})`).join("; ")}`, { exitCode: ExitCode.problems });
+    }
+    return ExitCode.ok;
+  } finally {
+    progress.close();
+  }
+}

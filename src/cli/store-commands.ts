@@ -1,0 +1,79 @@
+/** `mb log`, `mb store verify` and `mb gc`: reading and tending the store. */
+import { existsSync, lstatSync, readFileSync, readlinkSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
+import { ExitCode, MbError } from "../core/errors.js";
+import { collectGarbage, verifyStore } from "../engine/gc.js";
+import { isEntryName, Store } from "../engine/store.js";
+import { cachedRoot } from "./build.js";
+import { prepare, storeDirFrom } from "./context.js";
+import type { Io } from "./io.js";
+
+/** The store path an argument names directly (a store path, or an out-link to one), or null when it names a builder. */
+function storePathArg(arg: string): string | null {
+  const abs = resolve(arg);
+  if (isEntryName(basename(abs))) return abs;
+  try {
+    if (lstatSync(abs).isSymbolicLink()) {
+      const target = readlinkSync(abs);
+      if (isEntryName(basename(target))) return resolve(dirname(abs), target);
+    }
+  } catch {
+    // not a path at all: a builder argument
+  }
+  return null;
+}
+
+/** `mb log <builder|store path>`: prints the build log of the entry. */
+export async function runLog(arg: string, flags: { store?: string }, io: Io): Promise<number> {
+  let p = storePathArg(arg);
+  if (p === null) {
+    const storeDir = storeDirFrom(flags.store);
+    p = cachedRoot(arg, storeDir, false)?.storePath ?? null;
+    if (p === null) {
+      const prepared = await prepare(arg, { store: flags.store, strict: false, warn: (m) => io.err(`mb: warning: ${m}\n`) });
+      if (!prepared.resolution.root.complete) {
+        throw new MbError("log.unresolved", `cannot tell the store path of '${prepared.resolution.root.name}': some packages or inputs are missing`, { exitCode: ExitCode.problems });
+      }
+      p = prepared.resolution.root.storePath;
+    }
+  }
+  const log = join(dirname(p), ".logs", `${basename(p)}.log`);
+  if (!existsSync(log)) {
+    throw new MbError("log.missing", `no build log for ${p}`, {
+      exitCode: ExitCode.problems,
+      hint: existsSync(p) ? "entries imported by content and runtime artifacts are not built, so they have no log" : "it has not been built in this store; run `mb build` first",
+    });
+  }
+  io.out(readFileSync(log, "utf8"));
+  return ExitCode.ok;
+}
+
+/** `mb store verify`: re-hashes every entry; exit 1 when any is missing, corrupt or incomplete. */
+export function runStoreVerify(flags: { store?: string; json: boolean }, io: Io): number {
+  const store = new Store(storeDirFrom(flags.store));
+  const r = store.exists() ? verifyStore(store) : { checked: 0, problems: [] };
+  if (flags.json) io.out(JSON.stringify({ store: store.dir, checked: r.checked, ok: r.problems.length === 0, problems: r.problems }, null, 2) + "\n");
+  else {
+    for (const p of r.problems) io.out(`${p.kind} ${p.storePath}: ${p.detail}\n`);
+    io.out(`verified ${r.checked} entr${r.checked === 1 ? "y" : "ies"} in ${store.dir}: ${r.problems.length === 0 ? "ok" : `${r.problems.length} problem${r.problems.length === 1 ? "" : "s"}`}\n`);
+  }
+  return r.problems.length === 0 ? ExitCode.ok : ExitCode.problems;
+}
+
+/** `mb gc [--dry-run]`: removes entries not reachable from live out-links. */
+export function runGc(flags: { store?: string; json: boolean; dryRun: boolean }, io: Io): number {
+  const store = new Store(storeDirFrom(flags.store));
+  if (!store.exists()) {
+    if (flags.json) io.out(JSON.stringify({ store: store.dir, removed: [], freedBytes: 0, kept: 0 }, null, 2) + "\n");
+    else io.out(`store ${store.dir} does not exist: nothing to collect\n`);
+    return ExitCode.ok;
+  }
+  const r = collectGarbage(store, { dryRun: flags.dryRun });
+  if (flags.json) io.out(JSON.stringify({ store: store.dir, dryRun: flags.dryRun, ...r }, null, 2) + "\n");
+  else {
+    const verb = flags.dryRun ? "would remove" : "removed";
+    for (const p of r.removed) io.out(`${verb} ${p}\n`);
+    io.out(`${verb} ${r.removed.length} entr${r.removed.length === 1 ? "y" : "ies"} (${(r.freedBytes / 1048576).toFixed(1)} MiB), kept ${r.kept}\n`);
+  }
+  return ExitCode.ok;
+}

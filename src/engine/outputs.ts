@@ -1,0 +1,110 @@
+/** Output promises: after the last step, each declared output must exist in its declared format. */
+import { closeSync, lstatSync, openSync, readFileSync, readSync, statSync } from "node:fs";
+import { isUtf8 } from "node:buffer";
+import { isAbsolute, join, normalize } from "node:path";
+import type { Output } from "../core/records.js";
+import { readTarEntries } from "./tar.js";
+
+/** A broken promise: the output and what is wrong with it. */
+export interface BrokenPromise {
+  readonly output: Output;
+  readonly path: string;
+  readonly reason: string;
+}
+
+/**
+ * Where an output lives inside `out`: `$out`, `$out/x` and `x` (relative to `$out`) are accepted; null for a path
+ * that leaves `$out`.
+ */
+export function outputLocation(out: string, path: string): string | null {
+  let rel: string;
+  if (path === "$out" || path === "${out}") rel = "";
+  else if (path.startsWith("$out/")) rel = path.slice(5);
+  else if (path.startsWith("${out}/")) rel = path.slice(7);
+  else if (isAbsolute(path)) return null;
+  else rel = path;
+  const n = normalize(rel === "" ? "." : rel);
+  if (n === ".." || n.startsWith("../")) return null;
+  return n === "." ? out : join(out, n);
+}
+
+function readHead(path: string, n: number): Buffer {
+  const fd = openSync(path, "r");
+  try {
+    const b = Buffer.alloc(n);
+    const got = readSync(fd, b, 0, n, 0);
+    return b.subarray(0, got);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Why one output breaks its promise, or null when it keeps it. */
+export function promiseProblem(path: string, format: string): string | null {
+  let st;
+  try {
+    st = statSync(path);
+  } catch {
+    try {
+      lstatSync(path);
+      return "it is a dangling symlink";
+    } catch {
+      return "it does not exist";
+    }
+  }
+  const needFile = (): string | null => (st.isFile() ? null : st.isDirectory() ? "it is a directory, not a file" : "it is not a regular file");
+  switch (format) {
+    case "json": {
+      const p = needFile();
+      if (p) return p;
+      try {
+        JSON.parse(readFileSync(path, "utf8"));
+        return null;
+      } catch (e) {
+        return `it does not parse as JSON (${(e as Error).message})`;
+      }
+    }
+    case "tar": {
+      const p = needFile();
+      if (p) return p;
+      try {
+        readTarEntries(path);
+        return null;
+      } catch (e) {
+        return `it does not read as a tar archive: ${(e as Error).message}`;
+      }
+    }
+    case "tree":
+    case "directory":
+      return st.isDirectory() ? null : "it is not a directory";
+    case "elf": {
+      const p = needFile();
+      if (p) return p;
+      const head = readHead(path, 4);
+      return head.length === 4 && head[0] === 0x7f && head.toString("latin1", 1, 4) === "ELF" ? null : "it is not an ELF file (no \\x7fELF magic)";
+    }
+    case "text": {
+      const p = needFile();
+      if (p) return p;
+      return isUtf8(readFileSync(path)) ? null : "it is not valid UTF-8 text";
+    }
+    default:
+      // "path" and formats the engine has no reader for: the promise is that the output exists.
+      return null;
+  }
+}
+
+/** Checks every declared output of a build whose result is at `out`. */
+export function checkOutputs(out: string, outputs: readonly Output[]): BrokenPromise[] {
+  const broken: BrokenPromise[] = [];
+  for (const o of outputs) {
+    const loc = outputLocation(out, o.path);
+    if (loc === null) {
+      broken.push({ output: o, path: o.path, reason: "its path is outside $out" });
+      continue;
+    }
+    const reason = promiseProblem(loc, o.format);
+    if (reason) broken.push({ output: o, path: loc, reason });
+  }
+  return broken;
+}

@@ -1,0 +1,140 @@
+/**
+ * The build environment: a fresh temporary directory per build, and exactly this environment for every step: `out`,
+ * `TMPDIR`, `HOME` (a directory that does not exist), `SOURCE_DATE_EPOCH`, `LC_ALL=C`, `PATH` (a symlink farm of the
+ * declared tools' executables, nothing else) and `pathMap_*` (store copies of the local inputs).
+ */
+import { spawn } from "node:child_process";
+import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { constants as osConstants, tmpdir } from "node:os";
+import { join } from "node:path";
+import type { BuildPlan } from "../core/plan.js";
+import type { PackageRef } from "../core/records.js";
+import { safeName } from "../program/fingerprint.js";
+import { ldLibraryPathExport } from "../program/render.js";
+import { killGroup, type Interrupt } from "./interrupt.js";
+import { forceRemove } from "./store.js";
+
+/** How a step ended. */
+export interface StepExit {
+  /** The exit status; 128 + n when killed by signal n. */
+  readonly status: number;
+  readonly signal: NodeJS.Signals | null;
+}
+
+/** A prepared build environment. */
+export interface Sandbox {
+  /** The temporary build directory holding everything below. */
+  readonly top: string;
+  /** The working directory of every step. */
+  readonly cwd: string;
+  /** The complete environment of every step. */
+  readonly env: Readonly<Record<string, string>>;
+  /** The bash that interprets each rendered step: the declared `bash` tool when there is one, else the host's. */
+  readonly shell: string;
+  /** Executable names on PATH. */
+  readonly path: readonly string[];
+  /** Runs one rendered step (with the plan's LD_LIBRARY_PATH export before it), its output appended to `logFd`. */
+  run(stepShell: string, index: number, logFd: number, interrupt: Interrupt): Promise<StepExit>;
+  /** Removes the build directory. */
+  dispose(): void;
+}
+
+function isExecutableFile(path: string): boolean {
+  try {
+    if (!statSync(path).isFile()) return false;
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The executables a tool's package puts on PATH: a host package's own, else the `bin` directory of its store path. */
+export function executablesOf(pkg: PackageRef, toolName: string): Record<string, string> {
+  if (typeof pkg !== "object" || pkg._con !== "resolvedPackage") return {};
+  if (pkg.origin === "host") return pkg.executables;
+  const out: Record<string, string> = {};
+  const bin = join(pkg.outPath, "bin");
+  try {
+    for (const name of readdirSync(bin).sort()) if (isExecutableFile(join(bin, name))) out[name] = join(bin, name);
+  } catch {
+    if (isExecutableFile(pkg.outPath)) out[toolName] = pkg.outPath;
+  }
+  return out;
+}
+
+function hostBash(): string {
+  for (const dir of (process.env.PATH ?? "").split(":")) {
+    if (dir && isExecutableFile(join(dir, "bash"))) return join(dir, "bash");
+  }
+  return "/bin/bash";
+}
+
+/** Creates the build directory, the PATH farm and the environment for one build whose output goes to `out`. */
+export function createSandbox(opts: {
+  readonly plan: BuildPlan;
+  readonly inputStore: Readonly<Record<string, string>>;
+  readonly sourceDateEpoch: number;
+  readonly out: string;
+}): Sandbox {
+  const top = mkdtempSync(join(tmpdir(), `mb-build-${safeName(opts.plan.name).slice(0, 40)}-`));
+  const cwd = join(top, "build");
+  const tmp = join(top, "tmp");
+  const bin = join(top, "bin");
+  const steps = join(top, "steps");
+  for (const d of [cwd, tmp, bin, steps]) mkdirSync(d);
+  const farm: Record<string, string> = {};
+  for (const t of opts.plan.tools) {
+    for (const [name, target] of Object.entries(executablesOf(t.package, t.name))) {
+      if (name in farm || name.includes("/") || name.startsWith(".")) continue;
+      farm[name] = target;
+      symlinkSync(target, join(bin, name));
+    }
+  }
+  const env: Record<string, string> = {
+    out: opts.out,
+    TMPDIR: tmp,
+    HOME: join(top, "homeless-shelter"),
+    SOURCE_DATE_EPOCH: String(opts.sourceDateEpoch),
+    LC_ALL: "C",
+    PATH: bin,
+    ...opts.inputStore,
+  };
+  const shell = "bash" in farm ? join(bin, "bash") : hostBash();
+  const prelude = ["set -euo pipefail"];
+  const ld = ldLibraryPathExport(opts.plan.nativePaths);
+  if (ld) prelude.push(ld);
+
+  return {
+    top,
+    cwd,
+    env,
+    shell,
+    path: Object.keys(farm).sort(),
+    run(stepShell, index, logFd, interrupt) {
+      const script = join(steps, `${index}.sh`);
+      writeFileSync(script, `${prelude.join("\n")}\n${stepShell}\n`);
+      return new Promise<StepExit>((resolve, reject) => {
+        if (interrupt.signal) return resolve({ status: 130, signal: interrupt.signal });
+        const child = spawn(shell, [script], { cwd, env, detached: true, stdio: ["ignore", logFd, logFd] });
+        const pid = child.pid;
+        if (pid !== undefined) interrupt.addGroup(pid);
+        child.once("error", (e) => {
+          if (pid !== undefined) interrupt.removeGroup(pid);
+          reject(e);
+        });
+        child.once("exit", (code, signal) => {
+          if (pid !== undefined) {
+            killGroup(pid); // a step leaves nothing running behind it
+            interrupt.removeGroup(pid);
+          }
+          const n = signal ? 128 + (osConstants.signals[signal] ?? 0) : (code ?? 1);
+          resolve({ status: n, signal });
+        });
+      });
+    },
+    dispose() {
+      if (existsSync(top)) forceRemove(top);
+    },
+  };
+}
