@@ -62,12 +62,12 @@ export function shellScript(spec: unknown): string {
 }
 
 /** Runs a spec's rendered shell script with `out`, `TMPDIR` and `SOURCE_DATE_EPOCH` set, as the engine would. */
-export function runScript(spec: unknown, out: string, opts: { tmp?: string; epoch?: string } = {}): Ran {
+export function runScript(spec: unknown, out: string, opts: { tmp?: string; epoch?: string; umask?: string } = {}): Ran {
   const tmp = opts.tmp ?? join(out, "..", "tmp");
   mkdirSync(tmp, { recursive: true });
   const script = join(tmp, "..", `build-${Date.now()}-${Math.random().toString(36).slice(2)}.sh`);
   writeFileSync(script, shellScript(spec));
-  return ran("bash", [script], {
+  return ran("bash", ["-c", `umask ${opts.umask ?? "022"}; exec bash "$0"`, script], {
     env: { PATH: `${shim()}:${process.env.PATH}`, out, TMPDIR: tmp, SOURCE_DATE_EPOCH: opts.epoch ?? "1", HOME: "/nonexistent", LC_ALL: "C" },
   });
 }

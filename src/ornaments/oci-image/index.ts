@@ -330,7 +330,8 @@ rm -rf "$out/.scratch"
 `);
 
   // The archive also carries a docker-archive manifest.json (as `docker save` does since Docker 25), read back from the
-  // layout's own index and manifest; it lives only in the archive, never in the layout.
+  // layout's own index and manifest; it lives only in the archive, never in the layout. Modes are fixed so that the
+  // build's umask cannot change the archive.
   const repoTags = DOCKER_REPOSITORY.test(a.name) ? jsonText([`${a.name}:latest`]) : "[]";
   const archiveLayout = runBash(
     "archive-layout",
@@ -352,7 +353,7 @@ while [[ $rest =~ $sha ]]; do
 done
 dm=$(mktemp -d "$TMPDIR/docker-manifest.XXXXXX")
 printf '[{"Config":"blobs/sha256/%s","RepoTags":%s,"Layers":[%s]}]' "$cfg" ${escapeShellArg(repoTags)} "$ls" > "$dm/manifest.json"
-LC_ALL=C tar ${DETERMINISTIC_TAR_FLAGS} \\
+LC_ALL=C tar ${DETERMINISTIC_TAR_FLAGS} --mode=u=rwX,go=rX \\
   -cf "$TMPDIR/image.oci.tar" \\
   -C "$out" . -C "$dm" ./manifest.json
 rm -rf "$dm"
