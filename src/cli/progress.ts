@@ -25,7 +25,7 @@ function line(e: BuildEvent): string | null {
     case "import":
       return `mb: importing ${e.source} -> ${e.storePath}`;
     case "build-start":
-      return e.check ? `mb: rebuilding ${e.name} to check it (${e.steps} steps)` : `mb: building ${e.name} (${e.steps} steps)`;
+      return `mb: ${e.check ? "rebuilding" : "building"} ${e.name}${e.check ? " to check it" : ""} (${e.steps} step${e.steps === 1 ? "" : "s"})`;
     case "step-start":
       return `mb: [${e.index}/${e.total}] ${e.name}: ${e.step}`;
     case "step-done":

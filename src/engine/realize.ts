@@ -90,7 +90,7 @@ async function execute(build: ResolvedBuild, tempOut: string, finalPath: StorePa
     sandbox.dispose();
     opts.store.releaseTemp(tempOut);
   });
-  const logFd = openSync(logPath, "w");
+  const logFd = openSync(logPath, "w+");
   let keep = false;
   let ok = false;
   const t0 = performance.now();
@@ -118,8 +118,8 @@ async function execute(build: ResolvedBuild, tempOut: string, finalPath: StorePa
       emit({ event: "step-done", name: plan.name, storePath: finalPath, index: i + 1, total, step: s.name, durationMs, status: exit.status });
       interrupt.check();
       if (exit.status !== 0) {
-        writeSync(logFd, `--- step ${i + 1}/${total}: ${s.name} failed with exit status ${exit.status}\n`);
         const tail = tailLines(logFd, from);
+        writeSync(logFd, `--- step ${i + 1}/${total}: ${s.name} failed with exit status ${exit.status}\n`);
         const how = exit.signal ? `was killed by ${exit.signal}` : `exited with status ${exit.status}`;
         const missing = exit.status === 127 ? notFound(tail) : null;
         const lines = tail.length > 0 ? `\nlast ${tail.length} line${tail.length === 1 ? "" : "s"} of its output:\n${tail.map((l) => `  | ${l}`).join("\n")}` : "\n(the step printed nothing)";
