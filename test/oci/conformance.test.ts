@@ -1,23 +1,24 @@
-// The busybox-shell image checked by tools nobody here wrote (skopeo, umoci, oci-image-tool), by the image-spec JSON
-// Schemas, and by our own digest/size/diff_id chain check; for plain, gzip and zstd layers alike.
+// The busybox-shell image, built by `mb build` (examples/oci-image, and its gzip and zstd variants), checked by tools
+// nobody here wrote (skopeo, umoci, oci-image-tool), by the image-spec JSON Schemas, by our own digest/size/diff_id chain
+// check, and by `mb check`, which runs the smoke test inside the image.
 import { copyFileSync, cpSync, existsSync, lstatSync, readFileSync, readlinkSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ociImage, type LayerCompression } from "../../src/ornaments/oci-image/index.js";
+import type { LayerCompression } from "../../src/ornaments/oci-image/index.js";
 import { verifyOciLayout } from "../../src/engine/oci/verify.js";
-import { buildWithScript, busyboxRoot, documents, must, ran, readJson, requireTool, tempDir } from "./helpers.js";
+import { VARIANTS, documents, mb, mbBuild, must, ran, readJson, requireTool, tempDir } from "./helpers.js";
 import { ociSchemas, schemaErrors } from "./schemas.js";
 
 const COMPRESSIONS: LayerCompression[] = ["none", "gzip", "zstd"];
 const layouts = new Map<LayerCompression, string>();
 
+const TARGETS: Record<LayerCompression, string> = { none: "examples/oci-image", gzip: `${VARIANTS}#gzip`, zstd: `${VARIANTS}#zstd` };
+let store: string;
+
 beforeAll(() => {
-  const rootfs = busyboxRoot();
-  for (const compression of COMPRESSIONS) {
-    const spec = ociImage({ name: "busybox-shell", layers: [{ name: "busybox", source: rootfs }], entrypoint: ["/bin/sh"], compression });
-    layouts.set(compression, buildWithScript(spec));
-  }
+  store = join(tempDir("store"), "store");
+  for (const compression of COMPRESSIONS) layouts.set(compression, mbBuild(TARGETS[compression], store));
 });
 
 const sha256 = (b: Buffer): string => `sha256:${createHash("sha256").update(b).digest("hex")}`;
@@ -29,6 +30,13 @@ describe.each(COMPRESSIONS)("busybox-shell with %s layers", (compression) => {
     expect(readJson(join(layout(), "oci-layout"))).toEqual({ imageLayoutVersion: "1.0.0" });
     const top = ["blobs", "image.oci.tar", "index.json", "oci-layout"];
     expect(must("ls", ["-A", layout()]).trim().split("\n")).toEqual(top);
+  });
+
+  it("mb check runs the smoke test inside the image and passes", () => {
+    requireTool("bwrap", "bubblewrap");
+    const r = mb(["check", TARGETS[compression]], { store });
+    expect(r.stdout).toBe(`ok      smoke-test: output "oci-smoke-ok"\n1/1 evidence passed for ${layout()}\n`);
+    expect(r.status).toBe(0);
   });
 
   it("skopeo inspect reads it as oci: and as oci-archive:", () => {
@@ -133,6 +141,7 @@ describe("our chain check rejects broken layouts", () => {
   const broken = (): { dir: string; docs: ReturnType<typeof documents> } => {
     const dir = join(tempDir("broken"), "layout");
     cpSync(layouts.get("gzip")!, dir, { recursive: true });
+    must("chmod", ["-R", "u+w", dir]); // store entries are read-only
     return { dir, docs: documents(dir) };
   };
   const blob = (dir: string, digest: string): string => join(dir, "blobs/sha256", digest.slice(7));

@@ -174,3 +174,29 @@ export function handLayout(layers: readonly Buffer[], dir = join(tempDir("hand")
 export function tarOf(dir: string, members: readonly string[], extra: readonly string[] = []): Buffer {
   return execFileSync("tar", ["--format=posix", "--no-recursion", ...extra, "-cf", "-", "-C", dir, ...members], { maxBuffer: 1 << 28 });
 }
+
+/** The built CLI (`npm run build` makes it; `npm test` builds first). */
+export const MB = join(ROOT, "dist/cli/main.js");
+
+/** Runs `mb` with a store, from the repository root; never throws on a non-zero status. */
+export function mb(args: readonly string[], opts: { store: string; env?: NodeJS.ProcessEnv }): Ran {
+  if (!existsSync(MB)) throw new Error(`${MB} is missing: run npm run build first`);
+  return ran(process.execPath, [MB, ...args], { cwd: ROOT, env: { ...process.env, MB_STORE: opts.store, ...opts.env } });
+}
+
+/** `mb build <target> --no-out-link` into `store`; returns the store path (the last line of stdout) or throws with stderr. */
+export function mbBuild(target: string, store: string, env?: NodeJS.ProcessEnv): string {
+  const r = mb(["build", target, "--no-out-link"], { store, env });
+  if (r.status !== 0) throw new Error(`mb build ${target} exited ${r.status}:\n${r.stderr}`);
+  return r.stdout.trim().split("\n").pop()!;
+}
+
+/** Writes a spec as JSON into a temporary file for `mb build <file>.json`. */
+export function specFile(spec: unknown): string {
+  const file = join(tempDir("spec"), "spec.json");
+  writeFileSync(file, JSON.stringify(spec));
+  return file;
+}
+
+/** The fixture module with the example's image made every other way. */
+export const VARIANTS = "test/fixtures/oci/busybox-variants.ts";

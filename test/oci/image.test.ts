@@ -8,7 +8,7 @@ import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { COMPRESSION_LEVEL_ANNOTATION, COMPRESSION_TOOL_ANNOTATION, ociImage, type OciImageArgs } from "../../src/ornaments/oci-image/index.js";
 import { verifyOciLayout } from "../../src/engine/oci/verify.js";
-import { buildWithScript, canonicalModes, documents, filesOf, must, requireTool, runScript, tempDir, treeOf } from "./helpers.js";
+import { VARIANTS, buildWithScript, canonicalModes, documents, filesOf, mb, mbBuild, must, requireTool, runScript, specFile, tempDir, treeOf } from "./helpers.js";
 
 const sha256 = (b: Buffer): string => `sha256:${createHash("sha256").update(b).digest("hex")}`;
 let tiny: string;
@@ -59,6 +59,22 @@ describe("config text is data, never shell", () => {
     expect(documents(out).index.manifests[0].annotations).toEqual({ "org.opencontainers.image.ref.name": name });
     expect(JSON.parse(must("tar", ["-xOf", join(out, "image.oci.tar"), "./manifest.json"]))[0].RepoTags).toEqual([]);
     expect(() => readFileSync("/tmp/mb-oci-pwned")).toThrow();
+  });
+});
+
+describe("config text through mb build", () => {
+  it("random labels, env, cmd and entrypoint survive byte for byte when the engine builds them (property, few runs)", () => {
+    requireTool("skopeo");
+    const store = join(tempDir("mb-prop"), "store");
+    const text = fc.oneof(fc.string({ unit: "binary", maxLength: 16 }), fc.constantFrom("$out", "'$out'", "`id`", "\\", "\n", "%s", "$(id)"));
+    fc.assert(
+      fc.property(fc.record({ labels: fc.dictionary(text, text, { maxKeys: 3 }), env: fc.array(text, { maxLength: 3 }), cmd: fc.array(text, { maxLength: 3 }), entrypoint: fc.array(text, { maxLength: 2 }) }), (a) => {
+        const out = mbBuild(specFile(ociImage({ name: "prop", layers: [{ name: "l", source: tiny }], ...a })), store);
+        const c = configBySkopeo(out, "prop").config ?? {};
+        expect([c.Labels ?? {}, c.Env ?? [], c.Cmd ?? [], c.Entrypoint ?? []]).toEqual([a.labels, a.env, a.cmd, a.entrypoint]);
+      }),
+      { numRuns: 6 },
+    );
   });
 });
 
@@ -116,6 +132,17 @@ describe("exposed ports", () => {
 });
 
 describe("a layer source that is not a directory", () => {
+  it("mb build fails in step assemble-rootfs-<layer>, and says Not a directory", () => {
+    const store = join(tempDir("mb-notdir"), "store");
+    const r = mb(["build", `${VARIANTS}#notDirectory`, "--no-out-link"], { store });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("step 2/9 'assemble-rootfs-app' exited with status 1");
+    expect(r.stderr).toMatch(/cp: cannot stat '.*-not-a-directory\.txt\/\.': Not a directory/);
+    const direct = mb(["build", `${VARIANTS}#notDirectoryDirect`, "--no-out-link"], { store });
+    expect(direct.status).toBe(1);
+    expect(direct.stderr).toMatch(/oci-image: layer 'app': source '.*-not-a-directory\.txt' is not a directory/);
+  });
+
   const file = (): string => {
     const p = join(tempDir("notdir"), "rootfs.tar");
     writeFileSync(p, "not a directory");
