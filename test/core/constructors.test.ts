@@ -263,3 +263,25 @@ describe("a service is checked when constructed", () => {
     expect(e.issues).toEqual([{ path: ["operations", 0, "service", "protocols"], message: "service 'api': no protocol offers every declared capability (protocol 'grpc' lacks stop)" }]);
   });
 });
+
+describe("the package root", () => {
+  it("exports every smart constructor under the original's names", () => {
+    const names = [
+      ...["parameter", "localSource", "generatedSource", "dependency", "tool", "output", "evidence", "validation", "descriptor"],
+      ...mb.builderOperationNames,
+      ...mb.runtimeOperationNames,
+      ...["param", "capability", "capabilityCategory", "capabilitySet", "protocol", "service"],
+      ...["hostPackage", "pathPackage", "builderOutput", "ociImage"],
+      ...["fromSpec", "fromOrnamentedSpec", "sequence"],
+    ];
+    const root = mb as unknown as Record<string, unknown>;
+    expect(names.filter((n) => typeof root[n] !== "function")).toEqual([]);
+    expect(names).toHaveLength(9 + 15 + 6 + 4 + 3);
+  });
+
+  it("exports the views and backends under their issue names", () => {
+    const root = mb as unknown as Record<string, unknown>;
+    const views = ["validate", "deps", "dryRun", "materialize", "planView", "describe", "introspect", "planExport", "renderShell", "renderDockerfile"];
+    expect(views.filter((n) => typeof root[n] !== "function")).toEqual([]);
+  });
+});
