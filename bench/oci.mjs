@@ -1,0 +1,165 @@
+#!/usr/bin/env node
+// OCI image builds, whole `mb build` processes, beside the same image made with umoci and with the floor script
+// (../shared/bench): busybox-shell cold and as a cache hit, and a generated rootfs of about 500 MiB (half random, half
+// text) cold, uncompressed and zstd. "Cold" means the image is not in the store; its rootfs is (as umoci and the floor
+// are handed it): each run gets a new SOURCE_DATE_EPOCH, hence a new store path. Prints medians and ratios.
+// Usage: npm run bench:oci   (MB_BENCH_MIB=500 size of the generated rootfs, MB_BENCH_RUNS=3 runs per case)
+import { execFileSync, spawnSync } from "node:child_process";
+import { createCipheriv } from "node:crypto";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { ociImage } from "../dist/index.js";
+
+const REPO = new URL("..", import.meta.url).pathname;
+const SHARED = join(REPO, "..", "shared", "bench");
+const MB = join(REPO, "dist/cli/main.js");
+const MIB = Number(process.env.MB_BENCH_MIB ?? 500);
+const RUNS = Number(process.env.MB_BENCH_RUNS ?? 3);
+
+for (const tool of ["umoci", "openssl", "zstd"]) {
+  if (spawnSync("sh", ["-c", `command -v ${tool}`]).status !== 0) throw new Error(`bench:oci needs ${tool}: apt-get install ${tool}`);
+}
+for (const script of ["umoci-image.sh", "floor-image.sh"]) {
+  if (!existsSync(join(SHARED, script))) throw new Error(`bench:oci needs ${join(SHARED, script)} (the shared directory beside the repository)`);
+}
+
+const work = mkdtempSync(join(tmpdir(), "mb-bench-oci-"));
+const store = join(work, "store");
+let epoch = 1000;
+
+/** Wall time of a whole process, in seconds; a failure stops the bench with its stderr. */
+function timed(cmd, args, env = {}) {
+  const t0 = performance.now();
+  const r = spawnSync(cmd, args, { cwd: REPO, env: { ...process.env, ...env }, encoding: "utf8", maxBuffer: 1 << 26 });
+  const s = (performance.now() - t0) / 1000;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed (${r.status}):\n${r.stderr}`);
+  return { s, stdout: r.stdout };
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** Removes a store entry (read-only) and its metadata, so that the disk does not fill up between runs. */
+function dropEntry(path) {
+  const walk = (p) => {
+    chmodSync(p, 0o755);
+    for (const e of readdirSync(p, { withFileTypes: true })) if (e.isDirectory()) walk(join(p, e.name));
+  };
+  if (statSync(path).isDirectory()) walk(path);
+  rmSync(path, { recursive: true, force: true });
+  rmSync(join(store, ".meta", `${path.split("/").pop()}.json`), { force: true });
+}
+
+/** Cold `mb build` of a spec: a fresh SOURCE_DATE_EPOCH each run, so the image is never in the store. */
+function mbCold(spec, runs = RUNS) {
+  const file = join(work, `${spec.name}.json`);
+  writeFileSync(file, JSON.stringify(spec));
+  const times = [];
+  for (let i = 0; i < runs; i++) {
+    const { s, stdout } = timed(process.execPath, [MB, "build", file, "--no-out-link", "--store", store], { SOURCE_DATE_EPOCH: String(epoch++) });
+    times.push(s);
+    dropEntry(stdout.trim().split("\n").pop());
+  }
+  return median(times);
+}
+
+function script(name, rootfs, runs = RUNS) {
+  return median(Array.from({ length: runs }, () => timed("bash", [join(SHARED, name), rootfs]).s));
+}
+
+/** About `mib` MiB: half pseudo-random files (incompressible), half text files; the same bytes on every run. */
+function generateRootfs(dir, mib) {
+  const total = mib * 1024 * 1024;
+  const cipher = createCipheriv("aes-128-ctr", Buffer.alloc(16, 7), Buffer.alloc(16, 0));
+  let seed = 42;
+  const rnd = () => {
+    seed ^= seed << 13;
+    seed >>>= 0;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    seed >>>= 0;
+    return seed / 4294967296;
+  };
+  const words = "lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor incididunt ut labore et dolore magna aliqua layer image blob digest manifest config rootfs".split(" ");
+  let written = 0;
+  for (let i = 0; written < total / 2; i++) {
+    const d = join(dir, "random", String(i % 16));
+    mkdirSync(d, { recursive: true });
+    const size = Math.floor(64 * 1024 + rnd() * 4 * 1024 * 1024);
+    writeFileSync(join(d, `r${i}.bin`), cipher.update(Buffer.alloc(size)));
+    written += size;
+  }
+  for (let t = 0; written < total; t++) {
+    const d = join(dir, "text", String(t % 64));
+    mkdirSync(d, { recursive: true });
+    const size = Math.floor(4 * 1024 + rnd() * 256 * 1024);
+    const lines = [];
+    for (let n = 0; n < size; ) {
+      const line = `${Array.from({ length: 8 + Math.floor(rnd() * 8) }, () => words[Math.floor(rnd() * words.length)]).join(" ")} ${Math.floor(rnd() * 1e6)}\n`;
+      lines.push(line);
+      n += line.length;
+    }
+    const text = lines.join("");
+    writeFileSync(join(d, `t${t}.txt`), text);
+    written += text.length;
+  }
+  return written;
+}
+
+const rows = [];
+const row = (c, mb, umoci, floor) => {
+  rows.push({ c, mb, umoci, floor });
+  const f = (x) => (x === undefined ? "-" : `${x.toFixed(3)} s`);
+  const r = (x) => (x === undefined ? "-" : `${(mb / x).toFixed(2)}x`);
+  console.log(`${c.padEnd(44)} ${f(mb).padStart(9)}  umoci ${f(umoci).padStart(9)} (${r(umoci)})  floor ${f(floor).padStart(9)} (${r(floor)})`);
+};
+
+try {
+  console.log(`bench:oci: ${RUNS} runs per case, medians; mb = whole \`mb build\` processes; ratios are mb / other\n`);
+
+  // busybox-shell: the rootfs builder is realized once; the image is built cold each run.
+  const rootfs = timed(process.execPath, [MB, "build", "examples/oci-image/busybox-rootfs.ts", "--no-out-link", "--store", store]).stdout.trim().split("\n").pop();
+  const busybox = (extra = {}) => ociImage({ name: "busybox-shell", layers: [{ name: "busybox", source: rootfs }], entrypoint: ["/bin/sh"], ...extra });
+  const bbUmoci = script("umoci-image.sh", rootfs, 5);
+  const bbFloor = script("floor-image.sh", rootfs, 5);
+  row("busybox-shell cold", mbCold(busybox(), 5), bbUmoci, bbFloor);
+  row("busybox-shell cold, direct + openssl", mbCold(busybox({ assemble: "direct", digestTool: "openssl" }), 5), bbUmoci, bbFloor);
+
+  // Cache hit: examples/oci-image, built once, then built again.
+  timed(process.execPath, [MB, "build", "examples/oci-image", "--no-out-link", "--store", store]);
+  const hit = median(Array.from({ length: 5 }, () => timed(process.execPath, [MB, "build", "examples/oci-image", "--no-out-link", "--store", store]).s));
+  row("busybox-shell cache hit", hit);
+
+  // The large rootfs: generated once, imported into the store by a first (unmeasured) build.
+  const big = join(work, "rootfs");
+  const t0 = performance.now();
+  const bytes = generateRootfs(big, MIB);
+  console.log(`\ngenerated ${(bytes / 1048576).toFixed(0)} MiB rootfs in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  const large = (extra) => ociImage({ name: "large", layers: [{ name: "root", source: big }], entrypoint: ["/bin/sh"], ...extra });
+  mbCold(large({}), 1);
+  const bigUmoci = script("umoci-image.sh", big);
+  const bigFloor = script("floor-image.sh", big);
+  row(`${MIB} MiB cold, uncompressed (seed scripts)`, mbCold(large({})), bigUmoci, bigFloor);
+  row(`${MIB} MiB cold, uncompressed, direct + openssl`, mbCold(large({ assemble: "direct", digestTool: "openssl" })), bigUmoci, bigFloor);
+  row(`${MIB} MiB cold, zstd (seed scripts)`, mbCold(large({ compression: "zstd" })), bigUmoci, bigFloor);
+  row(`${MIB} MiB cold, zstd, direct + openssl`, mbCold(large({ compression: "zstd", assemble: "direct", digestTool: "openssl" })), bigUmoci, bigFloor);
+
+  const get = (prefix) => rows.find((r) => r.c.startsWith(prefix));
+  const verdict = (ok) => (ok ? "met" : "NOT met");
+  console.log("\ntargets:");
+  const bb = get("busybox-shell cold");
+  console.log(`  busybox cold build not slower than umoci: ${bb.mb.toFixed(3)} s vs ${bb.umoci.toFixed(3)} s: ${verdict(bb.mb <= bb.umoci)}`);
+  for (const c of [`${MIB} MiB cold, uncompressed (seed scripts)`, `${MIB} MiB cold, uncompressed, direct + openssl`]) {
+    const r = get(c);
+    console.log(`  ${c} within 1.2x of the floor: ${(r.mb / r.floor).toFixed(2)}x: ${verdict(r.mb <= 1.2 * r.floor)}`);
+  }
+  for (const c of [`${MIB} MiB cold, zstd (seed scripts)`, `${MIB} MiB cold, zstd, direct + openssl`]) {
+    const r = get(c);
+    console.log(`  ${c} faster than umoci: ${r.mb.toFixed(3)} s vs ${r.umoci.toFixed(3)} s: ${verdict(r.mb < r.umoci)}`);
+  }
+  console.log(`  cache hit under 0.3 s: ${hit.toFixed(3)} s: ${verdict(hit < 0.3)}`);
+} finally {
+  execFileSync("chmod", ["-R", "u+w", work]);
+  rmSync(work, { recursive: true, force: true });
+}
