@@ -52,6 +52,21 @@ describe.each(COMPRESSIONS)("busybox-shell with %s layers", (compression) => {
     }
   });
 
+  it("podman load accepts image.oci.tar (daemonless, in a private storage root)", () => {
+    const podman = requireTool("podman");
+    const dir = tempDir("podman");
+    const base = ["--root", join(dir, "root"), "--runroot", join(dir, "run"), "--storage-driver", "vfs"];
+    try {
+      expect(must(podman, [...base, "load", "-q", "-i", join(layout(), "image.oci.tar")])).toContain("Loaded image: localhost/busybox-shell:latest");
+      const [img] = JSON.parse(must(podman, [...base, "image", "inspect", "localhost/busybox-shell:latest"]));
+      expect(img.RootFS.Layers).toEqual(documents(layout()).config.rootfs.diff_ids);
+      expect(img.Config.Entrypoint).toEqual(["/bin/sh"]);
+    } finally {
+      ran(podman, [...base, "rmi", "-a", "-f"]);
+      must("chmod", ["-R", "u+w", dir]);
+    }
+  });
+
   it("skopeo inspect --config returns our config", () => {
     const skopeo = requireTool("skopeo");
     expect(JSON.parse(must(skopeo, ["inspect", "--config", `oci:${layout()}:busybox-shell`]))).toEqual(documents(layout()).config);
