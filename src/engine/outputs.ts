@@ -23,7 +23,7 @@ export function outputLocation(out: string, path: string): string | null {
   else if (path.startsWith("${out}/")) rel = path.slice(7);
   else if (isAbsolute(path)) return null;
   else rel = path;
-  const n = normalize(rel === "" ? "." : rel);
+  const n = normalize(rel === "" ? "." : rel).replace(/(.)\/+$/, "$1");
   if (n === ".." || n.startsWith("../")) return null;
   return n === "." ? out : join(out, n);
 }

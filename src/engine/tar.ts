@@ -35,7 +35,12 @@ export function tarNumber(h: Buffer, start: number, len: number): number {
 
 /** True when a header block's checksum holds (unsigned or, as some old tars wrote, signed). */
 export function checksumHolds(h: Buffer): boolean {
-  const stored = tarNumber(h, 148, 8);
+  let stored: number;
+  try {
+    stored = tarNumber(h, 148, 8);
+  } catch {
+    return false;
+  }
   let unsigned = 0;
   let signed = 0;
   for (let i = 0; i < BLOCK; i++) {
@@ -59,13 +64,7 @@ export function readTarEntries(path: string): TarEntry[] {
     while (off + BLOCK <= size) {
       if (readSync(fd, h, 0, BLOCK, off) !== BLOCK) throw new TarError(`short read at offset ${off}`);
       if (h.every((b) => b === 0)) return entries; // end-of-archive marker
-      let tarError: TarError | null = null;
-      try {
-        if (!checksumHolds(h)) tarError = new TarError(`header checksum mismatch at offset ${off}`);
-      } catch (e) {
-        tarError = e as TarError;
-      }
-      if (tarError) throw tarError;
+      if (!checksumHolds(h)) throw new TarError(`header checksum mismatch at offset ${off}`);
       const type = String.fromCharCode(h[156]! || 0x30);
       const entrySize = tarNumber(h, 124, 12);
       const prefix = field(h, 257, 6).startsWith("ustar") ? field(h, 345, 155) : "";

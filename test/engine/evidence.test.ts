@@ -1,0 +1,70 @@
+// `mb check`: builds if needed, then runs each evidence entry that has a command against the result with $out set to
+// the store path, comparing trimmed stdout with expectedOutput; any failure is exit 1 naming the evidence.
+import { cpSync, rmSync, symlinkSync } from "node:fs";
+import { join } from "node:path";
+import { spawnSync } from "node:child_process";
+import { afterAll, describe, expect, it } from "vitest";
+import { bashStep, cleanup, entries, events, FIXTURES, mb, ROOT, spec, tempDir, testEnv, writeSpec } from "./helpers.js";
+
+afterAll(cleanup);
+
+describe("mb check", () => {
+  it("builds, then runs each evidence command against the result", () => {
+    const store = tempDir("store");
+    const r = mb(["check", join(FIXTURES, "evidence.json"), "--store", store]);
+    expect(r.status, r.stderr).toBe(0);
+    const path = join(store, entries(store)[0]!);
+    expect(r.stdout).toBe(
+      'ok      greets: output "hello from greeter"\n' +
+        "ok      lists-bin: exit status 0\n" +
+        "skipped note: no command\n" +
+        `2/2 evidence passed for ${path}\n`,
+    );
+    expect(r.stderr).toContain("mb: building with-evidence");
+    // Already built: the second check runs no step.
+    const again = mb(["check", join(FIXTURES, "evidence.json"), "--store", store, "--json"]);
+    expect(again.status).toBe(0);
+    const evs = events(again.stdout);
+    expect(evs.some((e) => e.event === "step-start")).toBe(false);
+    expect(evs.filter((e) => e.event === "evidence")).toEqual([
+      { event: "evidence", name: "greets", status: "ok", detail: 'output "hello from greeter"' },
+      { event: "evidence", name: "lists-bin", status: "ok", detail: "exit status 0" },
+      { event: "evidence", name: "note", status: "skipped", detail: "no command" },
+    ]);
+  });
+
+  it("fails with exit 1 naming the evidence whose output differs", () => {
+    const store = tempDir("store");
+    const r = mb(["check", join(FIXTURES, "evidence-failing.json"), "--store", store]);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain('FAILED  answer-is-42: expected output "42", got "41"\n');
+    expect(r.stdout).toContain("ok      exits-zero: exit status 0\n");
+    expect(r.stderr).toContain(`mb: error: evidence failed for 'with-failing-evidence': 'answer-is-42' (expected output "42", got "41")`);
+  });
+
+  it("names the missing OCI runner when an OCI layout's evidence cannot run", () => {
+    // A copy of mb without src/engine/oci/run.ts stands for a build of mb that lacks the runner.
+    const copy = tempDir("mb-copy");
+    cpSync(join(ROOT, "dist"), join(copy, "dist"), { recursive: true });
+    rmSync(join(copy, "dist", "engine", "oci"), { recursive: true, force: true });
+    cpSync(join(ROOT, "package.json"), join(copy, "package.json"));
+    symlinkSync(join(ROOT, "node_modules"), join(copy, "node_modules"));
+    const file = writeSpec(tempDir("spec"), "layout.json", spec({
+      name: "fake-layout",
+      tools: ["bash"],
+      ops: [bashStep("write", "echo '{\"imageLayoutVersion\":\"1.0.0\"}' > \"$out/oci-layout\"")],
+      evidence: [{ _con: "MetaBuilderEvidence", name: "smoke", payload: { command: "/bin/sh -c 'echo hi'", expectedOutput: "hi" } }],
+    }));
+    const store = tempDir("store");
+    const r = spawnSync(process.execPath, [join(copy, "dist", "cli", "main.js"), "check", file, "--store", store], { encoding: "utf8", env: testEnv() });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("mb: error: running evidence inside an OCI image needs the OCI runner");
+  });
+
+  it("rejects options that do not apply (exit 2)", () => {
+    const r = mb(["check", join(FIXTURES, "evidence.json"), "--out-link", "x"]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("--out-link applies to build only");
+  });
+});
+

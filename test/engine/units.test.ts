@@ -1,0 +1,157 @@
+// Units of the engine: sealing (canonical modes, self-reference rewrite across read chunks, one-pass hash), the
+// import copy, the persistent identity cache, lock files with dead owners, and the evaluation cache's witnesses.
+import { spawnSync } from "node:child_process";
+import { chmodSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { ORNAMENT_NAMES } from "../../src/cli/main.js";
+import { ornaments } from "../../src/ornaments/registry.js";
+import { lookupEval, storeEval, type EvalKey } from "../../src/engine/eval-cache.js";
+import { cachedHashFile, flushIdentityCache, startWitnessing, stopWitnessing, useIdentityCache, witness } from "../../src/engine/identity.js";
+import { tryLock } from "../../src/engine/lock.js";
+import { formatOwner, selfOwner } from "../../src/engine/owner.js";
+import { Store } from "../../src/engine/store.js";
+import { canonicalProblem, copyTreeCanonical, hashTree, sealTree } from "../../src/engine/tree-hash.js";
+import { cleanup, tempDir } from "./helpers.js";
+
+afterAll(cleanup);
+
+describe("sealTree", () => {
+  it("rewrites self-references (also across 1 MiB read chunks and in symlinks) and hashes the result in one pass", () => {
+    const root = join(tempDir("seal"), "o");
+    const from = `${root}`;
+    const to = `${root.slice(0, -1)}X`; // same length
+    mkdirSync(join(root, "bin"), { recursive: true });
+    const big = Buffer.alloc(3 * 1024 * 1024, 0x61);
+    const at = 1024 * 1024 - 5; // straddles the first chunk boundary
+    Buffer.from(from).copy(big, at);
+    Buffer.from(from).copy(big, big.length - from.length); // at the very end
+    writeFileSync(join(root, "big"), big);
+    writeFileSync(join(root, "bin", "tool"), `#!/bin/sh\nexec ${from}/bin/real\n`, { mode: 0o4755 });
+    symlinkSync(`${from}/big`, join(root, "link"));
+    chmodSync(join(root, "bin"), 0o700);
+
+    const r = sealTree(root, { from: Buffer.from(from), to: Buffer.from(to) });
+    expect(r.rewritten.sort()).toEqual(["big", "bin/tool", "link"]);
+    const after = readFileSync(join(root, "big"));
+    expect(after.indexOf(from)).toBe(-1);
+    expect(after.subarray(at, at + to.length).toString()).toBe(to);
+    expect(after.subarray(after.length - to.length).toString()).toBe(to);
+    expect(readlinkSync(join(root, "link"))).toBe(`${to}/big`);
+    expect(r.hash).toBe(hashTree(root));
+    expect(statSync(join(root, "bin", "tool")).mode & 0o7777).toBe(0o555); // setuid dropped
+    expect(statSync(join(root, "big")).mode & 0o7777).toBe(0o444);
+    expect(statSync(join(root, "bin")).mode & 0o7777).toBe(0o555);
+    expect(lstatSync(join(root, "link")).mtimeMs).toBe(1000);
+    expect(canonicalProblem(root)).toBeNull();
+  });
+
+  it("refuses special files", () => {
+    const root = tempDir("seal-fifo");
+    spawnSync("mkfifo", [join(root, "pipe")]);
+    expect(() => sealTree(root)).toThrow(/'pipe' is a special file/);
+  });
+});
+
+describe("copyTreeCanonical", () => {
+  it("copies in canonical form and returns the hashTree of the source", () => {
+    const src = tempDir("copy-src");
+    mkdirSync(join(src, "d"));
+    writeFileSync(join(src, "d", "x"), "x", { mode: 0o755 });
+    writeFileSync(join(src, "y"), "y", { mode: 0o600 });
+    symlinkSync("d/x", join(src, "l"));
+    const dst = join(tempDir("copy-dst"), "copy");
+    const r = copyTreeCanonical(src, dst);
+    expect(r.hash).toBe(hashTree(src));
+    expect(hashTree(dst)).toBe(r.hash);
+    expect(canonicalProblem(dst)).toBeNull();
+    expect(r).toMatchObject({ files: 2, bytes: 2 });
+  });
+});
+
+describe("the identity cache", () => {
+  it("reuses a file's hash while its stamp holds, and re-hashes when it changes", async () => {
+    const dir = tempDir("identity");
+    const file = join(dir, "exe");
+    writeFileSync(file, "one");
+    await new Promise((r) => setTimeout(r, 1100)); // older than the racy window
+    const cache = join(dir, "identity.json");
+    useIdentityCache(cache);
+    const h1 = cachedHashFile(file);
+    flushIdentityCache();
+    const table = JSON.parse(readFileSync(cache, "utf8"));
+    expect(table.entries[`file:${file}`].h).toBe(h1);
+    // A planted hash with the same stamp is believed: the file was not read again.
+    table.entries[`file:${file}`].h = "planted";
+    writeFileSync(cache, JSON.stringify(table));
+    useIdentityCache(join(dir, "other.json"));
+    useIdentityCache(cache);
+    expect(cachedHashFile(file)).toBe("planted");
+    writeFileSync(file, "two");
+    expect(cachedHashFile(file)).not.toBe("planted");
+  });
+});
+
+describe("lock files", () => {
+  it("a live owner holds the lock; a dead owner's lock is broken", () => {
+    const dir = tempDir("locks");
+    const path = join(dir, "x.lock");
+    const mine = tryLock(path)!;
+    expect(mine).not.toBeNull();
+    expect(tryLock(path)).toBeNull(); // held by this (live) process
+    mine.release();
+    const dead = spawnSync("true").pid!;
+    writeFileSync(path, formatOwner({ pid: dead, start: "1" }));
+    const taken = tryLock(path);
+    expect(taken).not.toBeNull();
+    expect(readFileSync(path, "utf8")).toBe(formatOwner(selfOwner()));
+    taken!.release();
+  });
+});
+
+describe("the evaluation cache", () => {
+  it("answers while every witness holds, and not once one changes", async () => {
+    const store = tempDir("eval-store");
+    const src = join(tempDir("eval-src"), "builder.json");
+    writeFileSync(src, "{}");
+    utimesSync(src, 1000, 1000);
+    await new Promise((r) => setTimeout(r, 1100));
+    const key: EvalKey = { builder: src, exportName: "default", storeDir: store, sourceDateEpoch: 1, system: "x", path: "", cwd: "/" };
+    startWitnessing();
+    witness("file", src);
+    const { witnesses, uncacheable } = stopWitnessing();
+    expect(uncacheable).toBeNull();
+    storeEval({ v: 1, key, witnesses, root: { name: "n", storePath: `${store}/p` }, storePaths: [] });
+    expect(lookupEval(key)?.root.storePath).toBe(`${store}/p`);
+    expect(lookupEval({ ...key, sourceDateEpoch: 2 })).toBeNull();
+    writeFileSync(src, "{ }");
+    expect(lookupEval(key)).toBeNull();
+  });
+
+  it("does not keep a resolution that read a file changed in the last second", () => {
+    const src = join(tempDir("eval-racy"), "builder.json");
+    writeFileSync(src, "{}");
+    startWitnessing();
+    witness("file", src);
+    expect(stopWitnessing().uncacheable).toMatch(/changed less than a second ago/);
+  });
+});
+
+describe("the store", () => {
+  it("claims temporary paths exactly as long as the final entry path", () => {
+    const store = new Store(tempDir("claim"));
+    store.ensureLayout();
+    const p = store.mustEntry(`${store.dir}/0123456789abcdfghijklmnpqrsvwxyz-name`);
+    const t = store.claimTemp(p);
+    expect(t.length).toBe(p.length);
+    expect(t.startsWith(`${store.dir}/.b/`)).toBe(true);
+    expect(store.abandonedTemps()).toEqual([]); // its owner (this process) is alive
+    store.releaseTemp(t);
+  });
+});
+
+describe("mb --help", () => {
+  it("lists every ornament of the registry", () => {
+    expect([...ORNAMENT_NAMES].sort()).toEqual(Object.keys(ornaments).sort());
+  });
+});
