@@ -72,8 +72,9 @@ function isolate(runner: OciRunner, path: string, rootfs: string, work: string, 
         "--", ...argv,
       ];
     case "unshare":
-      // unshare's --root is chroot(2) into the rootfs after the namespaces are made; proc is mounted inside it.
-      return [path, "--fork", "--kill-child", "--pid", "--mount", "--uts", "--ipc", "--net", `--root=${rootfs}`, `--wd=${cwd}`, "--mount-proc=/proc", "--", ...argv];
+      // unshare's --root is chroot(2) into the rootfs once the namespaces exist; proc is mounted inside it. The user
+      // namespace leaves the command root inside it only, without the host's capabilities.
+      return [path, "--user", "--map-root-user", "--fork", "--kill-child", "--pid", "--mount", "--uts", "--ipc", "--net", `--root=${rootfs}`, `--wd=${cwd}`, "--mount-proc=/proc", "--", ...argv];
     case "runc": {
       // The work directory is the bundle: config.json beside rootfs.
       writeFileSync(join(work, "config.json"), JSON.stringify(runcSpec(rootfs, argv, env, cwd), null, 2));
@@ -84,7 +85,7 @@ function isolate(runner: OciRunner, path: string, rootfs: string, work: string, 
   }
 }
 
-/** A minimal OCI runtime spec: the rootfs writable, fresh namespaces, no network, no capabilities beyond runc's defaults. */
+/** A minimal OCI runtime spec: the rootfs writable, fresh namespaces (so no network), a short list of capabilities. */
 function runcSpec(rootfs: string, argv: string[], env: Record<string, string>, cwd: string): Record<string, unknown> {
   const caps = ["CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_NET_BIND_SERVICE"];
   return {
