@@ -186,3 +186,24 @@ describe("renderDockerfile", () => {
     );
   });
 });
+
+describe("renderShell tool guards with resolved packages", () => {
+  const resolved = (name: string, executables: Record<string, string>) =>
+    ({ _con: "resolvedPackage", name, packageName: name, origin: "host", outPath: "/usr", version: "1", executables, contentHash: "x" }) as const;
+
+  it("skips a tool whose package has no executable of its name when no step invokes it, and guards the others", () => {
+    const coreutils = mb.tool({ name: "coreutils", package: resolved("coreutils", { cat: "/usr/bin/cat", ls: "/usr/bin/ls" }) });
+    const bash = mb.tool({ name: "bash", package: resolved("bash", { bash: "/usr/bin/bash" }) });
+    const plan = mb.materialize(
+      mb.sequence([mb.declareTool({ tool: bash }), mb.declareTool({ tool: coreutils }), mb.runTool({ name: "s", tool: bash, args: ["-c", "cat /dev/null"] })]),
+    );
+    const guards = mb.renderShell(plan).split("\n").filter((l) => l.startsWith("command -v"));
+    expect(guards).toEqual([`command -v bash >/dev/null 2>&1 || { echo 'backends.shell: missing tool on PATH: bash' >&2; exit 1; }`]);
+  });
+
+  it("guards a tool that a step invokes even when its package lacks an executable of that name", () => {
+    const odd = mb.tool({ name: "odd", package: resolved("odd-pkg", { other: "/usr/bin/other" }) });
+    const plan = mb.materialize(mb.sequence([mb.declareTool({ tool: odd }), mb.runTool({ name: "s", tool: odd, args: [] })]));
+    expect(mb.renderShell(plan)).toContain("command -v odd >/dev/null 2>&1");
+  });
+});
