@@ -230,21 +230,35 @@ export function cachedHashFile(path: string): string {
   return h;
 }
 
+/** A tree's content hash with the stamp it was taken under (null when the tree changed too recently to trust stamps). */
+export interface TreeIdentity {
+  readonly hash: string;
+  readonly stamp: string | null;
+}
+
 /** `hashTree` of a path, reused while its tree stamp holds; witnessed. */
-export function cachedHashTree(path: string): string {
+export function cachedTreeIdentity(path: string): TreeIdentity {
   const seen = treeStampOf(path);
   const { stamp, racy } = seen;
   witness("tree", path, seen);
   const key = `tree:${path}`;
   const t = table();
   const hit = t[key];
-  if (stamp !== null && hit && hit.s === stamp) return hit.h;
+  if (stamp !== null && hit && hit.s === stamp) return { hash: hit.h, stamp };
   const h = hashTree(path);
-  if (stamp !== null && !racy) {
+  // The stamp after hashing must be the one before, or the hash may mix two versions of the tree.
+  const after = treeStampOf(path);
+  if (stamp !== null && !racy && after.stamp === stamp) {
     t[key] = { s: stamp, h };
     dirty = true;
+    return { hash: h, stamp };
   }
-  return h;
+  return { hash: h, stamp: null };
+}
+
+/** `hashTree` of a path, reused while its tree stamp holds; witnessed. */
+export function cachedHashTree(path: string): string {
+  return cachedTreeIdentity(path).hash;
 }
 
 /** Reads a text file and witnesses it. */

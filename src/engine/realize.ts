@@ -18,7 +18,8 @@ import { createSandbox } from "./sandbox.js";
 import { forceRemove, type EntryMeta, type StepRecord, type Store, type StorePath, type ToolIdentity } from "./store.js";
 import { diffTrees } from "./diff.js";
 import type { Difference } from "./events.js";
-import { CANONICAL_MTIME, copyTreeCanonical, hashTree, sealTree, SpecialFileError, type SealResult } from "./tree-hash.js";
+import { treeStamp } from "./identity.js";
+import { CANONICAL_MTIME, copyTreeCanonical, copyTreePlain, hashTree, sealTree, SpecialFileError, type SealResult } from "./tree-hash.js";
 
 /** How realization behaves. */
 export interface RealizeOptions {
@@ -213,8 +214,16 @@ export async function importPath(imp: PathImport, opts: RealizeOptions): Promise
     const drop = opts.interrupt.addCleanup(() => store.releaseTemp(temp));
     try {
       const t0 = performance.now();
-      const copied = copyTreeCanonical(imp.source, temp);
-      if (copied.hash !== imp.contentHash) {
+      // While the source keeps the stamp its hash was taken under, a plain (kernel) copy is the hashed content;
+      // otherwise the copy is hashed as it is made and must match.
+      let copied: { files: number; bytes: number; hash?: string };
+      if (imp.stamp !== null && treeStamp(imp.source) === imp.stamp) {
+        copied = copyTreePlain(imp.source, temp);
+        if (treeStamp(imp.source) !== imp.stamp) copied = { ...copied, hash: "changed" };
+      } else {
+        copied = copyTreeCanonical(imp.source, temp);
+      }
+      if (copied.hash !== undefined && copied.hash !== imp.contentHash) {
         throw problem("input.changed", `local input '${imp.source}' changed while the build was being prepared`, "run the build again");
       }
       opts.interrupt.check();
@@ -224,7 +233,7 @@ export async function importPath(imp: PathImport, opts: RealizeOptions): Promise
         kind: "import",
         name: basename(imp.source),
         planHash: basename(p).slice(0, 32),
-        outputHash: `sha256:${copied.hash}`,
+        outputHash: `sha256:${imp.contentHash}`,
         references: [],
         source: imp.source,
         builtAt: new Date().toISOString(),

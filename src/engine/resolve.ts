@@ -16,7 +16,7 @@ import { fromSpec, unsafeProgram, type Program } from "../program/program.js";
 import { isLocalPath } from "../program/render.js";
 import { materialize } from "../views/materialize.js";
 import { lookupHost } from "./host.js";
-import { cachedHashTree } from "./identity.js";
+import { cachedTreeIdentity } from "./identity.js";
 import { hostSystem } from "./system.js";
 
 export { hostSystem };
@@ -36,6 +36,8 @@ export interface PathImport {
   readonly source: string;
   readonly storePath: string;
   readonly contentHash: string;
+  /** The tree stamp the hash was taken under; while the source still has it, a plain copy needs no re-hashing. */
+  readonly stamp: string | null;
 }
 
 /** One build of the DAG: a resolved program, its plan and its store path. */
@@ -117,9 +119,9 @@ class Resolver {
       this.opts.warn?.(msg);
       return null;
     }
-    const contentHash = cachedHashTree(abs);
+    const { hash: contentHash, stamp } = cachedTreeIdentity(abs);
     const storePath = importPathOf(this.opts.storeDir, contentHash, name ?? basename(abs));
-    imports.push({ source: abs, storePath, contentHash });
+    imports.push({ source: abs, storePath, contentHash, stamp });
     return { _con: "resolvedPackage", name: name ?? basename(abs), packageName: name ?? basename(abs), origin: "path", outPath: storePath, version: null, executables: {}, contentHash };
   }
 
@@ -193,11 +195,11 @@ class Resolver {
         state.complete = false;
         continue;
       }
-      const contentHash = cachedHashTree(path);
+      const { hash: contentHash, stamp } = cachedTreeIdentity(path);
       inputHashes[path] = contentHash;
       const storePath = importPathOf(this.opts.storeDir, contentHash, basename(path));
       inputStore[key] = storePath;
-      if (!imports.some((i) => i.storePath === storePath)) imports.push({ source: path, storePath, contentHash });
+      if (!imports.some((i) => i.storePath === storePath)) imports.push({ source: path, storePath, contentHash, stamp });
     }
     const ctx: FingerprintContext = { storeDir: this.opts.storeDir, system: this.opts.system, sourceDateEpoch: this.opts.sourceDateEpoch, inputHashes };
     const storePath = storePathOf(plan, ctx);

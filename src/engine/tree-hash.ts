@@ -4,7 +4,7 @@
  * build output in place and copying a local input in.
  */
 import {
-  chmodSync, closeSync, fstatSync, lstatSync, lutimesSync, mkdirSync, openSync, readdirSync, readlinkSync, readSync, symlinkSync,
+  chmodSync, closeSync, constants as fsConstants, copyFileSync, fstatSync, lstatSync, lutimesSync, mkdirSync, openSync, readdirSync, readlinkSync, readSync, symlinkSync,
   unlinkSync, utimesSync, writeSync,
 } from "node:fs";
 import { createHash, type Hash } from "node:crypto";
@@ -248,6 +248,34 @@ export function copyTreeCanonical(src: string, dst: string): { hash: string; fil
   const out = { files: 0, bytes: 0 };
   copyWalk(h, src, dst, out);
   return { hash: h.digest("hex"), ...out };
+}
+
+function copyPlainWalk(src: string, dst: string, out: { files: number; bytes: number }): void {
+  const st = lstatSync(src);
+  if (st.isSymbolicLink()) {
+    symlinkSync(readlinkSync(src), dst);
+    lutimesSync(dst, CANONICAL_MTIME, CANONICAL_MTIME);
+  } else if (st.isFile()) {
+    copyFileSync(src, dst, fsConstants.COPYFILE_EXCL);
+    chmodSync(dst, canonicalMode(st.mode, false));
+    utimesSync(dst, CANONICAL_MTIME, CANONICAL_MTIME);
+    out.files++;
+    out.bytes += st.size;
+  } else if (st.isDirectory()) {
+    mkdirSync(dst, { mode: 0o700 });
+    for (const name of readdirSync(src).sort()) copyPlainWalk(join(src, name), join(dst, name), out);
+    chmodSync(dst, 0o555);
+    utimesSync(dst, CANONICAL_MTIME, CANONICAL_MTIME);
+  } else {
+    throw new SpecialFileError(src, st.mode);
+  }
+}
+
+/** Copies a file or tree to `dst` (which must not exist) in canonical form with the kernel's copy, hashing nothing. */
+export function copyTreePlain(src: string, dst: string): { files: number; bytes: number } {
+  const out = { files: 0, bytes: 0 };
+  copyPlainWalk(src, dst, out);
+  return out;
 }
 
 /** The first way a store entry departs from canonical form, or null. */
