@@ -103,7 +103,9 @@ async function engineRun<T>(prepared: Prepared, flags: { keepFailed: boolean; jo
   store.ensureLayout();
   const interrupt = new Interrupt();
   const uninstall = interrupt.install();
-  const dropRoot = addTempRoot(store, prepared.resolution.builds.map((b) => b.storePath));
+  // Everything this run may use stays alive while it runs, whatever a concurrent `mb gc` decides.
+  const used = prepared.resolution.builds.flatMap((b) => [b.storePath, ...b.imports.map((i) => i.storePath), ...b.storeInputs, ...b.plan.runtimeArtifacts.map((a) => a.storePath)]);
+  const dropRoot = addTempRoot(store, [...new Set(used)]);
   try {
     return await body({ store, sourceDateEpoch: prepared.sourceDateEpoch, keepFailed: flags.keepFailed, jobs: flags.jobs, emit: progress.emit, interrupt });
   } finally {

@@ -33,6 +33,25 @@ describe("hermetic PATH", () => {
   });
 });
 
+describe("packages", () => {
+  it("a missing host package is a clear error that says what to install (exit 1)", () => {
+    const store = tempDir("store");
+    const file = writeSpec(tempDir("spec"), "missing.json", {
+      ...spec({ name: "needs-missing", tools: ["bash"], ops: [] }),
+      operations: [
+        { _con: "declareTool", tool: { _con: "MetaBuilderTool", name: "frobnicate", package: { _con: "hostPackage", name: "mb-no-such-package" } } },
+        { _con: "materializeDerivation", name: "needs-missing" },
+      ],
+    });
+    const r = mb(["build", file, "--store", store, "--no-out-link"]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("mb: error: package 'mb-no-such-package'");
+    expect(r.stderr).toContain("is not on this machine: no Debian package 'mb-no-such-package' is installed and no executable 'mb-no-such-package' is on PATH");
+    expect(r.stderr).toContain("mb: hint: install it, e.g. `apt-get install mb-no-such-package`");
+    expect(entries(store)).toEqual([]);
+  });
+});
+
 describe("the environment of a step", () => {
   it("is exactly out, TMPDIR, HOME (which does not exist), SOURCE_DATE_EPOCH, LC_ALL=C and PATH", () => {
     const store = tempDir("store");
