@@ -8,17 +8,16 @@ import { basename } from "node:path";
 import { ExitCode, MbError } from "../core/errors.js";
 import type { BuildPlan, RuntimeArtifact } from "../core/plan.js";
 import { packageInfo } from "../core/package.js";
-import type { PathImport, Resolution, ResolvedBuild } from "./resolve.js";
-import type { Emit } from "./events.js";
+import { planViewOf } from "../views/plan-view.js";
+import { diffTrees } from "./diff.js";
+import type { Difference, Emit } from "./events.js";
+import { treeStamp } from "./identity.js";
 import { interrupted, type Interrupt } from "./interrupt.js";
 import { acquireLock, type Lock } from "./lock.js";
 import { checkOutputs } from "./outputs.js";
-import { planViewOf } from "../views/plan-view.js";
+import type { PathImport, Resolution, ResolvedBuild } from "./resolve.js";
 import { createSandbox } from "./sandbox.js";
-import { forceRemove, type EntryMeta, type StepRecord, type Store, type StorePath, type ToolIdentity } from "./store.js";
-import { diffTrees } from "./diff.js";
-import type { Difference } from "./events.js";
-import { treeStamp } from "./identity.js";
+import type { EntryMeta, StepRecord, Store, StorePath, ToolIdentity } from "./store.js";
 import { CANONICAL_MTIME, copyTreeCanonical, copyTreePlain, hashTree, sealTree, SpecialFileError, type SealResult } from "./tree-hash.js";
 
 /** How realization behaves. */

@@ -4,7 +4,7 @@ import { chmodSync, existsSync, lstatSync, readdirSync, readFileSync, readlinkSy
 import { basename, join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { hashTree } from "../../src/engine/tree-hash.js";
-import { bashStep, cleanup, entries, FIXTURES, lastLine, mb, output, spec, tempDir, writeSpec } from "./helpers.js";
+import { bashStep, cleanup, entries, FIXTURES, lastLine, mb, spec, tempDir, writeSpec } from "./helpers.js";
 
 afterAll(cleanup);
 
