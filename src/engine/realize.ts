@@ -378,6 +378,11 @@ export async function realizeAll(res: Resolution, opts: RealizeOptions, closure 
   const { store } = opts;
   store.ensureLayout();
   const builds = pendingBuilds(res, store, closure);
+  for (const b of builds) {
+    if (b.plan.builder !== "runCommand") {
+      throw problem("build.unsupported-builder", `'${b.name}' uses the builder '${b.plan.builder}'; the engine realizes only runCommand plans (the steps as \`mb plan\` renders them)`);
+    }
+  }
   const planned = builds.filter((b) => !store.isValid(store.mustEntry(b.storePath)));
   opts.emit({ event: "plan", builds: planned.map((b) => ({ name: b.name, storePath: b.storePath, steps: b.plan.steps.length })) });
   if (builds.length === 0) {

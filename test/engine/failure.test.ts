@@ -3,7 +3,7 @@
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { building, cleanup, entries, FIXTURES, mb, tempDir } from "./helpers.js";
+import { building, cleanup, entries, FIXTURES, mb, spec, tempDir, writeSpec } from "./helpers.js";
 
 afterAll(cleanup);
 
@@ -47,5 +47,16 @@ describe("a failing step", () => {
     // gc clears the abandoned partial output.
     expect(mb(["gc", "--store", store]).status).toBe(0);
     expect(existsSync(m![2]!)).toBe(false);
+  });
+});
+
+describe("a plan the engine cannot run", () => {
+  it("a builder other than runCommand is refused before anything runs (exit 1)", () => {
+    const store = tempDir("store");
+    const file = writeSpec(tempDir("spec"), "other.json", { ...spec({ name: "other", tools: ["bash"], ops: [] }), operations: [{ _con: "materializeDerivation", name: "other", builder: "stdenv.mkDerivation" }] });
+    const r = mb(["build", file, "--store", store, "--no-out-link"]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("mb: error: 'other' uses the builder 'stdenv.mkDerivation'; the engine realizes only runCommand plans");
+    expect(entries(store)).toEqual([]);
   });
 });
