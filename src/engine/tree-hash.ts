@@ -4,7 +4,7 @@
  * build output in place and copying a local input in.
  */
 import {
-  chmodSync, closeSync, constants as fsConstants, copyFileSync, fstatSync, lstatSync, lutimesSync, mkdirSync, openSync, readdirSync, readlinkSync, readSync, symlinkSync,
+  chmodSync, closeSync, constants as fsConstants, copyFileSync, renameSync, fstatSync, lstatSync, lutimesSync, mkdirSync, openSync, readdirSync, readlinkSync, readSync, symlinkSync,
   unlinkSync, utimesSync, writeSync,
 } from "node:fs";
 import { createHash, type Hash } from "node:crypto";
@@ -143,6 +143,12 @@ function hashRewritingFile(h: Hash, path: string, rw: Rewrite | undefined): bool
   return wfd >= 0;
 }
 
+function breakHardLink(path: string): void {
+  const tmp = `${path}.mb-unlink-${process.pid}`;
+  copyFileSync(path, tmp, fsConstants.COPYFILE_EXCL);
+  renameSync(tmp, path);
+}
+
 function sealWalk(h: Hash, root: string, rel: string, rw: Rewrite | undefined, out: { files: number; bytes: number; rewritten: string[] }): void {
   const path = rel === "" ? root : join(root, rel);
   const st = lstatSync(path);
@@ -157,6 +163,9 @@ function sealWalk(h: Hash, root: string, rel: string, rw: Rewrite | undefined, o
     h.update(symlinkHeader(target));
     lutimesSync(path, CANONICAL_MTIME, CANONICAL_MTIME);
   } else if (st.isFile()) {
+    // A hard link may share its inode with a file outside the output: give the output its own copy before any
+    // chmod, utimes or rewrite touches the inode.
+    if (st.nlink > 1) breakHardLink(path);
     h.update(fileHeader((st.mode & 0o111) !== 0, st.size));
     if (hashRewritingFile(h, path, rw)) out.rewritten.push(rel);
     h.update("\0");

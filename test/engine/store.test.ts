@@ -55,6 +55,29 @@ describe("store entries", () => {
   });
 });
 
+describe("sealing an output", () => {
+  it("never touches a file outside the output that a step hard-linked into it", () => {
+    const store = tempDir("store");
+    const outside = join(tempDir("outside"), "precious.txt");
+    writeFileSync(outside, "precious\n", { mode: 0o640 });
+    const before = statSync(outside);
+    const file = writeSpec(tempDir("spec"), "hardlink.json", spec({
+      name: "hard-link",
+      tools: ["bash", "coreutils"],
+      ops: [bashStep("link", `ln ${outside} "$out/linked"`)],
+    }));
+    const r = mb(["build", file, "--store", store, "--no-out-link"]);
+    expect(r.status, r.stderr).toBe(0);
+    const path = lastLine(r.stdout);
+    expect(readFileSync(join(path, "linked"), "utf8")).toBe("precious\n");
+    expect(statSync(join(path, "linked")).mode & 0o7777).toBe(0o444);
+    const after = statSync(outside);
+    expect(after.mode & 0o7777).toBe(0o640);
+    expect(after.mtimeMs).toBe(before.mtimeMs);
+    expect(after.nlink).toBe(1);
+  });
+});
+
 describe("mb store verify", () => {
   it("passes on a sound store and reports corrupt, missing and incomplete entries with exit 1", () => {
     const store = tempDir("store");
