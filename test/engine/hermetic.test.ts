@@ -52,6 +52,31 @@ describe("packages", () => {
   });
 });
 
+describe("a tool from a path package", () => {
+  it("is imported into the store by content and its bin/ executables are on PATH", () => {
+    const store = tempDir("store");
+    const pkg = join(tempDir("pkg"), "hello-pkg");
+    mkdirSync(join(pkg, "bin"), { recursive: true });
+    writeFileSync(join(pkg, "bin", "hello"), '#!/bin/sh\necho "hello from $0"\n', { mode: 0o755 });
+    const hello = { _con: "MetaBuilderTool", name: "hello", package: { _con: "pathPackage", path: pkg } };
+    const file = writeSpec(tempDir("spec"), "path-package.json", {
+      ...spec({ name: "uses-path-package", tools: [], ops: [] }),
+      tools: [hello],
+      operations: [
+        { _con: "declareTool", tool: hello },
+        { _con: "runTool", name: "greet", tool: hello, args: [], env: {} },
+        { _con: "materializeDerivation", name: "uses-path-package" },
+      ],
+    });
+    const r = mb(["build", file, "--store", store, "--no-out-link"]);
+    expect(r.status, r.stderr).toBe(0);
+    const log = mb(["log", lastLine(r.stdout)]).stdout;
+    expect(log).toMatch(/hello from \S+\/mb-build-uses-path-package-\w+\/bin\/hello\n/);
+    const imported = entries(store).find((n) => n.endsWith("-hello-pkg"))!;
+    expect(statSync(join(store, imported, "bin", "hello")).mode & 0o7777).toBe(0o555);
+  });
+});
+
 describe("the environment of a step", () => {
   it("is exactly out, TMPDIR, HOME (which does not exist), SOURCE_DATE_EPOCH, LC_ALL=C and PATH", () => {
     const store = tempDir("store");
