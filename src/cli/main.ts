@@ -52,6 +52,9 @@ Options:
   --debug         show stack traces
   -h, --help      this text
 
+Environment: MB_STORE (the store), SOURCE_DATE_EPOCH (default 1; part of every store path), MB_EVAL_CACHE=0 (always
+load and resolve the builder, even when its resolution is cached; builders are assumed pure functions of their files).
+
 Exit codes: 0 fine; 1 the view found problems (diagnostics, an undeclared tool or service, a missing package),
 a build, check or verification failed; 2 usage errors and builders that cannot be loaded or do not match their
 schema; 130 interrupted (SIGINT or SIGTERM).
