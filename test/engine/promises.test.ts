@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { outputLocation, promiseProblem } from "../../src/engine/outputs.js";
 import { readTarEntries, TarError } from "../../src/engine/tar.js";
-import { bashStep, building, cleanup, entries, lastLine, mb, output, spec, tempDir, writeSpec } from "./helpers.js";
+import { bashStep, building, cleanup, entries, FIXTURES, lastLine, mb, output, spec, tempDir, writeSpec } from "./helpers.js";
 
 afterAll(cleanup);
 
@@ -113,6 +113,14 @@ describe("the tar reader", () => {
 });
 
 describe("a build that breaks an output promise", () => {
+  it("fails naming the output (fixture broken-promise.json)", () => {
+    const store = tempDir("store");
+    const r = mb(["build", join(FIXTURES, "broken-promise.json"), "--store", store, "--no-out-link"]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^mb: error: build of 'broken-promise' broke an output promise:\n {2}- output 'index' \(\$out\/index\.json, json\): it does not parse as JSON/m);
+    expect(entries(store)).toEqual([]);
+  });
+
   it("fails naming every broken output, and nothing enters the store", () => {
     const store = tempDir("store");
     const file = writeSpec(tempDir("spec"), "broken.json", spec({
