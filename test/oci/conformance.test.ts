@@ -4,10 +4,12 @@
 import { copyFileSync, cpSync, existsSync, lstatSync, readFileSync, readlinkSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LayerCompression } from "../../src/ornaments/oci-image/index.js";
 import { verifyOciLayout } from "../../src/engine/oci/verify.js";
-import { VARIANTS, documents, mb, mbBuild, must, ran, readJson, requireTool, tempDir } from "./helpers.js";
+import { VARIANTS, documents, mb, mbBuild, must, ran, readJson, requireTool, tempDir, removeTempDirs } from "./helpers.js";
+
+afterAll(removeTempDirs);
 import { ociSchemas, schemaErrors } from "./schemas.js";
 
 const COMPRESSIONS: LayerCompression[] = ["none", "gzip", "zstd"];

@@ -1,7 +1,7 @@
 // Shared by the OCI tests: required tools (missing ones fail the test, naming what to install), image builds through the
 // shell backend (the plan, rendered and run by bash), and small fixtures.
 import { execFileSync, spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -20,9 +20,20 @@ export function requireTool(name: string, debianPackage = name): string {
   return path;
 }
 
-/** A fresh temporary directory. */
+const made: string[] = [];
+/** A fresh temporary directory, removed by `removeTempDirs`. */
 export function tempDir(label: string): string {
-  return mkdtempSync(join(tmpdir(), `mb-oci-${label}-`));
+  const dir = mkdtempSync(join(tmpdir(), `mb-oci-${label}-`));
+  made.push(dir);
+  return dir;
+}
+
+/** Removes every temporary directory this test file made (store entries in them are read-only: made writable first). */
+export function removeTempDirs(): void {
+  for (const dir of made.splice(0)) {
+    spawnSync("chmod", ["-R", "u+w", dir]);
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** The result of running a tool. */

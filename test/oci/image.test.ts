@@ -5,10 +5,12 @@ import { chmodSync, linkSync, mkdirSync, readFileSync, symlinkSync, writeFileSyn
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import fc from "fast-check";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { COMPRESSION_LEVEL_ANNOTATION, COMPRESSION_TOOL_ANNOTATION, ociImage, type OciImageArgs } from "../../src/ornaments/oci-image/index.js";
 import { verifyOciLayout } from "../../src/engine/oci/verify.js";
-import { VARIANTS, buildWithScript, canonicalModes, documents, filesOf, mb, mbBuild, must, requireTool, runScript, specFile, tempDir, treeOf } from "./helpers.js";
+import { VARIANTS, buildWithScript, canonicalModes, documents, filesOf, mb, mbBuild, must, requireTool, runScript, specFile, tempDir, treeOf, removeTempDirs } from "./helpers.js";
+
+afterAll(removeTempDirs);
 
 const sha256 = (b: Buffer): string => `sha256:${createHash("sha256").update(b).digest("hex")}`;
 let tiny: string;

@@ -3,9 +3,11 @@
 // stores, different out and TMPDIR paths and different umasks.
 import { cpSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { ociImage, type LayerCompression } from "../../src/ornaments/oci-image/index.js";
-import { VARIANTS, busyboxRoot, canonicalModes, filesOf, mb, mbBuild, runScript, tempDir } from "./helpers.js";
+import { VARIANTS, busyboxRoot, canonicalModes, filesOf, mb, mbBuild, runScript, tempDir, removeTempDirs } from "./helpers.js";
+
+afterAll(removeTempDirs);
 
 /** The busybox rootfs as a store entry under `storeDir`, with the store's read-only modes. */
 function storeCopy(storeDir: string, hash: string): string {
