@@ -29,7 +29,7 @@ function line(e: BuildEvent): string | null {
     case "step-start":
       return `mb: [${e.index}/${e.total}] ${e.name}: ${e.step}`;
     case "step-done":
-      return e.status === 0 ? null : `mb: [${e.index}/${e.total}] ${e.name}: ${e.step} failed with exit status ${e.status} after ${secs(e.durationMs)}`;
+      return e.status === 0 ? null : `mb: [${e.index}/${e.total}] ${e.name}: ${e.step} ${e.status > 128 ? "was killed" : "failed"} (exit status ${e.status}) after ${secs(e.durationMs)}`;
     case "build-done":
       return e.check ? `mb: rebuilt ${e.name} in ${secs(e.durationMs)}` : `mb: built ${e.name} in ${secs(e.durationMs)}: ${e.storePath}`;
     case "build-failed":
