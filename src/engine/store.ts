@@ -145,14 +145,17 @@ export class Store {
     return e;
   }
 
+  /** Where an entry's metadata record lives. */
   metaPath(p: StorePath): string {
     return join(this.metaDir, `${basename(p)}.json`);
   }
 
+  /** Where an entry's build log lives. */
   logPath(p: StorePath): string {
     return join(this.logDir, `${basename(p)}.log`);
   }
 
+  /** The lock file held while an entry is realized. */
   lockPath(p: StorePath): string {
     return join(this.lockDir, `${basename(p)}.lock`);
   }
