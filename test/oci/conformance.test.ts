@@ -4,11 +4,13 @@
 import { copyFileSync, cpSync, existsSync, lstatSync, readFileSync, readlinkSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { LayerCompression } from "../../src/ornaments/oci-image/index.js";
 import { verifyOciLayout } from "../../src/engine/oci/verify.js";
 import { VARIANTS, documents, mb, mbBuild, must, ran, readJson, requireTool, tempDir, removeTempDirs } from "./helpers.js";
 
+// Real builds and real tools: generous limits, for a loaded machine running the whole suite at once.
+vi.setConfig({ testTimeout: 600_000, hookTimeout: 600_000 });
 afterAll(removeTempDirs);
 import { ociSchemas, schemaErrors } from "./schemas.js";
 

@@ -2,13 +2,15 @@
 // by bwrap, unshare or runc; each runner is tried, and the unpacker is compared with umoci on whiteouts.
 import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { MbError } from "../../src/core/errors.js";
 import { ociImage } from "../../src/ornaments/oci-image/index.js";
 import { OCI_RUNNERS, findOciRunner, runOciEvidence } from "../../src/engine/oci/run.js";
 import { unpackOciImage } from "../../src/engine/oci/unpack.js";
 import { buildWithScript, busyboxRoot, handLayout, must, requireTool, tarOf, tempDir, treeOf, removeTempDirs } from "./helpers.js";
 
+// Real builds and real tools: generous limits, for a loaded machine running the whole suite at once.
+vi.setConfig({ testTimeout: 600_000, hookTimeout: 600_000 });
 afterAll(removeTempDirs);
 
 const RUNNER_PACKAGES = { bwrap: "bubblewrap", unshare: "util-linux", runc: "runc" } as const;

@@ -5,11 +5,13 @@ import { chmodSync, linkSync, mkdirSync, readFileSync, symlinkSync, writeFileSyn
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { COMPRESSION_LEVEL_ANNOTATION, COMPRESSION_TOOL_ANNOTATION, ociImage, type OciImageArgs } from "../../src/ornaments/oci-image/index.js";
 import { verifyOciLayout } from "../../src/engine/oci/verify.js";
 import { VARIANTS, buildWithScript, canonicalModes, documents, filesOf, mb, mbBuild, must, requireTool, runScript, specFile, tempDir, treeOf, removeTempDirs } from "./helpers.js";
 
+// Real builds and real tools: generous limits, for a loaded machine running the whole suite at once.
+vi.setConfig({ testTimeout: 600_000, hookTimeout: 600_000 });
 afterAll(removeTempDirs);
 
 const sha256 = (b: Buffer): string => `sha256:${createHash("sha256").update(b).digest("hex")}`;
@@ -51,7 +53,7 @@ describe("config text is data, never shell", () => {
           expect(JSON.parse(blob).config).toEqual(c);
         },
       ),
-      { numRuns: 40 },
+      { numRuns: 30 },
     );
   });
 

@@ -3,10 +3,12 @@
 // stores, different out and TMPDIR paths and different umasks.
 import { cpSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it, vi } from "vitest";
 import { ociImage, type LayerCompression } from "../../src/ornaments/oci-image/index.js";
 import { VARIANTS, busyboxRoot, canonicalModes, filesOf, mb, mbBuild, runScript, tempDir, removeTempDirs } from "./helpers.js";
 
+// Real builds and real tools: generous limits, for a loaded machine running the whole suite at once.
+vi.setConfig({ testTimeout: 600_000, hookTimeout: 600_000 });
 afterAll(removeTempDirs);
 
 /** The busybox rootfs as a store entry under `storeDir`, with the store's read-only modes. */

@@ -210,11 +210,15 @@ mv ${s}.blob" "$out/blobs/sha256/$d"
     );
   };
 
-  const readLayerFacts = layers
-    .map((l, i) => `d${i}=$(cat "$out/.scratch/layer-${l.name}.digest")
-s${i}=$(cat "$out/.scratch/layer-${l.name}.size")
-id${i}=$(cat "$out/.scratch/layer-${l.name}.diffid")`)
-    .join("\n");
+  /** Shell lines reading what tar-layer recorded for every layer: d<i> digest and s<i> size, or id<i> diff_id. */
+  const readLayerFacts = (facts: "descriptor" | "diffId"): string =>
+    layers
+      .map((l, i) =>
+        facts === "diffId"
+          ? `id${i}=$(cat "$out/.scratch/layer-${l.name}.diffid")`
+          : `d${i}=$(cat "$out/.scratch/layer-${l.name}.digest")\ns${i}=$(cat "$out/.scratch/layer-${l.name}.size")`,
+      )
+      .join("\n");
 
   const configSection: Record<string, unknown> = {};
   if (a.entrypoint.length > 0) configSection.Entrypoint = a.entrypoint;
@@ -242,7 +246,7 @@ id${i}=$(cat "$out/.scratch/layer-${l.name}.diffid")`)
     "write-config",
     `set -euo pipefail
 mkdir -p "$out/blobs/sha256"
-${readLayerFacts}
+${readLayerFacts("diffId")}
 ${a.created === undefined ? `created=$(date -u -d "@$SOURCE_DATE_EPOCH" +%Y-%m-%dT%H:%M:%SZ)\n` : ""}${printfPieces(configPieces, `"$out/.scratch/config.json"`)}
 d=$(${hash} "$out/.scratch/config.json" | cut -d " " -f 1)
 s=$(wc -c < "$out/.scratch/config.json")
@@ -280,7 +284,7 @@ cp "$out/.scratch/config.json" "$out/blobs/sha256/$d"
 mkdir -p "$out/blobs/sha256"
 cfgd=$(cat "$out/.scratch/config.digest")
 cfgs=$(cat "$out/.scratch/config.size")
-${readLayerFacts}
+${readLayerFacts("descriptor")}
 ${printfPieces(manifestPieces, `"$out/.scratch/manifest.json"`)}
 d=$(${hash} "$out/.scratch/manifest.json" | cut -d " " -f 1)
 s=$(wc -c < "$out/.scratch/manifest.json")
@@ -344,15 +348,15 @@ rest=\${m#*'"config":'}
 [[ $rest =~ $sha ]]
 cfg=\${BASH_REMATCH[1]}
 rest=\${m#*'"layers":'}
-ls=""
+layers=""
 sep=""
 while [[ $rest =~ $sha ]]; do
-  ls="$ls$sep\\"blobs/sha256/\${BASH_REMATCH[1]}\\""
+  layers="$layers$sep\\"blobs/sha256/\${BASH_REMATCH[1]}\\""
   sep=,
   rest=\${rest#*"\${BASH_REMATCH[0]}"}
 done
 dm=$(mktemp -d "$TMPDIR/docker-manifest.XXXXXX")
-printf '[{"Config":"blobs/sha256/%s","RepoTags":%s,"Layers":[%s]}]' "$cfg" ${escapeShellArg(repoTags)} "$ls" > "$dm/manifest.json"
+printf '[{"Config":"blobs/sha256/%s","RepoTags":%s,"Layers":[%s]}]' "$cfg" ${escapeShellArg(repoTags)} "$layers" > "$dm/manifest.json"
 LC_ALL=C tar ${DETERMINISTIC_TAR_FLAGS} --mode=u=rwX,go=rX \\
   -cf "$TMPDIR/image.oci.tar" \\
   -C "$out" . -C "$dm" ./manifest.json
