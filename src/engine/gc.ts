@@ -145,6 +145,16 @@ export function collectGarbage(store: Store, opts: { dryRun: boolean }): GcResul
     for (const f of safeList(store.lockDir)) {
       if (f.endsWith(".lock") && lockOwner(join(store.lockDir, f)) === null) rmSync(join(store.lockDir, f), { force: true });
     }
+    // evaluation-cache records whose result is gone
+    const evalDir = join(store.cacheDir, "eval");
+    for (const f of safeList(evalDir)) {
+      try {
+        const rec = JSON.parse(readFileSync(join(evalDir, f), "utf8")) as { root?: { storePath?: string } };
+        if (!rec.root?.storePath || !existsSync(rec.root.storePath)) rmSync(join(evalDir, f), { force: true });
+      } catch {
+        rmSync(join(evalDir, f), { force: true });
+      }
+    }
   }
   return { removed, freedBytes, kept, deadRoots, abandonedTemps };
 }

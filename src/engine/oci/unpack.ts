@@ -70,7 +70,10 @@ export interface UnpackResult {
   readonly entries: number;
 }
 
-/** Unpacks the first image of `layoutDir` into `rootfs` (created if missing); owners are applied when running as root. */
+/**
+ * Unpacks the first image of `layoutDir` into `rootfs` (created if missing); owners are applied when running as root.
+ * A layer whose digest or diff_id does not match the manifest and config is refused (MbError `oci.layer.corrupt`).
+ */
 export async function unpackOciImage(layoutDir: string, rootfs: string): Promise<UnpackResult> {
   const image = readOciImage(layoutDir);
   await fs.mkdir(rootfs, { recursive: true });
@@ -144,7 +147,15 @@ export async function unpackOciImage(layoutDir: string, rootfs: string): Promise
     };
 
     entries += await readTar(open.data, apply);
-    await open.finish();
+    // The same read proves the layer: its digest, and its uncompressed digest against the config's diff_id.
+    const facts = await open.finish();
+    const diffId = image.config.rootfs?.diff_ids?.[i];
+    if (facts.blobDigest !== layer.digest || (diffId !== undefined && facts.diffId !== diffId)) {
+      throw new MbError(
+        "oci.layer.corrupt",
+        `oci: layer ${i} does not match the image: digest ${facts.blobDigest} (manifest says ${layer.digest}), diff_id ${facts.diffId} (config says ${String(diffId)})`,
+      );
+    }
   }
   // Deepest first, so a read-only parent does not stop its children; a directory a later whiteout removed is gone.
   for (const [dir, mode] of [...dirModes].sort((a, b) => b[0].length - a[0].length)) {
