@@ -204,6 +204,19 @@ describe("unpacking never writes outside the rootfs", () => {
     expect(readFileSync(join(root, "ro/f"), "utf8")).toBe("f\n");
   });
 
+  it("a layer whose bytes do not match its digest is refused, and nothing runs", async () => {
+    const dir = tempDir("corrupt");
+    writeFileSync(join(dir, "x"), "x\n");
+    const img = handLayout([tarOf(dir, ["x"])]);
+    const blobs = join(img, "blobs/sha256");
+    const layer = readdirSync(blobs).find((b) => readFileSync(join(blobs, b)).length > 1000)!;
+    const bytes = readFileSync(join(blobs, layer));
+    bytes[600] ^= 1; // inside the member's data: still a readable tar
+    writeFileSync(join(blobs, layer), bytes);
+    await expect(unpackOciImage(img, join(dir, "rootfs"))).rejects.toThrow(/layer 0 does not match the image/);
+    await expect(runOciEvidence(img, "/x")).rejects.toThrow(/layer 0 does not match the image/);
+  });
+
   it("a member named ../x is refused", async () => {
     const dir = tempDir("dotdot");
     writeFileSync(join(dir, "x"), "x\n");
