@@ -11,7 +11,7 @@ import { addRoot } from "../engine/gc.js";
 import type { RealizeOptions } from "../engine/realize.js";
 import { Store } from "../engine/store.js";
 import { hostSystem } from "../engine/system.js";
-import { prepare, sourceDateEpochFrom, storeDirFrom, type Prepared } from "./context.js";
+import { prepare, sourceDateEpochFrom, storeDirFrom, type Prepared, resolutionOf } from "./context.js";
 import type { Io } from "./io.js";
 import { locateBuilder } from "./locate.js";
 import { createProgress, type Progress } from "./progress.js";
@@ -60,8 +60,8 @@ export async function prepareForBuild(arg: string, storeFlag: string | undefined
       v: 1,
       key: evalKeyOf(file, exportName, prepared.storeDir),
       witnesses: w.witnesses,
-      root: { name: prepared.resolution.root.name, storePath: prepared.resolution.root.storePath },
-      storePaths: prepared.resolution.builds.map((b) => b.storePath),
+      root: { name: resolutionOf(prepared).root.name, storePath: resolutionOf(prepared).root.storePath },
+      storePaths: resolutionOf(prepared).builds.map((b) => b.storePath),
     });
   }
   return prepared;
@@ -104,7 +104,7 @@ async function engineRun<T>(prepared: Prepared, flags: { keepFailed: boolean; jo
   const interrupt = new Interrupt();
   const uninstall = interrupt.install();
   // Everything this run may use stays alive while it runs, whatever a concurrent `mb gc` decides.
-  const used = prepared.resolution.builds.flatMap((b) => [b.storePath, ...b.imports.map((i) => i.storePath), ...b.storeInputs, ...b.plan.runtimeArtifacts.map((a) => a.storePath)]);
+  const used = resolutionOf(prepared).builds.flatMap((b) => [b.storePath, ...b.imports.map((i) => i.storePath), ...b.storeInputs, ...b.plan.runtimeArtifacts.map((a) => a.storePath)]);
   const dropRoot = addTempRoot(store, [...new Set(used)]);
   try {
     return await body({ store, sourceDateEpoch: prepared.sourceDateEpoch, keepFailed: flags.keepFailed, jobs: flags.jobs, emit: progress.emit, interrupt });
@@ -134,10 +134,10 @@ export async function runBuild(arg: string, flags: BuildFlags, io: Io): Promise<
       }
     }
     const prepared = await prepareForBuild(arg, flags.store, io);
-    const root = prepared.resolution.root;
+    const root = resolutionOf(prepared).root;
     const { realizeAll, checkBuild } = await import("../engine/realize.js");
     await engineRun(prepared, flags, progress, async (opts) => {
-      await realizeAll(prepared.resolution, opts, flags.check);
+      await realizeAll(resolutionOf(prepared), opts, flags.check);
       if (!flags.check) return;
       const outcome = await checkBuild(root, opts);
       progress.emit({ event: "check", storePath: root.storePath, reproducible: outcome.differences.length === 0, differences: outcome.differences });
@@ -163,11 +163,11 @@ export async function runCheck(arg: string, flags: BuildFlags, io: Io): Promise<
   const progress = createProgress(flags.json ? "json" : io.isTTY ? "tty" : "plain", io);
   try {
     const prepared = await prepareForBuild(arg, flags.store, io);
-    const root = prepared.resolution.root;
+    const root = resolutionOf(prepared).root;
     const { realizeAll } = await import("../engine/realize.js");
     const { runEvidence } = await import("../engine/evidence.js");
     const outcomes = await engineRun(prepared, flags, progress, async (opts) => {
-      await realizeAll(prepared.resolution, opts);
+      await realizeAll(resolutionOf(prepared), opts);
       progress.close();
       return runEvidence(root, root.storePath, {
         sourceDateEpoch: prepared.sourceDateEpoch,

@@ -4,6 +4,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ExitCode, MbError } from "../core/errors.js";
 import type { Resolution } from "../engine/resolve.js";
+import type { Program } from "../program/program.js";
 import type { Witness } from "../engine/identity.js";
 import type { LoadedBuilder } from "./load.js";
 
@@ -26,7 +27,10 @@ export function sourceDateEpochFrom(env: NodeJS.ProcessEnv = process.env): numbe
 /** A loaded and resolved builder. */
 export interface Prepared {
   readonly loaded: LoadedBuilder;
-  readonly resolution: Resolution;
+  /** Null only when `tolerantPlan` was asked and the program has no plan (a runTool before its declareTool, ...). */
+  readonly resolution: Resolution | null;
+  /** The program the views read: resolved, or as loaded when it has no plan. */
+  readonly program: Program;
   readonly storeDir: string;
   readonly sourceDateEpoch: number;
   /** What the load and resolution read (when asked to witness), or why it cannot be cached. */
@@ -40,7 +44,7 @@ export interface Prepared {
  */
 export async function prepare(
   arg: string,
-  opts: { store?: string; strict: boolean; warn: (m: string) => void; witness?: boolean; persistIdentities?: boolean },
+  opts: { store?: string; strict: boolean; warn: (m: string) => void; witness?: boolean; persistIdentities?: boolean; tolerantPlan?: boolean },
 ): Promise<Prepared> {
   const identity = await import("../engine/identity.js");
   const { loadBuilder } = await import("./load.js");
@@ -56,12 +60,26 @@ export async function prepare(
   }
   try {
     const loaded = await loadBuilder(arg);
-    const resolution = resolveProgram(loaded.program, { storeDir, system: hostSystem(), sourceDateEpoch, strict: opts.strict, warn: opts.warn });
+    let resolution: Resolution | null = null;
+    try {
+      resolution = resolveProgram(loaded.program, { storeDir, system: hostSystem(), sourceDateEpoch, strict: opts.strict, warn: opts.warn });
+    } catch (e) {
+      // Views that need no plan (validate, deps, dry-run, describe) still read a program that cannot be planned;
+      // the plan's own error surfaces in the views that need it.
+      if (!opts.tolerantPlan || !(e instanceof MbError) || !e.code.startsWith("plan.")) throw e;
+    }
     const witnessed = opts.witness ? identity.stopWitnessing() : undefined;
-    return { loaded, resolution, storeDir, sourceDateEpoch, ...(witnessed ? { witnessed } : {}) };
+    const program = resolution ? resolution.root.program : loaded.program;
+    return { loaded, resolution, program, storeDir, sourceDateEpoch, ...(witnessed ? { witnessed } : {}) };
   } finally {
     if (identity.witnessing()) identity.stopWitnessing();
     // Views read the identity cache but never create a store; commands that build keep what they hashed.
     if (opts.persistIdentities) identity.flushIdentityCache();
   }
+}
+
+/** The resolution of a strictly prepared builder (strict preparation always has one). */
+export function resolutionOf(p: Prepared): Resolution {
+  if (!p.resolution) throw new MbError("internal.no-resolution", "internal: the builder was prepared without a resolution", { exitCode: ExitCode.problems });
+  return p.resolution;
 }

@@ -13,3 +13,16 @@ export const processIo: Io = {
   err: (t) => void process.stderr.write(t),
   isTTY: Boolean(process.stderr.isTTY),
 };
+
+/**
+ * A reader that stops early (`mb plan … | head`) closes the pipe: that ends the output quietly, with exit 0,
+ * instead of an unhandled EPIPE.
+ */
+export function quietOnClosedPipe(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on("error", (e: NodeJS.ErrnoException) => {
+      if (e.code === "EPIPE") process.exit(process.exitCode ?? 0);
+      throw e;
+    });
+  }
+}

@@ -8,7 +8,7 @@ import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { ExitCode, MbError } from "../core/errors.js";
-import { processIo, type Io } from "./io.js";
+import { processIo, quietOnClosedPipe, type Io } from "./io.js";
 
 /** The ornaments `mb schema` knows (kept equal to src/ornaments/registry.ts by a test; listed here to keep startup light). */
 export const ORNAMENT_NAMES = ["oci-image"] as const;
@@ -190,10 +190,10 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     if (command === "schema") {
       if (rest.length > 1) throw usage("schema takes at most one ornament name");
       const name = rest[0];
-      const { z } = await import("zod");
       if (name === undefined) {
         const { BuilderSpec } = await import("../core/spec.js");
-        io.out(JSON.stringify(z.toJSONSchema(BuilderSpec, { io: "input", unrepresentable: "any" }), null, 2) + "\n");
+        const { jsonSchemaOf } = await import("../core/json-schema.js");
+        io.out(JSON.stringify(jsonSchemaOf(BuilderSpec), null, 2) + "\n");
         return ExitCode.ok;
       }
       const { ornaments } = await import("../ornaments/registry.js");
@@ -230,7 +230,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     }
     const { prepare } = await import("./context.js");
     const { runView } = await import("./views.js");
-    const prepared = await prepare(builderArg, { store: values.store, strict: command === "path", warn: (m) => io.err(`mb: warning: ${m}\n`) });
+    const prepared = await prepare(builderArg, { store: values.store, strict: command === "path", tolerantPlan: command !== "path", warn: (m) => io.err(`mb: warning: ${m}\n`) });
     return runView(command, viewArgs, prepared, { json: values.json, format: values.format }, io);
   } catch (e) {
     if (isMbError(e)) {
@@ -259,6 +259,7 @@ const invoked = process.argv[1]
     })()
   : "";
 if (invoked === self) {
+  quietOnClosedPipe();
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

@@ -5,7 +5,7 @@ import { ExitCode, MbError } from "../core/errors.js";
 import { collectGarbage, verifyStore } from "../engine/gc.js";
 import { isEntryName, Store } from "../engine/store.js";
 import { cachedRoot } from "./build.js";
-import { prepare, storeDirFrom } from "./context.js";
+import { prepare, storeDirFrom, resolutionOf } from "./context.js";
 import type { Io } from "./io.js";
 
 /** The store path an argument names directly (a store path, or an out-link to one), or null when it names a builder. */
@@ -31,10 +31,10 @@ export async function runLog(arg: string, flags: { store?: string }, io: Io): Pr
     p = cachedRoot(arg, storeDir, false)?.storePath ?? null;
     if (p === null) {
       const prepared = await prepare(arg, { store: flags.store, strict: false, warn: (m) => io.err(`mb: warning: ${m}\n`) });
-      if (!prepared.resolution.root.complete) {
-        throw new MbError("log.unresolved", `cannot tell the store path of '${prepared.resolution.root.name}': some packages or inputs are missing`, { exitCode: ExitCode.problems });
+      if (!resolutionOf(prepared).root.complete) {
+        throw new MbError("log.unresolved", `cannot tell the store path of '${resolutionOf(prepared).root.name}': some packages or inputs are missing`, { exitCode: ExitCode.problems });
       }
-      p = prepared.resolution.root.storePath;
+      p = resolutionOf(prepared).root.storePath;
     }
   }
   const log = join(dirname(p), ".logs", `${basename(p)}.log`);

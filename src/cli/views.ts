@@ -10,7 +10,7 @@ import { materialize } from "../views/materialize.js";
 import { planExportOf } from "../views/plan-export.js";
 import { planViewOf } from "../views/plan-view.js";
 import { validate } from "../views/validate.js";
-import type { Prepared } from "./context.js";
+import { resolutionOf, type Prepared } from "./context.js";
 import type { Io } from "./io.js";
 
 /** Flags the view commands read. */
@@ -23,7 +23,7 @@ const plain = (s: string) => s.replaceAll("`", "");
 
 /** Runs one view command; returns the exit code. */
 export function runView(command: string, positional: readonly string[], p: Prepared, flags: ViewFlags, io: Io): number {
-  const program = p.resolution.root.program;
+  const program = p.program;
   const storeDir = p.storeDir;
   const json = (value: unknown) => io.out(JSON.stringify(value, null, 2) + "\n");
   switch (command) {
@@ -105,7 +105,7 @@ export function runView(command: string, positional: readonly string[], p: Prepa
       return ExitCode.ok;
     }
     case "path": {
-      const root = p.resolution.root;
+      const root = resolutionOf(p).root;
       if (!root.complete) throw new MbError("path.unresolved", `cannot compute the store path of '${root.name}': some packages or inputs are missing (see the warnings above)`, { exitCode: ExitCode.problems });
       if (flags.json) json({ name: root.name, storePath: root.storePath, needs: root.needs });
       else io.out(`${root.storePath}\n`);

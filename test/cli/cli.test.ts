@@ -446,9 +446,36 @@ describe.concurrent("exit 2: a message naming the problem, no stack trace", () =
 describe.concurrent("exit 1: the view found problems", () => {
   const message = "mb: error: runTool 'hello' references undeclared tool 'echo'. Declared so far: [sh]. Add a declareTool operation for this tool before runTool.\n";
 
-  it.each([["plan"], ["validate"], ["export"], ["introspect"]])("a runTool before its declareTool: %s", async (view) => {
+  it.each([["plan"], ["export"], ["introspect"]])("a runTool before its declareTool: %s", async (view) => {
     const r = await mb(view, `${FIX}/undeclared-tool.json`);
     expect(r).toEqual({ code: 1, stdout: "", stderr: message });
+  });
+
+  it("a runTool before its declareTool: validate reports it as a diagnostic", async () => {
+    const r = await mb("validate", `${FIX}/undeclared-tool.json`);
+    expect(r).toEqual({
+      code: 1,
+      stdout:
+        "error builder.undeclared-tool at operation 1 (run-tool.tool): runTool 'hello' references undeclared tool 'echo'. Declared so far: [sh]. Add a declareTool operation for this tool before runTool.\n1 diagnostic(s)\n",
+      stderr: "",
+    });
+  });
+
+  it("views that need no plan still read a program that cannot be planned", async () => {
+    expect(await mb("dry-run", `${FIX}/undeclared-tool.json`)).toEqual({ code: 0, stdout: "tool sh\nrun hello with echo\n", stderr: "" });
+    const deps = await mb("deps", "--json", `${FIX}/undeclared-tool.json`);
+    expect(deps.code).toBe(0);
+    expect(JSON.parse(deps.stdout).edges).toEqual([{ from: "tool:echo", to: "operation:hello", kind: "uses-tool" }]);
+    const docs = await mb("describe", `${FIX}/undeclared-tool.json`);
+    expect(docs.code).toBe(0);
+    expect(docs.stdout).toContain("- `builder.runTool` `hello` - run 'echo' with 1 argument(s)");
+  });
+
+  it("output piped into a reader that stops early ends quietly", () => {
+    // `true` exits without reading, long before node has started: every write meets a closed pipe (EPIPE).
+    const r = spawnSync("bash", ["-c", `${JSON.stringify(process.execPath)} ${JSON.stringify(MB)} schema | true; echo "\${PIPESTATUS[0]}"`], { encoding: "utf8" });
+    expect(r.stderr).toBe("");
+    expect(r.stdout.trim()).toBe("0");
   });
 
   it("render of a plan the backend does not support names every reason", async () => {
