@@ -51,21 +51,27 @@ function dropEntry(path) {
   rmSync(join(store, ".meta", `${path.split("/").pop()}.json`), { force: true });
 }
 
-/** Cold `mb build` of a spec: a fresh SOURCE_DATE_EPOCH each run, so the image is never in the store. */
-function mbCold(spec, runs = RUNS) {
-  const file = join(work, `${spec.name}.json`);
-  writeFileSync(file, JSON.stringify(spec));
-  const times = [];
-  for (let i = 0; i < runs; i++) {
-    const { s, stdout } = timed(process.execPath, [MB, "build", file, "--no-out-link", "--store", store], { SOURCE_DATE_EPOCH: String(epoch++) });
-    times.push(s);
-    dropEntry(stdout.trim().split("\n").pop());
-  }
-  return median(times);
+/** One cold `mb build` of a spec file: a fresh SOURCE_DATE_EPOCH, so the image is never in the store. */
+function mbColdOnce(file) {
+  const { s, stdout } = timed(process.execPath, [MB, "build", file, "--no-out-link", "--store", store], { SOURCE_DATE_EPOCH: String(epoch++) });
+  dropEntry(stdout.trim().split("\n").pop());
+  return s;
 }
 
-function script(name, rootfs, runs = RUNS) {
-  return median(Array.from({ length: runs }, () => timed("bash", [join(SHARED, name), rootfs]).s));
+/**
+ * Each case's median over `runs` rounds; every round runs every case once, in turn, so that a machine whose load
+ * changes during the bench weighs on all of them alike. A case is a spec (a cold mb build) or a baseline script.
+ */
+function rounds(cases, runs) {
+  const prepared = Object.entries(cases).map(([name, c]) => {
+    if (typeof c === "string") return { name, run: () => timed("bash", [join(SHARED, c.split(" ")[0]), c.split(" ")[1]]).s };
+    const file = join(work, `${name.replace(/[^A-Za-z0-9]+/g, "-")}.json`);
+    writeFileSync(file, JSON.stringify(c));
+    return { name, run: () => mbColdOnce(file) };
+  });
+  const times = Object.fromEntries(prepared.map((c) => [c.name, []]));
+  for (let i = 0; i < runs; i++) for (const c of prepared) times[c.name].push(c.run());
+  return Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
 }
 
 /** About `mib` MiB: half pseudo-random files (incompressible), half text files; the same bytes on every run. */
@@ -116,15 +122,17 @@ const row = (c, mb, umoci, floor) => {
 };
 
 try {
-  console.log(`bench:oci: ${RUNS} runs per case, medians; mb = whole \`mb build\` processes; ratios are mb / other\n`);
+  console.log(`bench:oci: ${RUNS} rounds (busybox: at least 5), each case once per round, medians; mb = whole \`mb build\` processes; ratios are mb / other\n`);
 
   // busybox-shell: the rootfs builder is realized once; the image is built cold each run.
   const rootfs = timed(process.execPath, [MB, "build", "examples/oci-image/busybox-rootfs.ts", "--no-out-link", "--store", store]).stdout.trim().split("\n").pop();
   const busybox = (extra = {}) => ociImage({ name: "busybox-shell", layers: [{ name: "busybox", source: rootfs }], entrypoint: ["/bin/sh"], ...extra });
-  const bbUmoci = script("umoci-image.sh", rootfs, 5);
-  const bbFloor = script("floor-image.sh", rootfs, 5);
-  row("busybox-shell cold", mbCold(busybox(), 5), bbUmoci, bbFloor);
-  row("busybox-shell cold, direct + openssl", mbCold(busybox({ assemble: "direct", digestTool: "openssl" }), 5), bbUmoci, bbFloor);
+  const bb = rounds(
+    { mb: busybox(), fast: busybox({ assemble: "direct", digestTool: "openssl" }), umoci: `umoci-image.sh ${rootfs}`, floor: `floor-image.sh ${rootfs}` },
+    Math.max(5, RUNS),
+  );
+  row("busybox-shell cold", bb.mb, bb.umoci, bb.floor);
+  row("busybox-shell cold, direct + openssl", bb.fast, bb.umoci, bb.floor);
 
   // Cache hit: examples/oci-image, built once, then built again.
   timed(process.execPath, [MB, "build", "examples/oci-image", "--no-out-link", "--store", store]);
@@ -137,19 +145,29 @@ try {
   const bytes = generateRootfs(big, MIB);
   console.log(`\ngenerated ${(bytes / 1048576).toFixed(0)} MiB rootfs in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   const large = (extra) => ociImage({ name: "large", layers: [{ name: "root", source: big }], entrypoint: ["/bin/sh"], ...extra });
-  mbCold(large({}), 1);
-  const bigUmoci = script("umoci-image.sh", big);
-  const bigFloor = script("floor-image.sh", big);
-  row(`${MIB} MiB cold, uncompressed (seed scripts)`, mbCold(large({})), bigUmoci, bigFloor);
-  row(`${MIB} MiB cold, uncompressed, direct + openssl`, mbCold(large({ assemble: "direct", digestTool: "openssl" })), bigUmoci, bigFloor);
-  row(`${MIB} MiB cold, zstd (seed scripts)`, mbCold(large({ compression: "zstd" })), bigUmoci, bigFloor);
-  row(`${MIB} MiB cold, zstd, direct + openssl`, mbCold(large({ compression: "zstd", assemble: "direct", digestTool: "openssl" })), bigUmoci, bigFloor);
+  rounds({ warm: large({}) }, 1);
+  const fast = { assemble: "direct", digestTool: "openssl" };
+  const lg = rounds(
+    {
+      plain: large({}),
+      plainFast: large(fast),
+      zstd: large({ compression: "zstd" }),
+      zstdFast: large({ compression: "zstd", ...fast }),
+      umoci: `umoci-image.sh ${big}`,
+      floor: `floor-image.sh ${big}`,
+    },
+    RUNS,
+  );
+  row(`${MIB} MiB cold, uncompressed (seed scripts)`, lg.plain, lg.umoci, lg.floor);
+  row(`${MIB} MiB cold, uncompressed, direct + openssl`, lg.plainFast, lg.umoci, lg.floor);
+  row(`${MIB} MiB cold, zstd (seed scripts)`, lg.zstd, lg.umoci, lg.floor);
+  row(`${MIB} MiB cold, zstd, direct + openssl`, lg.zstdFast, lg.umoci, lg.floor);
 
   const get = (prefix) => rows.find((r) => r.c.startsWith(prefix));
   const verdict = (ok) => (ok ? "met" : "NOT met");
   console.log("\ntargets:");
-  const bb = get("busybox-shell cold");
-  console.log(`  busybox cold build not slower than umoci: ${bb.mb.toFixed(3)} s vs ${bb.umoci.toFixed(3)} s: ${verdict(bb.mb <= bb.umoci)}`);
+  const cold = get("busybox-shell cold");
+  console.log(`  busybox cold build not slower than umoci: ${cold.mb.toFixed(3)} s vs ${cold.umoci.toFixed(3)} s: ${verdict(cold.mb <= cold.umoci)}`);
   for (const c of [`${MIB} MiB cold, uncompressed (seed scripts)`, `${MIB} MiB cold, uncompressed, direct + openssl`]) {
     const r = get(c);
     console.log(`  ${c} within 1.2x of the floor: ${(r.mb / r.floor).toFixed(2)}x: ${verdict(r.mb <= 1.2 * r.floor)}`);
