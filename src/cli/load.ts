@@ -1,6 +1,7 @@
 /** Loading a builder: a `.ts`/`.js` module (default or `#name` export), a directory holding `builder.ts`, or a `.json` spec. */
-import { existsSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
-import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { createHash, randomBytes } from "node:crypto";
+import { homedir } from "node:os";
 import { isBuiltin, register } from "node:module";
 import { dirname, extname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -67,23 +68,7 @@ function loadJson(file: string): Program {
  * itself; the file is removed at once. When the directory is not writable, module hooks transpile on load instead.
  */
 async function importTypeScript(file: string): Promise<Record<string, unknown>> {
-  const { build } = await import("esbuild");
-  const result = await build({
-    entryPoints: [file],
-    bundle: true,
-    packages: "external",
-    format: "esm",
-    platform: "node",
-    target: "node20",
-    write: false,
-    logLevel: "silent",
-    sourcemap: "inline",
-    metafile: witnessing(),
-  }).catch((e: unknown) => {
-    throw e;
-  });
-  if (result.metafile) witnessBundle(result.metafile, file);
-  const code = result.outputFiles[0]!.text;
+  const code = cachedBundle(file) ?? (await bundle(file));
   const temp = join(dirname(file), `.mb-builder-${process.pid}-${randomBytes(4).toString("hex")}.mjs`);
   try {
     writeFileSync(temp, code, { flag: "wx" });
@@ -99,6 +84,82 @@ async function importTypeScript(file: string): Promise<Record<string, unknown>> 
   } finally {
     rmSync(temp, { force: true });
   }
+}
+
+/** What esbuild's metafile says a bundle read. */
+type BundleMeta = { inputs: Record<string, { imports: { path: string; external?: boolean }[] }> };
+
+/** A bundled builder kept with the content hash of every source file it was made from. */
+interface BundleRecord {
+  readonly version: 1;
+  readonly entry: string;
+  readonly meta: BundleMeta;
+  readonly hashes: Record<string, string>;
+  readonly code: string;
+}
+
+/** Where bundled builders are kept between runs (`$XDG_CACHE_HOME/metabuilder/bundles`). */
+function bundleCacheFile(file: string): string {
+  const cache = process.env.XDG_CACHE_HOME || join(homedir(), ".cache");
+  return join(resolve(cache), "metabuilder", "bundles", `${createHash("sha256").update(file).digest("hex").slice(0, 32)}.json`);
+}
+
+function hashOf(path: string): string | null {
+  try {
+    return createHash("sha256").update(readFileSync(path)).digest("hex");
+  } catch {
+    return null;
+  }
+}
+
+/** The bundle made last time, when every source file it was made from is unchanged: no esbuild at all. */
+function cachedBundle(file: string): string | null {
+  let record: BundleRecord;
+  try {
+    record = JSON.parse(readFileSync(bundleCacheFile(file), "utf8")) as BundleRecord;
+  } catch {
+    return null;
+  }
+  if (record.version !== 1 || record.entry !== file) return null;
+  for (const [path, hash] of Object.entries(record.hashes)) if (hashOf(path) !== hash) return null;
+  if (witnessing()) witnessBundle(record.meta, file);
+  return record.code;
+}
+
+/** Bundles a builder with esbuild and keeps the result for the next run. */
+async function bundle(file: string): Promise<string> {
+  const { build } = await import("esbuild");
+  const result = await build({
+    entryPoints: [file],
+    bundle: true,
+    packages: "external",
+    format: "esm",
+    platform: "node",
+    target: "node20",
+    write: false,
+    logLevel: "silent",
+    sourcemap: "inline",
+    metafile: true,
+  });
+  const meta = result.metafile as BundleMeta;
+  if (witnessing()) witnessBundle(meta, file);
+  const code = result.outputFiles[0]!.text;
+  const hashes: Record<string, string> = {};
+  for (const input of Object.keys(meta.inputs)) {
+    const h = hashOf(resolve(input));
+    if (h === null) return code; // an input we cannot read again: do not keep the bundle
+    hashes[resolve(input)] = h;
+  }
+  try {
+    const target = bundleCacheFile(file);
+    mkdirSync(dirname(target), { recursive: true });
+    const temp = `${target}.${process.pid}.tmp`;
+    writeFileSync(temp, JSON.stringify({ version: 1, entry: file, meta, hashes, code } satisfies BundleRecord));
+    renameSync(temp, target);
+  } catch {
+    // a cache that cannot be written is only slower
+  }
+  return code;
 }
 
 /** The root of the `metabuilder` package a builder in `dir` imports (self-reference or node_modules), or null. */
@@ -119,7 +180,7 @@ export function metabuilderRootFor(dir: string): string | null {
 }
 
 /** Witnesses what a bundled builder read: its source files, and the metabuilder package it imports. */
-function witnessBundle(meta: { inputs: Record<string, { imports: { path: string; external?: boolean }[] }> }, file: string): void {
+function witnessBundle(meta: BundleMeta, file: string): void {
   for (const [input, info] of Object.entries(meta.inputs)) {
     witness("file", resolve(input));
     for (const imp of info.imports) {

@@ -4,7 +4,7 @@
  * A failure, an interrupt or a broken promise leaves nothing in the store.
  */
 import { chmodSync, closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync, utimesSync, writeFileSync, writeSync } from "node:fs";
-import { basename } from "node:path";
+import { basename, join } from "node:path";
 import { ExitCode, MbError } from "../core/errors.js";
 import type { BuildPlan, RuntimeArtifact } from "../core/plan.js";
 import { packageInfo } from "../core/package.js";
@@ -85,7 +85,7 @@ async function execute(build: ResolvedBuild, tempOut: string, finalPath: StorePa
   const plan = build.plan;
   const view = planViewOf(plan);
   const total = view.steps.length;
-  const sandbox = createSandbox({ plan, inputStore: build.inputStore, sourceDateEpoch: opts.sourceDateEpoch, out: tempOut });
+  const sandbox = createSandbox({ plan, inputStore: build.inputStore, sourceDateEpoch: opts.sourceDateEpoch, out: tempOut, farmCache: join(opts.store.cacheDir, "farms") });
   const dropCleanup = interrupt.addCleanup(() => {
     sandbox.dispose();
     opts.store.releaseTemp(tempOut);

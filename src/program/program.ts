@@ -1,25 +1,16 @@
-/** Programs: a plain sequence of operations, compiled from specs (reference section 4), and the exhaustive fold every view uses. */
+/** Programs from specs (reference section 4): validation against the schemas, then lowering to operations. */
 import { z } from "zod";
-import { ExitCode, MbError } from "../core/errors.js";
-import { Operation, type OpCon, type OpOf } from "../core/operations.js";
+import { Operation } from "../core/operations.js";
 import { BuilderSpec } from "../core/spec.js";
 import { parseOrThrow } from "../core/validate-schema.js";
 import type { Ornament } from "../ornaments/ornament.js";
+import { unsafeProgram, type Program } from "./fold.js";
 
-/** A program: the operations a spec compiles to, in order. */
-export interface Program {
-  readonly _con: "MetaBuilderProgram";
-  readonly operations: readonly Operation[];
-}
+export { fold, isProgram, unsafeProgram, type OpHandlers, type Program } from "./fold.js";
 
 /** Makes a program straight from operations (each checked against the operation union). */
 export function sequence(ops: readonly unknown[]): Program {
   const operations = parseOrThrow(z.array(Operation), ops, "program", "program.invalid");
-  return { _con: "MetaBuilderProgram", operations };
-}
-
-/** Makes a program from operations already known to be well-formed (from smart constructors or a parsed spec). */
-export function unsafeProgram(operations: readonly Operation[]): Program {
   return { _con: "MetaBuilderProgram", operations };
 }
 
@@ -41,26 +32,3 @@ export function fromOrnamentedSpec<S extends z.ZodType>(ornament: Ornament<S>, s
   return unsafeProgram(compileSpec(ornament.forget(parsed)));
 }
 
-/** True when a value is a program. */
-export function isProgram(value: unknown): value is Program {
-  return typeof value === "object" && value !== null && (value as { _con?: unknown })._con === "MetaBuilderProgram";
-}
-
-/** A handler per operation constructor: adding a constructor fails compilation until every view handles it. */
-export type OpHandlers<S> = { readonly [K in OpCon]: (op: OpOf<K>, state: S, index: number) => S };
-
-/** Folds a program left to right through a handler record; an unknown constructor is an error, never skipped. */
-export function fold<S>(program: Program, handlers: OpHandlers<S>, state: S, view = "view"): S {
-  const ops = program.operations;
-  for (let i = 0; i < ops.length; i++) {
-    const op = ops[i]!;
-    const handler = (handlers as Record<string, ((op: Operation, s: S, i: number) => S) | undefined>)[op._con];
-    if (handler === undefined || !Object.hasOwn(handlers, op._con)) {
-      throw new MbError("program.unknown-operation", `${view}: unknown operation constructor '${String(op._con)}' at operation ${i}`, {
-        exitCode: ExitCode.usage,
-      });
-    }
-    state = handler(op, state, i);
-  }
-  return state;
-}

@@ -3,7 +3,7 @@ import { ExitCode, MbError } from "../core/errors.js";
 import { packageInfo } from "../core/package.js";
 import type { PackageRef } from "../core/records.js";
 import type { Service } from "../core/runtime.js";
-import { type Program, type OpHandlers, fold } from "../program/program.js";
+import { type Program, type OpHandlers, fold } from "../program/fold.js";
 
 /** A node of the dependency graph. */
 export interface DepNode {

@@ -2,7 +2,7 @@
 import type { DocOperation, Documentation } from "../core/plan.js";
 import type { Output, Source } from "../core/records.js";
 import { type OpCon } from "../core/operations.js";
-import { type Program, type OpHandlers, fold } from "../program/program.js";
+import { type Program, type OpHandlers, fold } from "../program/fold.js";
 
 /** The describe result: the model and its markdown. */
 export interface DescribeResult {

@@ -1,6 +1,6 @@
 /** The dry-run view: one step per operation, in order, saying what the build would do. */
 import type { Arg } from "../core/operations.js";
-import { type Program, type OpHandlers, fold } from "../program/program.js";
+import { type Program, type OpHandlers, fold } from "../program/fold.js";
 
 /** One dry-run step; `kind` names what the operation would do. */
 export type DryRunStep =

@@ -5,7 +5,7 @@ import type { BuildPlan } from "../core/plan.js";
 import type { Output, Source } from "../core/records.js";
 import type { Protocol, Service } from "../core/runtime.js";
 import { capabilityNames } from "../core/runtime.js";
-import type { Program } from "../program/program.js";
+import type { Program } from "../program/fold.js";
 import { type DepNode, type DepEdge, deps } from "./deps.js";
 import { describe } from "./describe.js";
 import { type DryRunStep, dryRun, isRuntimeStep } from "./dry-run.js";

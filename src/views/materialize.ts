@@ -6,7 +6,7 @@ import type { BuildPlan, PlanStep, RuntimeArtifact } from "../core/plan.js";
 import type { Output, Tool } from "../core/records.js";
 import type { CapabilityCategory, Protocol, Service } from "../core/runtime.js";
 import { isLocalPath, pathMapKey } from "../program/render.js";
-import { type Program, type OpHandlers, fold } from "../program/program.js";
+import { type Program, type OpHandlers, fold } from "../program/fold.js";
 
 /** Where runtime artifacts would live when no store is given (views never read the machine). */
 export const DEFAULT_STORE_DIR = "/metabuilder/store";

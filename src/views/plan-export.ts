@@ -1,7 +1,7 @@
 /** The plan-export view: the plan as JSON for other programs, package objects left out (tools and services keep their names). */
 import type { BuildPlan } from "../core/plan.js";
 import { isPackageObject, packageInfo } from "../core/package.js";
-import type { Program } from "../program/program.js";
+import type { Program } from "../program/fold.js";
 import { materialize, type MaterializeOptions } from "./materialize.js";
 
 /** The records whose `package` field holds a package reference. */

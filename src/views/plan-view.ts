@@ -2,7 +2,7 @@
 import type { BuildPlan, PlanViewStep, RuntimeArtifactView } from "../core/plan.js";
 import { storeName } from "../core/package.js";
 import { escapeShellArg, ldLibraryPathExport, renderStep } from "../program/render.js";
-import type { Program } from "../program/program.js";
+import type { Program } from "../program/fold.js";
 import { materialize, type MaterializeOptions } from "./materialize.js";
 
 /** What the plan view shows. */

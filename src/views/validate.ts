@@ -1,5 +1,5 @@
 /** The validate view: walks the program and collects diagnostics; `ok` when there are none. */
-import { type Program, type OpHandlers, fold } from "../program/program.js";
+import { type Program, type OpHandlers, fold } from "../program/fold.js";
 
 /** One problem found by validation. */
 export interface Diagnostic {

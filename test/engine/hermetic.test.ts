@@ -71,7 +71,8 @@ describe("a tool from a path package", () => {
     const r = mb(["build", file, "--store", store, "--no-out-link"]);
     expect(r.status, r.stderr).toBe(0);
     const log = mb(["log", lastLine(r.stdout)]).stdout;
-    expect(log).toMatch(/hello from \S+\/mb-build-uses-path-package-\w+\/bin\/hello\n/);
+    // PATH is the store's farm for exactly this tool set (made once, reused by every build with these tools).
+    expect(log).toMatch(new RegExp(`hello from ${store}/\\.cache/farms/[0-9a-f]{32}/hello\\n`));
     const imported = entries(store).find((n) => n.endsWith("-hello-pkg"))!;
     expect(statSync(join(store, imported, "bin", "hello")).mode & 0o7777).toBe(0o555);
   });
@@ -101,8 +102,10 @@ describe("the environment of a step", () => {
     expect(vars.get("out")).toBe(out);
     expect(mb(["log", out, "--store", store]).stdout).toContain("rewrote self-references to $out in: env.txt");
     expect(readFileSync(join(out, "home-exists.txt"), "utf8")).toBe("no\n");
-    const top = vars.get("PATH")!.replace(/\/bin$/, "");
-    expect(vars.get("TMPDIR")).toBe(`${top}/tmp`);
+    // PATH is the store's farm of exactly the declared tools; the build directory holds tmp/ and build/.
+    expect(vars.get("PATH")).toMatch(new RegExp(`^${store}/\\.cache/farms/[0-9a-f]{32}$`));
+    const top = vars.get("TMPDIR")!.replace(/\/tmp$/, "");
+    expect(top).toMatch(/\/mb-build-environment-\w+$/);
     expect(readFileSync(join(out, "pwd.txt"), "utf8")).toBe(`${top}/build\n`);
   });
 
