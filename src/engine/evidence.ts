@@ -6,11 +6,11 @@
 import { spawn } from "node:child_process";
 import { existsSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ExitCode, MbError } from "../core/errors.js";
 import type { Evidence } from "../core/records.js";
 import type { Interrupt } from "./interrupt.js";
 import { killGroup } from "./interrupt.js";
 import type { ResolvedBuild } from "./resolve.js";
+import { ExitCode, MbError } from "../core/errors.js";
 import { createSandbox } from "./sandbox.js";
 
 /** What running a command produced. */
@@ -39,26 +39,9 @@ export function isOciLayout(dir: string): boolean {
   }
 }
 
-/** The OCI runner (`src/engine/oci/run.ts`), loaded only when an OCI image's evidence runs. */
+/** The OCI runner, loaded only when an OCI image's evidence runs (it unpacks the image, refusing any layer whose digest or diff_id does not match, and runs the command isolated inside it). */
 async function ociRunner(): Promise<OciRunner> {
-  const url = new URL("./oci/run.js", import.meta.url);
-  let mod: { runOciEvidence?: unknown };
-  try {
-    mod = (await import(url.href)) as { runOciEvidence?: unknown };
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    if (err.code === "ERR_MODULE_NOT_FOUND" && (err.message ?? "").includes("oci/run")) {
-      throw new MbError("check.no-oci-runner", "running evidence inside an OCI image needs the OCI runner, which this build of mb does not include", {
-        exitCode: ExitCode.problems,
-        hint: "the runner lives in src/engine/oci/run.ts (runOciEvidence); evidence of other builds runs without it",
-      });
-    }
-    throw e;
-  }
-  if (typeof mod.runOciEvidence !== "function") {
-    throw new MbError("check.no-oci-runner", "the OCI runner module does not export runOciEvidence(layoutDir, command)", { exitCode: ExitCode.problems });
-  }
-  return mod.runOciEvidence as OciRunner;
+  return (await import("./oci/run.js")).runOciEvidence;
 }
 
 /** The evidence entries of a build, in order. */
@@ -111,7 +94,17 @@ export async function runEvidence(
       outcome = { name: ev.name, status: "skipped", detail: "no command" };
     } else {
       if (oci) runner ??= await ociRunner();
-      const result = runner ? await runner(storePath, command) : await runInSandbox(build, storePath, command, opts.sourceDateEpoch, opts.interrupt);
+      let result: CommandResult;
+      try {
+        result = runner ? await runner(storePath, command) : await runInSandbox(build, storePath, command, opts.sourceDateEpoch, opts.interrupt);
+      } catch (e) {
+        // An image that cannot be unpacked, or no isolation tool: this evidence fails, naming why.
+        if (!(e instanceof MbError) || e.exitCode !== ExitCode.problems) throw e;
+        outcome = { name: ev.name, status: "failed", detail: `could not run: ${e.message}${e.hint ? ` (${e.hint})` : ""}` };
+        outcomes.push(outcome);
+        opts.onOutcome?.(outcome);
+        continue;
+      }
       opts.interrupt.check();
       const expected = ev.payload.expectedOutput;
       if (result.status !== 0) {
