@@ -22,19 +22,24 @@ export interface HostLookup {
   readonly via: "dpkg" | "path";
 }
 
-/** Finds an executable on PATH. */
+/** True for a regular file this process may execute. */
+export function isExecutableFile(path: string): boolean {
+  try {
+    if (!statSync(path).isFile()) return false;
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Finds an executable on PATH (each directory looked in is witnessed for the evaluation cache). */
 export function which(name: string, path = process.env.PATH ?? ""): string | null {
   if (name.includes("/")) return null;
   for (const dir of path.split(delimiter)) {
     if (!dir) continue;
     witness("dir", dir);
-    const p = join(dir, name);
-    try {
-      accessSync(p, constants.X_OK);
-      if (statSync(p).isFile()) return p;
-    } catch {
-      // not here
-    }
+    if (isExecutableFile(join(dir, name))) return join(dir, name);
   }
   return null;
 }

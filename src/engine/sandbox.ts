@@ -4,8 +4,9 @@
  * declared tools' executables, nothing else) and `pathMap_*` (store copies of the local inputs).
  */
 import { spawn } from "node:child_process";
-import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { createHash } from "node:crypto";
+import { isExecutableFile } from "./host.js";
 import { constants as osConstants, tmpdir } from "node:os";
 import { join } from "node:path";
 import type { BuildPlan } from "../core/plan.js";
@@ -40,15 +41,6 @@ export interface Sandbox {
   dispose(): void;
 }
 
-function isExecutableFile(path: string): boolean {
-  try {
-    if (!statSync(path).isFile()) return false;
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** The executables a tool's package puts on PATH: a host package's own, else the `bin` directory of its store path. */
 export function executablesOf(pkg: PackageRef, toolName: string): Record<string, string> {

@@ -1,10 +1,8 @@
 // `mb check`: builds if needed, then runs each evidence entry that has a command against the result with $out set to
 // the store path, comparing trimmed stdout with expectedOutput; any failure is exit 1 naming the evidence.
-import { cpSync, rmSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
-import { spawnSync } from "node:child_process";
 import { afterAll, describe, expect, it } from "vitest";
-import { bashStep, cleanup, entries, events, FIXTURES, mb, ROOT, spec, tempDir, testEnv, writeSpec } from "./helpers.js";
+import { bashStep, cleanup, entries, events, FIXTURES, mb, spec, tempDir, writeSpec } from "./helpers.js";
 
 afterAll(cleanup);
 

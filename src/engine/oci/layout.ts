@@ -1,6 +1,7 @@
 /** Reading an OCI image layout: its JSON documents, blob paths, and layer streams decompressed and hashed in one pass. */
 import { createHash } from "node:crypto";
-import { accessSync, constants, createReadStream, readFileSync, statSync } from "node:fs";
+import { isExecutableFile } from "../host.js";
+import { createReadStream, readFileSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { Readable } from "node:stream";
 import { spawn } from "node:child_process";
@@ -70,15 +71,7 @@ export function searchDirs(path = process.env.PATH ?? ""): string[] {
 
 /** Finds an executable by name in `dirs`. */
 export function findExecutable(name: string, dirs: readonly string[] = searchDirs()): string | null {
-  for (const dir of dirs) {
-    const p = join(dir, name);
-    try {
-      accessSync(p, constants.X_OK);
-      if (statSync(p).isFile()) return p;
-    } catch {
-      // not here
-    }
-  }
+  for (const dir of dirs) if (isExecutableFile(join(dir, name))) return join(dir, name);
   return null;
 }
 
