@@ -3,6 +3,7 @@ import { ExitCode, MbError } from "../core/errors.js";
 import { sha256 } from "../core/hash.js";
 import type { BuildPlan } from "../core/plan.js";
 import { escapeShellArg, renderStep } from "../program/render.js";
+import { needsGuard } from "./guards.js";
 
 function basename(p: string): string {
   return p.replace(/\/+$/, "").split("/").pop() ?? p;
@@ -34,7 +35,7 @@ export function renderDockerfile(plan: BuildPlan): string {
     });
   }
   const lines = ["# syntax=docker/dockerfile:1", "ARG base=debian:stable-slim", "FROM ${base}"];
-  for (const t of plan.tools) lines.push(`RUN command -v ${escapeShellArg(t.name)} >/dev/null`);
+  for (const t of plan.tools.filter((tool) => needsGuard(tool, plan))) lines.push(`RUN command -v ${escapeShellArg(t.name)} >/dev/null`);
   lines.push("ENV out=/out", "RUN mkdir -p /out");
   for (const [k, v] of Object.entries(plan.pathMap)) {
     const base = basename(v);

@@ -1,24 +1,12 @@
 /** The shell backend: a standalone bash script from a plan. */
 import { ExitCode, MbError } from "../core/errors.js";
 import type { BuildPlan } from "../core/plan.js";
-import type { Tool } from "../core/records.js";
+import { needsGuard } from "./guards.js";
 import { escapeShellArg, ldLibraryPathExport, renderStep } from "../program/render.js";
 
 /** Why a plan has no shell translation (empty when supported). */
 export function shellUnsupportedReasons(plan: BuildPlan): string[] {
   return plan.builder === "runCommand" ? [] : [`builder '${plan.builder}' has no shell translation (only runCommand semantics)`];
-}
-
-/**
- * A declared tool is guarded (`command -v <name>`) unless it is known not to be an executable: a resolved package
- * whose executables do not include the tool's name and that no run step invokes (Debian's coreutils has no
- * `coreutils` command; its tools are used inside scripts).
- */
-function needsGuard(tool: Tool, plan: BuildPlan): boolean {
-  const pkg = tool.package;
-  if (typeof pkg !== "object" || pkg._con !== "resolvedPackage" || Object.keys(pkg.executables).length === 0) return true;
-  if (Object.hasOwn(pkg.executables, tool.name)) return true;
-  return plan.steps.some((s) => s._con === "runStep" && s.tool.name === tool.name);
 }
 
 /** Renders the plan as a standalone bash script, or throws (exit 1) naming every reason it cannot. */

@@ -197,7 +197,7 @@ describe.concurrent("mb over examples/oci-image", () => {
       "FROM ${base}",
       "RUN command -v bash >/dev/null",
       "RUN command -v tar >/dev/null",
-      "RUN command -v coreutils >/dev/null",
+      // Debian's coreutils has no `coreutils` command and no step invokes one: it is not checked for.
       "ENV out=/out",
       "RUN mkdir -p /out",
     ]);

@@ -207,3 +207,14 @@ describe("renderShell tool guards with resolved packages", () => {
     expect(mb.renderShell(plan)).toContain("command -v odd >/dev/null 2>&1");
   });
 });
+
+describe("renderDockerfile tool guards with resolved packages", () => {
+  it("checks the same tools as the shell backend", () => {
+    const resolved = (name: string, executables: Record<string, string>) =>
+      ({ _con: "resolvedPackage", name, packageName: name, origin: "host", outPath: "/usr", version: "1", executables, contentHash: "x" }) as const;
+    const coreutils = mb.tool({ name: "coreutils", package: resolved("coreutils", { cat: "/usr/bin/cat" }) });
+    const bash = mb.tool({ name: "bash", package: resolved("bash", { bash: "/usr/bin/bash" }) });
+    const plan = mb.materialize(mb.sequence([mb.declareTool({ tool: bash }), mb.declareTool({ tool: coreutils }), mb.runTool({ name: "s", tool: bash, args: ["-c", "cat /dev/null"] })]));
+    expect(mb.renderDockerfile(plan).split("\n").filter((l) => l.startsWith("RUN command -v"))).toEqual(["RUN command -v bash >/dev/null"]);
+  });
+});
