@@ -7,18 +7,9 @@ import type { Operation } from "../../src/core/operations.js";
 import { OciImageBuilder, ociImage, type OciImageArgs } from "../../src/ornaments/oci-image/index.js";
 import { compileSpec, fromOrnamentedSpec, fromSpec } from "../../src/program/program.js";
 import { materialize } from "../../src/views/materialize.js";
+import { ociStepNames } from "../support/oci-steps.js";
 
-const SEED_STEPS = [
-  "write:oci-layout",
-  "assemble-rootfs-busybox",
-  "tar-layer-busybox",
-  "write-config",
-  "write-manifest",
-  "write-index",
-  "verify-blobs",
-  "clean-scratch",
-  "archive-layout",
-];
+const SEED_STEPS = ociStepNames("busybox");
 const STORE_PATH = "/nix/store/mm0g0g122n6pi28759dkkx8cfb2724by-busybox-static-x86_64-unknown-linux-musl-1.37.0";
 const seedArgs = (extra: Partial<OciImageArgs> = {}): OciImageArgs => ({
   name: "busybox-shell",
