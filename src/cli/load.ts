@@ -1,5 +1,5 @@
 /** Loading a builder: a `.ts`/`.js` module (default or `#name` export), a directory holding `builder.ts`, or a `.json` spec. */
-import { existsSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createHash, randomBytes } from "node:crypto";
 import { homedir } from "node:os";
 import { isBuiltin, register } from "node:module";
@@ -9,6 +9,7 @@ import { ExitCode, MbError } from "../core/errors.js";
 import { markUncacheable, witness, witnessing } from "../engine/identity.js";
 import { fromSpec, isProgram, sequence, type Program } from "../program/program.js";
 import { locateBuilder } from "./locate.js";
+import { ensureDir } from "../engine/dirs.js";
 
 export { locateBuilder };
 
@@ -152,7 +153,7 @@ async function bundle(file: string): Promise<string> {
   }
   try {
     const target = bundleCacheFile(file);
-    mkdirSync(dirname(target), { recursive: true });
+    ensureDir(dirname(target));
     const temp = `${target}.${process.pid}.tmp`;
     writeFileSync(temp, JSON.stringify({ version: 1, entry: file, meta, hashes, code } satisfies BundleRecord));
     renameSync(temp, target);

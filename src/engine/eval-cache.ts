@@ -6,11 +6,12 @@
  * without being loaded. Builders are taken to be pure functions of their source files, as Nix flakes' evaluation
  * cache assumes; `MB_EVAL_CACHE=0` turns the cache off.
  */
-import { mkdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { canonicalJson, sha256 } from "../core/hash.js";
 import { witnessesHold, type Witness } from "./identity.js";
 import { writeFileAtomic } from "./store.js";
+import { ensureDir } from "./dirs.js";
 
 /** Everything outside the witnessed files that a resolution depends on. */
 export interface EvalKey {
@@ -60,7 +61,7 @@ export function lookupEval(key: EvalKey): EvalRecord | null {
 export function storeEval(rec: EvalRecord): void {
   try {
     const file = recordPath(rec.key.storeDir, rec.key);
-    mkdirSync(join(rec.key.storeDir, ".cache", "eval"), { recursive: true });
+    ensureDir(join(rec.key.storeDir, ".cache", "eval"));
     writeFileAtomic(file, JSON.stringify(rec));
   } catch {
     // a cache that cannot be written is only slower

@@ -3,18 +3,19 @@
  * while the out-link still points into the store) and the temporary roots of running builds; everything they reach
  * through metadata references stays, as does anything being realized. Verification re-hashes every entry.
  */
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, unlinkSync } from "node:fs";
+import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, unlinkSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { sha256 } from "../core/hash.js";
 import { lockOwner } from "./lock.js";
 import { formatOwner, ownerAlive, parseOwner, selfOwner } from "./owner.js";
 import { forceRemove, isEntryName, writeFileAtomic, type Store, type StorePath } from "./store.js";
 import { canonicalProblem, hashTree } from "./tree-hash.js";
+import { ensureDir } from "./dirs.js";
 
 /** Records an out-link as a gc root of the store. */
 export function addRoot(store: Store, outLink: string): void {
   const abs = resolve(outLink);
-  mkdirSync(store.rootDir, { recursive: true });
+  ensureDir(store.rootDir);
   const root = join(store.rootDir, sha256(abs).slice(0, 32));
   try {
     if (readlinkSync(root) === abs) return;
@@ -31,7 +32,7 @@ export function addRoot(store: Store, outLink: string): void {
 
 /** Keeps `paths` alive while this process runs (a temporary root); returns its remover. */
 export function addTempRoot(store: Store, paths: readonly string[]): () => void {
-  mkdirSync(store.rootDir, { recursive: true });
+  ensureDir(store.rootDir);
   const file = join(store.rootDir, `tmp-${process.pid}`);
   writeFileAtomic(file, formatOwner(selfOwner()) + paths.join("\n") + "\n");
   return () => rmSync(file, { force: true });

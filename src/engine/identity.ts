@@ -7,10 +7,11 @@
  * Every stamp taken while witnessing is recorded, so the evaluation cache can later check that nothing it depends
  * on has changed.
  */
-import { closeSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, realpathSync, renameSync, statSync, writeSync, type Stats } from "node:fs";
+import { closeSync, lstatSync, openSync, readdirSync, readFileSync, readlinkSync, realpathSync, renameSync, statSync, writeSync, type Stats } from "node:fs";
 import { createHash } from "node:crypto";
 import { dirname, join } from "node:path";
 import { hashFile, hashTree } from "./tree-hash.js";
+import { ensureDir } from "./dirs.js";
 
 /** What a resolution depended on, with the stamp it saw. */
 export interface Witness {
@@ -196,7 +197,7 @@ function table(): Record<string, CacheEntry> {
 export function flushIdentityCache(): void {
   if (!cacheFile || !entries || !dirty) return;
   try {
-    mkdirSync(dirname(cacheFile), { recursive: true });
+    ensureDir(dirname(cacheFile));
     const tmp = `${cacheFile}.${process.pid}.tmp`;
     const fd = openSync(tmp, "w");
     try {

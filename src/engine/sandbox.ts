@@ -15,6 +15,7 @@ import { safeName } from "../program/fingerprint.js";
 import { ldLibraryPathExport } from "../program/render.js";
 import { killGroup, type Interrupt } from "./interrupt.js";
 import { forceRemove } from "./store.js";
+import { ensureDir } from "./dirs.js";
 
 /** How a step ended. */
 export interface StepExit {
@@ -77,7 +78,7 @@ function cachedFarm(root: string, farm: Readonly<Record<string, string>>): strin
   const hash = createHash("sha256").update(names.map((n) => `${n}\0${farm[n]}`).join("\n")).digest("hex").slice(0, 32);
   const dir = join(root, hash);
   if (existsSync(dir)) return dir;
-  mkdirSync(root, { recursive: true });
+  ensureDir(root);
   const temp = mkdtempSync(join(root, ".tmp-"));
   writeFarm(temp, farm);
   try {

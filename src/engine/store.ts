@@ -9,9 +9,11 @@
  *   .roots/               garbage-collector roots: symlinks to out-links, and temporary roots of running builds
  *   .cache/               the identity cache and the evaluation cache
  */
-import { chmodSync, closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, lstatSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { basename, join } from "node:path";
+import { ExitCode, MbError } from "../core/errors.js";
+import { ensureDir } from "./dirs.js";
 import { formatOwner, ownerAlive, parseOwner, selfOwner } from "./owner.js";
 
 /** A path to an entry of a store (checked to lie directly in the store directory). */
@@ -125,9 +127,18 @@ export class Store {
     this.cacheDir = join(dir, ".cache");
   }
 
-  /** Creates the store's directories. */
+  /** Creates the store's directories; a store that cannot be made is a clear error (exit 1). */
   ensureLayout(): void {
-    for (const d of [this.dir, this.metaDir, this.logDir, this.lockDir, this.buildDir, this.rootDir, this.cacheDir]) mkdirSync(d, { recursive: true });
+    try {
+      ensureDir(this.dir);
+      for (const d of [this.metaDir, this.logDir, this.lockDir, this.buildDir, this.rootDir, this.cacheDir]) ensureDir(d);
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      throw new MbError("store.unusable", `cannot use the store at ${this.dir}: ${err.message}`, {
+        exitCode: ExitCode.problems,
+        hint: "pass a writable directory with --store or MB_STORE",
+      });
+    }
   }
 
   /** Checks that a path names an entry of this store; returns it branded, or null. */
@@ -182,7 +193,7 @@ export class Store {
     const name = basename(p);
     const temp = join(this.buildDir, `${randomName(29)}${name.slice(32)}`);
     if (temp.length !== p.length) throw new Error(`internal: temporary path length ${temp.length} != ${p.length}`);
-    mkdirSync(this.buildDir, { recursive: true });
+    ensureDir(this.buildDir);
     writeFileAtomic(`${temp}.owner`, formatOwner(selfOwner()));
     return temp;
   }
@@ -280,3 +291,4 @@ export class Store {
     }
   }
 }
+

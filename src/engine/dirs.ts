@@ -1,0 +1,20 @@
+/** Creating directories safely. */
+import { mkdirSync, statSync } from "node:fs";
+import { dirname } from "node:path";
+/**
+ * `mkdir -p` that cannot loop: Node's recursive mkdir spins forever where mkdir answers ENOENT under an existing
+ * parent (as in /proc). Each level is made at most once; a failure is thrown.
+ */
+export function ensureDir(dir: string, depth = 0): void {
+  try {
+    mkdirSync(dir);
+    return;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "EEXIST" && statSync(dir).isDirectory()) return;
+    const parent = dirname(dir);
+    if (code !== "ENOENT" || parent === dir || depth > 256) throw e;
+  }
+  ensureDir(dirname(dir), depth + 1);
+  mkdirSync(dir);
+}
