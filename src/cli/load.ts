@@ -10,6 +10,7 @@ import { markUncacheable, witness, witnessing } from "../engine/identity.js";
 import { fromSpec, isProgram, sequence, type Program } from "../program/program.js";
 import { locateBuilder } from "./locate.js";
 import { ensureDir } from "../engine/dirs.js";
+import { jsonErrorOffset, lineCol } from "./json-position.js";
 
 export { locateBuilder };
 
@@ -27,12 +28,6 @@ function usage(code: string, message: string, hint?: string): MbError {
   return new MbError(code, message, { exitCode: ExitCode.usage, hint });
 }
 
-/** The 1-based line and column of a character offset. */
-function lineCol(text: string, offset: number): string {
-  const before = text.slice(0, offset);
-  const line = before.split("\n").length;
-  return `line ${line}, column ${offset - before.lastIndexOf("\n")}`;
-}
 
 function fromValue(value: unknown, file: string): Program {
   if (isProgram(value)) return sequence((value as Program).operations);
@@ -53,7 +48,8 @@ function loadJson(file: string): Program {
     // V8 may quote the offending text, newlines and all: keep the message on one line.
     const msg = (e as Error).message.replace(/\s*\n\s*/g, " ");
     const pos = /position (\d+)/.exec(msg);
-    throw usage("builder.invalid-json", `${file}: invalid JSON${pos ? ` at ${lineCol(text, Number(pos[1]))}` : ""}: ${msg}`);
+    const at = pos ? Number(pos[1]) : jsonErrorOffset(text);
+    throw usage("builder.invalid-json", `${file}: invalid JSON${at !== null ? ` at ${lineCol(text, at)}` : ""}: ${msg}`);
   }
   try {
     return fromValue(value, file);

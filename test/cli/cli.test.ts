@@ -408,7 +408,7 @@ describe.concurrent("exit 2: a message naming the problem, no stack trace", () =
   - tools: Invalid input: expected array, received string
 `,
     ],
-    ["invalid JSON", ["describe", `${FIX}/invalid.json`], `mb: error: ${abs(FIX)}/invalid.json: invalid JSON: Unexpected token '}', ..."eters": [ } " is not valid JSON\n`],
+    ["invalid JSON", ["describe", `${FIX}/invalid.json`], `mb: error: ${abs(FIX)}/invalid.json: invalid JSON at line 4, column 1: Unexpected token '}', ..."eters": [ } " is not valid JSON\n`],
     ["a missing builder file", ["validate", `${FIX}/nope.json`], `mb: error: builder '${FIX}/nope.json' not found: no such file or directory\n`],
     ["a directory without builder.ts", ["validate", `${FIX}/empty-dir`], `mb: error: builder directory '${FIX}/empty-dir' holds no builder.ts (nor builder.js, builder.json)\n`],
     [
