@@ -3,7 +3,7 @@
  * program into a resolved package, computes the store path of each builder output from its description, and
  * returns the DAG of builds to realize (dependencies first).
  */
-import { existsSync, statSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { basename, resolve as resolvePath } from "node:path";
 import { ExitCode, MbError } from "../core/errors.js";
 import { storeHash } from "../core/hash.js";
@@ -13,7 +13,6 @@ import type { PackageRef, ResolvedPackage } from "../core/records.js";
 import type { Operation } from "../core/operations.js";
 import { fingerprint, safeName, storePathOf, type FingerprintContext } from "../program/fingerprint.js";
 import { fromSpec, unsafeProgram, type Program } from "../program/program.js";
-import { isLocalPath } from "../program/render.js";
 import { materialize } from "../views/materialize.js";
 import { lookupHost } from "./host.js";
 import { cachedTreeIdentity } from "./identity.js";
@@ -76,7 +75,6 @@ class Resolver {
   private readonly host = new Map<string, ResolvedPackage | null>();
   private readonly builders = new Map<string, ResolvedBuild>();
   private readonly order: ResolvedBuild[] = [];
-  private readonly visiting = new Set<string>();
 
   constructor(private readonly opts: ResolveOptions) {}
 
@@ -205,7 +203,6 @@ class Resolver {
     const storePath = storePathOf(plan, ctx);
     const existing = this.builders.get(storePath);
     if (existing) return existing;
-    if (this.visiting.has(storePath)) this.fail("package.cycle", `builder '${plan.name}' depends on itself`);
     const build: ResolvedBuild = {
       name: plan.name,
       program: resolved,
@@ -264,14 +261,3 @@ export function resolveProgram(program: Program, opts: ResolveOptions): Resoluti
 export function importPathOf(storeDir: string, contentHash: string, name: string): string {
   return `${storeDir}/${storeHash(`path:${contentHash}`)}-${safeName(name)}`;
 }
-
-/** True when a path is an existing directory. */
-export function isDirectory(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
-}
-
-export { isLocalPath };
