@@ -1,10 +1,10 @@
 // Shared by the engine tests: run the real `mb` (dist/cli/main.js) as a process with its own store, write small JSON
 // builders, and read --json events.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { BuildEvent } from "../../src/engine/events.js";
+import { tempDirs } from "../support/temp-dirs.js";
 
 export const ROOT = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
 export const MB = join(ROOT, "dist/cli/main.js");
@@ -12,21 +12,11 @@ export const FIXTURES = join(ROOT, "test/fixtures/engine");
 
 if (!existsSync(MB)) throw new Error(`${MB} is missing: build first with \`npx tsc -p tsconfig.build.json\``);
 
-const made: string[] = [];
+const dirs = tempDirs("mb-engine");
 /** A fresh temporary directory, removed by `cleanup`. */
-export function tempDir(label: string): string {
-  const d = mkdtempSync(join(tmpdir(), `mb-engine-${label}-`));
-  made.push(d);
-  return d;
-}
-
-/** Removes every temporary directory made so far (store entries are read-only, so modes are reset first). */
-export function cleanup(): void {
-  for (const d of made.splice(0)) {
-    spawnSync("chmod", ["-R", "u+w", d]);
-    rmSync(d, { recursive: true, force: true });
-  }
-}
+export const tempDir = dirs.tempDir;
+/** Removes every temporary directory made so far. */
+export const cleanup = dirs.removeAll;
 
 /** The result of a finished `mb` process. */
 export interface Ran {

@@ -1,15 +1,15 @@
 // Shared by the OCI tests: required tools (missing ones fail the test, naming what to install), image builds through the
 // shell backend (the plan, rendered and run by bash), and small fixtures.
 import { execFileSync, spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { createHash } from "node:crypto";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fromSpec } from "../../src/program/program.js";
 import { materialize } from "../../src/views/materialize.js";
 import { renderShell } from "../../src/backends/shell.js";
 import { findExecutable } from "../../src/engine/oci/layout.js";
 import { busyboxRootfs } from "../../examples/oci-image/busybox-rootfs.js";
+import { tempDirs } from "../support/temp-dirs.js";
 
 export const ROOT = new URL("../..", import.meta.url).pathname;
 
@@ -20,21 +20,11 @@ export function requireTool(name: string, debianPackage = name): string {
   return path;
 }
 
-const made: string[] = [];
+const dirs = tempDirs("mb-oci");
 /** A fresh temporary directory, removed by `removeTempDirs`. */
-export function tempDir(label: string): string {
-  const dir = mkdtempSync(join(tmpdir(), `mb-oci-${label}-`));
-  made.push(dir);
-  return dir;
-}
-
-/** Removes every temporary directory this test file made (store entries in them are read-only: made writable first). */
-export function removeTempDirs(): void {
-  for (const dir of made.splice(0)) {
-    spawnSync("chmod", ["-R", "u+w", dir]);
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+export const tempDir = dirs.tempDir;
+/** Removes every temporary directory this test file made. */
+export const removeTempDirs = dirs.removeAll;
 
 /** The result of running a tool. */
 export interface Ran {
