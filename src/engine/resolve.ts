@@ -11,7 +11,7 @@ import { isPackageObject } from "../core/package.js";
 import type { BuildPlan } from "../core/plan.js";
 import type { PackageRef, ResolvedPackage } from "../core/records.js";
 import type { Operation } from "../core/operations.js";
-import { fingerprint, safeName, storePathOf, type FingerprintContext } from "../program/fingerprint.js";
+import { fingerprint, safeName, storePathFromFingerprint, type FingerprintContext } from "../program/fingerprint.js";
 import { fromSpec, unsafeProgram, type Program } from "../program/program.js";
 import { materialize } from "../views/materialize.js";
 import { lookupHost } from "./host.js";
@@ -200,7 +200,8 @@ class Resolver {
       if (!imports.some((i) => i.storePath === storePath)) imports.push({ source: path, storePath, contentHash, stamp });
     }
     const ctx: FingerprintContext = { storeDir: this.opts.storeDir, system: this.opts.system, sourceDateEpoch: this.opts.sourceDateEpoch, inputHashes };
-    const storePath = storePathOf(plan, ctx);
+    const fp = fingerprint(plan, ctx);
+    const storePath = storePathFromFingerprint(plan.name, fp, ctx.storeDir);
     const existing = this.builders.get(storePath);
     if (existing) return existing;
     const build: ResolvedBuild = {
@@ -208,7 +209,7 @@ class Resolver {
       program: resolved,
       plan,
       storePath,
-      fingerprint: fingerprint(plan, ctx),
+      fingerprint: fp,
       inputHashes,
       needs: [...new Set(needs)],
       imports,

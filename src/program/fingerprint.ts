@@ -56,5 +56,10 @@ export function safeName(name: string): string {
 
 /** The store path of a plan, known before it is built. */
 export function storePathOf(plan: BuildPlan, ctx: FingerprintContext): string {
-  return `${ctx.storeDir}/${planHash(plan, ctx)}-${safeName(plan.name)}`;
+  return storePathFromFingerprint(plan.name, fingerprint(plan, ctx), ctx.storeDir);
+}
+
+/** The store path named by an already computed fingerprint (so it is computed once). */
+export function storePathFromFingerprint(name: string, fp: Record<string, unknown>, storeDir: string): string {
+  return `${storeDir}/${storeHash(canonicalJson(fp))}-${safeName(name)}`;
 }
