@@ -482,3 +482,12 @@ describe.concurrent("exit 1: the view found problems", () => {
     });
   });
 });
+
+describe("npx mb inside the repository", () => {
+  it("runs the package's own bin (dist/cli/main.js is executable after the build)", () => {
+    const r = spawnSync("npx", ["--no-install", "mb", "--help"], { cwd: ROOT, encoding: "utf8", env: { ...process.env, npm_config_update_notifier: "false" } });
+    expect(r.stderr).not.toContain("Permission denied");
+    expect(r.status).toBe(0);
+    expect(r.stdout.split("\n")[0]).toBe("mb - metabuilder: typed builds, many views");
+  });
+});
