@@ -5,6 +5,7 @@
  */
 import { chmodSync, closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync, utimesSync, writeFileSync, writeSync } from "node:fs";
 import { basename, join } from "node:path";
+import { constants as osConstants } from "node:os";
 import { ExitCode, MbError } from "../core/errors.js";
 import type { BuildPlan, RuntimeArtifact } from "../core/plan.js";
 import { packageInfo } from "../core/package.js";
@@ -38,14 +39,17 @@ function problem(code: string, message: string, hint?: string): MbError {
   return new MbError(code, message, { exitCode: ExitCode.problems, hint });
 }
 
-/** The last `n` lines of a file from byte `from` on. */
-export function tailLines(fd: number, from: number, n = TAIL_LINES): string[] {
+/** The last `n` lines a step wrote: the log's lines after the step's header line (within its last 256 KiB). */
+export function tailLines(fd: number, header: string, n = TAIL_LINES): string[] {
   const size = fstatSync(fd).size;
-  const len = Math.min(size - from, 256 * 1024);
+  const len = Math.min(size, 256 * 1024);
   if (len <= 0) return [];
   const buf = Buffer.alloc(len);
   readSync(fd, buf, 0, len, size - len);
-  const lines = buf.toString("utf8").split("\n");
+  let text = buf.toString("utf8");
+  const at = text.lastIndexOf(`${header}\n`);
+  if (at >= 0) text = text.slice(at + header.length + 1);
+  const lines = text.split("\n");
   if (lines[lines.length - 1] === "") lines.pop();
   return lines.slice(-n);
 }
@@ -105,36 +109,45 @@ async function execute(build: ResolvedBuild, tempOut: string, finalPath: StorePa
     // $out exists before the first step, as in the shell and Dockerfile backends.
     mkdirSync(tempOut);
     const steps: StepRecord[] = [];
-    for (let i = 0; i < total; i++) {
-      interrupt.check();
+    const header = (i: number) => `--- step ${i + 1}/${total}: ${view.steps[i]!.name} (${view.steps[i]!.con})`;
+    let startedAt = 0;
+    interrupt.check();
+    const exit = await sandbox.runSteps(
+      view.steps.map((s, i) => ({ shell: s.shell, header: `\n${header(i)}` })),
+      logFd,
+      interrupt,
+      {
+        onStart(i) {
+          startedAt = performance.now();
+          emit({ event: "step-start", name: plan.name, storePath: finalPath, index: i + 1, total, step: view.steps[i]!.name });
+        },
+        onDone(i, status) {
+          const durationMs = Math.round(performance.now() - startedAt);
+          steps.push({ name: view.steps[i]!.name, durationMs });
+          emit({ event: "step-done", name: plan.name, storePath: finalPath, index: i + 1, total, step: view.steps[i]!.name, durationMs, status });
+        },
+      },
+    );
+    interrupt.check();
+    if (exit.failed !== null) {
+      const i = exit.failed;
       const s = view.steps[i]!;
-      emit({ event: "step-start", name: plan.name, storePath: finalPath, index: i + 1, total, step: s.name });
-      writeSync(logFd, `\n--- step ${i + 1}/${total}: ${s.name} (${s.con})\n`);
-      const from = fstatSync(logFd).size;
-      const ts = performance.now();
-      const exit = await sandbox.run(s.shell, i + 1, logFd, interrupt);
-      const durationMs = Math.round(performance.now() - ts);
-      steps.push({ name: s.name, durationMs });
-      emit({ event: "step-done", name: plan.name, storePath: finalPath, index: i + 1, total, step: s.name, durationMs, status: exit.status });
-      interrupt.check();
-      if (exit.status !== 0) {
-        const tail = tailLines(logFd, from);
-        writeSync(logFd, `--- step ${i + 1}/${total}: ${s.name} failed with exit status ${exit.status}\n`);
-        const how = exit.signal ? `was killed by ${exit.signal}` : `exited with status ${exit.status}`;
-        const missing = exit.status === 127 ? notFound(tail) : null;
-        const lines = tail.length > 0 ? `\nlast ${tail.length} line${tail.length === 1 ? "" : "s"} of its output:\n${tail.map((l) => `  | ${l}`).join("\n")}` : "\n(the step printed nothing)";
-        const note = missing
-          ? `\ncommand '${missing}' is not on the build PATH: PATH holds only the declared tools' executables (${plan.tools.map((t) => t.name).join(", ") || "no tools declared"})`
-          : "";
-        keep = opts.keepFailed;
-        throw problem(
-          "build.step-failed",
-          `build of '${plan.name}' failed: step ${i + 1}/${total} '${s.name}' ${how}${note}${lines}`,
-          `${missing ? `declare a tool whose package provides '${missing}'; ` : ""}full log: \`mb log ${finalPath}\`; ${
-            keep ? `build directory kept at ${sandbox.top}, partial output at ${tempOut}` : "rerun with --keep-failed to keep the build directory"
-          }`,
-        );
-      }
+      const tail = tailLines(logFd, header(i));
+      writeSync(logFd, `--- step ${i + 1}/${total}: ${s.name} failed with exit status ${exit.status}\n`);
+      const how = exit.signal ? `was killed by ${exit.signal}` : exit.status > 128 && signalName(exit.status - 128) ? `was killed by ${signalName(exit.status - 128)}` : `exited with status ${exit.status}`;
+      const missing = exit.status === 127 ? notFound(tail) : null;
+      const lines = tail.length > 0 ? `\nlast ${tail.length} line${tail.length === 1 ? "" : "s"} of its output:\n${tail.map((l) => `  | ${l}`).join("\n")}` : "\n(the step printed nothing)";
+      const note = missing
+        ? `\ncommand '${missing}' is not on the build PATH: PATH holds only the declared tools' executables (${plan.tools.map((t) => t.name).join(", ") || "no tools declared"})`
+        : "";
+      keep = opts.keepFailed;
+      throw problem(
+        "build.step-failed",
+        `build of '${plan.name}' failed: step ${i + 1}/${total} '${s.name}' ${how}${note}${lines}`,
+        `${missing ? `declare a tool whose package provides '${missing}'; ` : ""}full log: \`mb log ${finalPath}\`; ${
+          keep ? `build directory kept at ${sandbox.top}, partial output at ${tempOut}` : "rerun with --keep-failed to keep the build directory"
+        }`,
+      );
     }
     if (!existsSync(tempOut)) throw problem("build.no-output", `build of '${plan.name}' removed $out: there is no output to store`);
     const broken = checkOutputs(tempOut, plan.outputs);
@@ -176,6 +189,11 @@ async function execute(build: ResolvedBuild, tempOut: string, finalPath: StorePa
     if (ok || !keep) sandbox.dispose();
     dropCleanup();
   }
+}
+
+/** The name of signal number `n` (SIGKILL for 9), or null. */
+function signalName(n: number): string | null {
+  return Object.entries(osConstants.signals).find(([, v]) => v === n)?.[0] ?? null;
 }
 
 function wasKept(e: unknown): boolean {

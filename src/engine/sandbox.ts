@@ -12,16 +12,25 @@ import { join } from "node:path";
 import type { BuildPlan } from "../core/plan.js";
 import type { PackageRef } from "../core/records.js";
 import { safeName } from "../program/fingerprint.js";
-import { ldLibraryPathExport } from "../program/render.js";
+import { escapeShellArg, ldLibraryPathExport } from "../program/render.js";
 import { killGroup, type Interrupt } from "./interrupt.js";
 import { forceRemove } from "./store.js";
 import { ensureDir } from "./dirs.js";
 
-/** How a step ended. */
-export interface StepExit {
-  /** The exit status; 128 + n when killed by signal n. */
+/** How a build's steps ended. */
+export interface StepsExit {
+  /** The 0-based index of the step that failed or was running when the shell stopped; null when every step passed. */
+  readonly failed: number | null;
+  /** The failed step's exit status (128 + n when killed by signal n); 0 when every step passed. */
   readonly status: number;
+  /** The signal that killed the shell itself, if one did. */
   readonly signal: NodeJS.Signals | null;
+}
+
+/** One step as the sandbox runs it: its rendered shell and the header line the log shows before it. */
+export interface SandboxStep {
+  readonly shell: string;
+  readonly header: string;
 }
 
 /** A prepared build environment. */
@@ -32,16 +41,45 @@ export interface Sandbox {
   readonly cwd: string;
   /** The complete environment of every step. */
   readonly env: Readonly<Record<string, string>>;
-  /** The bash that interprets each rendered step: the declared `bash` tool when there is one, else the host's. */
+  /** The bash that interprets the steps: the declared `bash` tool when there is one, else the host's. */
   readonly shell: string;
   /** Executable names on PATH. */
   readonly path: readonly string[];
-  /** Runs one rendered step (with the plan's LD_LIBRARY_PATH export before it), its output appended to `logFd`. */
-  run(stepShell: string, index: number, logFd: number, interrupt: Interrupt): Promise<StepExit>;
+  /**
+   * Runs the steps in order in one bash process, each in its own subshell under `set -euo pipefail` (so nothing a
+   * step sets or changes reaches the next), with the plan's LD_LIBRARY_PATH export first; output goes to `logFd`.
+   * Stops at the first failing step. `onStart`/`onDone` are called as each step starts and ends.
+   */
+  runSteps(steps: readonly SandboxStep[], logFd: number, interrupt: Interrupt, on: StepListener): Promise<StepsExit>;
   /** Removes the build directory. */
   dispose(): void;
 }
 
+/** Called as steps start and end (0-based index). */
+export interface StepListener {
+  onStart(index: number): void;
+  onDone(index: number, status: number): void;
+}
+
+/**
+ * The driver script: per step, a start marker on fd 3, a header in the log, the step in a subshell (fd 3 closed), and
+ * an end marker with its status. One bash process runs the whole build, as one `runCommand` script does in the
+ * original; the subshells keep the steps apart.
+ */
+export function driverScript(steps: readonly SandboxStep[], prelude: readonly string[]): string {
+  const lines = ["set -uo pipefail", ...prelude.filter((l) => !l.startsWith("set "))];
+  steps.forEach((s, i) => {
+    lines.push(
+      `printf 'S ${i}\\n' >&3`,
+      `printf '%s\\n' ${escapeShellArg(s.header)}`,
+      `(\nset -euo pipefail\n${s.shell}\n) 3>&-`,
+      `mb_status=$?`,
+      `printf 'D ${i} %d\\n' "$mb_status" >&3`,
+      `if [ "$mb_status" -ne 0 ]; then exit "$mb_status"; fi`,
+    );
+  });
+  return `${lines.join("\n")}\n`;
+}
 
 /** The executables a tool's package puts on PATH: a host package's own, else the `bin` directory of its store path. */
 export function executablesOf(pkg: PackageRef, toolName: string): Record<string, string> {
@@ -132,25 +170,65 @@ export function createSandbox(opts: {
     env,
     shell,
     path: Object.keys(farm).sort(),
-    run(stepShell, index, logFd, interrupt) {
-      const script = join(steps, `${index}.sh`);
-      writeFileSync(script, `${prelude.join("\n")}\n${stepShell}\n`);
-      return new Promise<StepExit>((resolve, reject) => {
-        if (interrupt.signal) return resolve({ status: 130, signal: interrupt.signal });
-        const child = spawn(shell, [script], { cwd, env, detached: true, stdio: ["ignore", logFd, logFd] });
+    runSteps(list, logFd, interrupt, on) {
+      const script = join(steps, "run.sh");
+      writeFileSync(script, driverScript(list, prelude));
+      return new Promise<StepsExit>((resolve, reject) => {
+        if (interrupt.signal) return resolve({ failed: list.length > 0 ? 0 : null, status: 130, signal: interrupt.signal });
+        const child = spawn(shell, [script], { cwd, env, detached: true, stdio: ["ignore", logFd, logFd, "pipe"] });
         const pid = child.pid;
         if (pid !== undefined) interrupt.addGroup(pid);
+        let running: number | null = null;
+        let failed: { index: number; status: number } | null = null;
+        let pending = "";
+        const markers = child.stdio[3] as NodeJS.ReadableStream;
+        markers.setEncoding("utf8");
+        markers.on("data", (chunk: string) => {
+          pending += chunk;
+          let nl: number;
+          while ((nl = pending.indexOf("\n")) >= 0) {
+            const [kind, index, status] = pending.slice(0, nl).split(" ");
+            pending = pending.slice(nl + 1);
+            const i = Number(index);
+            if (kind === "S") {
+              running = i;
+              on.onStart(i);
+            } else if (kind === "D") {
+              running = null;
+              const n = Number(status);
+              on.onDone(i, n);
+              if (n !== 0) failed = { index: i, status: n };
+            }
+          }
+        });
+        let exited: { code: number | null; signal: NodeJS.Signals | null } | null = null;
+        let closed = false;
+        const finish = () => {
+          if (!exited || !closed) return;
+          if (pid !== undefined) interrupt.removeGroup(pid);
+          const { code, signal } = exited;
+          const status = signal ? 128 + (osConstants.signals[signal] ?? 0) : (code ?? 1);
+          if (failed) return resolve({ failed: failed.index, status: failed.status, signal });
+          if (running !== null) {
+            // The shell stopped inside a step (a syntax error, a signal): that step failed with the shell's status.
+            on.onDone(running, status);
+            return resolve({ failed: running, status, signal });
+          }
+          if (status !== 0) return resolve({ failed: list.length > 0 ? 0 : null, status, signal });
+          resolve({ failed: null, status: 0, signal: null });
+        };
         child.once("error", (e) => {
           if (pid !== undefined) interrupt.removeGroup(pid);
           reject(e);
         });
+        markers.on("end", () => {
+          closed = true;
+          finish();
+        });
         child.once("exit", (code, signal) => {
-          if (pid !== undefined) {
-            killGroup(pid); // a step leaves nothing running behind it
-            interrupt.removeGroup(pid);
-          }
-          const n = signal ? 128 + (osConstants.signals[signal] ?? 0) : (code ?? 1);
-          resolve({ status: n, signal });
+          if (pid !== undefined) killGroup(pid); // a step leaves nothing running behind it
+          exited = { code, signal };
+          finish();
         });
       });
     },

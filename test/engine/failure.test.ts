@@ -3,7 +3,7 @@
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { building, cleanup, entries, FIXTURES, mb, spec, tempDir, writeSpec } from "./helpers.js";
+import { bashStep, building, cleanup, entries, events, FIXTURES, mb, spec, tempDir, writeSpec } from "./helpers.js";
 
 afterAll(cleanup);
 
@@ -57,6 +57,28 @@ describe("a plan the engine cannot run", () => {
     const r = mb(["build", file, "--store", store, "--no-out-link"]);
     expect(r.status).toBe(1);
     expect(r.stderr).toContain("mb: error: 'other' uses the builder 'stdenv.mkDerivation'; the engine realizes only runCommand plans");
+    expect(entries(store)).toEqual([]);
+  });
+});
+
+describe("the steps of one build", () => {
+  it("run in one shell, each apart: a step killed by a signal is named with it, and later steps never run", () => {
+    const store = tempDir("store");
+    const file = writeSpec(tempDir("spec"), "killed.json", spec({
+      name: "killed",
+      tools: ["bash"],
+      ops: [
+        bashStep("first", 'echo first > "$out/first.txt"'),
+        bashStep("die", "echo about to die; kill -KILL $$"),
+        bashStep("never", 'echo never > "$out/never.txt"'),
+      ],
+    }));
+    const r = mb(["build", file, "--store", store, "--no-out-link", "--json"]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("mb: error: build of 'killed' failed: step 2/3 'die' was killed by SIGKILL\nlast 2 lines of its output:\n  | about to die\n");
+    expect(r.stderr).toMatch(/ {2}\| .*Killed/);
+    const steps = events(r.stdout).flatMap((e) => (e.event === "step-done" ? [`${e.step} ${e.status}`] : e.event === "step-start" ? [`start ${e.step}`] : []));
+    expect(steps).toEqual(["start first", "first 0", "start die", "die 137"]);
     expect(entries(store)).toEqual([]);
   });
 });
