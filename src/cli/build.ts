@@ -106,9 +106,12 @@ async function engineRun<T>(prepared: Prepared, flags: { keepFailed: boolean; jo
   // Everything this run may use stays alive while it runs, whatever a concurrent `mb gc` decides.
   const used = resolutionOf(prepared).builds.flatMap((b) => [b.storePath, ...b.imports.map((i) => i.storePath), ...b.storeInputs, ...b.plan.runtimeArtifacts.map((a) => a.storePath)]);
   const dropRoot = addTempRoot(store, [...new Set(used)]);
+  const { HashPool } = await import("../engine/hash-pool.js");
+  const hashPool = new HashPool();
   try {
-    return await body({ store, sourceDateEpoch: prepared.sourceDateEpoch, keepFailed: flags.keepFailed, jobs: flags.jobs, emit: progress.emit, interrupt });
+    return await body({ store, sourceDateEpoch: prepared.sourceDateEpoch, keepFailed: flags.keepFailed, jobs: flags.jobs, emit: progress.emit, interrupt, hashPool });
   } finally {
+    await hashPool.close();
     dropRoot();
     uninstall();
   }

@@ -9,7 +9,7 @@ import { sha256 } from "../core/hash.js";
 import { lockOwner } from "./lock.js";
 import { formatOwner, ownerAlive, parseOwner, selfOwner } from "./owner.js";
 import { forceRemove, isEntryName, writeFileAtomic, type Store, type StorePath } from "./store.js";
-import { canonicalProblem, hashTree } from "./tree-hash.js";
+import { canonicalProblem, hashTree, hashTreeV1 } from "./tree-hash.js";
 import { ensureDir } from "./dirs.js";
 
 /** Records an out-link as a gc root of the store. */
@@ -191,7 +191,7 @@ export function verifyStore(store: Store): { checked: number; problems: VerifyPr
       problems.push({ storePath: p, kind: "missing", detail: "its metadata exists but the entry is gone" });
       continue;
     }
-    const actual = `sha256:${hashTree(p)}`;
+    const actual = `sha256:${meta.version === 1 ? hashTreeV1(p) : hashTree(p)}`;
     if (actual !== meta.outputHash) {
       problems.push({ storePath: p, kind: "corrupt", detail: `content hash ${actual} differs from the recorded ${meta.outputHash}` });
       continue;

@@ -1,7 +1,8 @@
 /** Output promises: after the last step, each declared output must exist in its declared format. */
-import { closeSync, lstatSync, openSync, readFileSync, readSync, statSync } from "node:fs";
+import { closeSync, lstatSync, openSync, readdirSync, readFileSync, readSync, statSync } from "node:fs";
+import { createHash } from "node:crypto";
 import { isUtf8 } from "node:buffer";
-import { isAbsolute, join, normalize } from "node:path";
+import { isAbsolute, join, normalize, relative } from "node:path";
 import type { Output } from "../core/records.js";
 import { readTarEntries } from "./tar.js";
 
@@ -76,6 +77,7 @@ export function promiseProblem(path: string, format: string): string | null {
     }
     case "tree":
     case "directory":
+    case "oci-blobs": // its digests are checked when the output is sealed (checkBlobPromises)
       return st.isDirectory() ? null : "it is not a directory";
     case "elf": {
       const p = needFile();
@@ -104,6 +106,44 @@ export function checkOutputs(out: string, outputs: readonly Output[]): BrokenPro
       continue;
     }
     const reason = promiseProblem(loc, o.format);
+    if (reason) broken.push({ output: o, path: loc, reason });
+  }
+  return broken;
+}
+
+const DIGEST_LENGTH: Record<string, number> = { sha256: 64, sha512: 128 };
+
+/**
+ * Why an `oci-blobs` output (an OCI layout's blobs directory: `<algorithm>/<encoded digest>` files) breaks its
+ * promise, or null: every blob must be a regular file named by the digest of its bytes. sha256 digests come from
+ * `digests` (what sealing took, by path relative to the output root); sha512 blobs are hashed here.
+ */
+export function blobsProblem(dir: string, rel: string, digests: ReadonlyMap<string, string>): string | null {
+  for (const alg of readdirSync(dir).sort()) {
+    const algDir = join(dir, alg);
+    if (!(alg in DIGEST_LENGTH)) return `'${alg}' is not a digest algorithm (sha256, sha512)`;
+    if (!lstatSync(algDir).isDirectory()) return `'${alg}' is not a directory`;
+    for (const name of readdirSync(algDir).sort()) {
+      const path = join(algDir, name);
+      const where = `blob ${alg}:${name}`;
+      if (!new RegExp(`^[0-9a-f]{${DIGEST_LENGTH[alg]}}$`).test(name)) return `${where} is not named by a ${alg} digest`;
+      if (!lstatSync(path).isFile()) return `${where} is not a regular file`;
+      const key = rel === "" ? join(alg, name) : join(rel, alg, name);
+      const actual = alg === "sha256" ? digests.get(key) : createHash(alg).update(readFileSync(path)).digest("hex");
+      if (actual !== name) return `${where} has digest ${alg}:${actual ?? "(unknown)"}: its bytes do not match its name`;
+    }
+  }
+  return null;
+}
+
+/** The promises checked from the digests of a sealed output (`oci-blobs`), after `checkOutputs` passed. */
+export function checkBlobPromises(out: string, outputs: readonly Output[], digests: ReadonlyMap<string, string>): BrokenPromise[] {
+  const broken: BrokenPromise[] = [];
+  for (const o of outputs) {
+    if (o.format !== "oci-blobs") continue;
+    const loc = outputLocation(out, o.path);
+    if (loc === null) continue; // reported by checkOutputs
+    const reason = blobsProblem(loc, relative(out, loc), digests);
     if (reason) broken.push({ output: o, path: loc, reason });
   }
   return broken;

@@ -15,11 +15,13 @@ import type { Difference, Emit } from "./events.js";
 import { treeStamp } from "./identity.js";
 import { interrupted, type Interrupt } from "./interrupt.js";
 import { acquireLock, type Lock } from "./lock.js";
-import { checkOutputs } from "./outputs.js";
+import { checkBlobPromises, checkOutputs, type BrokenPromise } from "./outputs.js";
 import type { PathImport, Resolution, ResolvedBuild } from "./resolve.js";
 import { createSandbox } from "./sandbox.js";
 import type { EntryMeta, StepRecord, Store, StorePath, ToolIdentity } from "./store.js";
-import { CANONICAL_MTIME, copyTreeCanonical, copyTreePlain, hashTree, sealTree, SpecialFileError, type SealResult } from "./tree-hash.js";
+import { CANONICAL_MTIME, copyTreeCanonical, copyTreePlain, hashTree, SpecialFileError, type SealResult } from "./tree-hash.js";
+import { sealTree, Speculator } from "./seal.js";
+import { HashPool } from "./hash-pool.js";
 
 /** How realization behaves. */
 export interface RealizeOptions {
@@ -31,6 +33,8 @@ export interface RealizeOptions {
   readonly jobs: number;
   readonly emit: Emit;
   readonly interrupt: Interrupt;
+  /** Worker threads that digest large output files; none: every file is hashed on the main thread, after the steps. */
+  readonly hashPool?: HashPool;
 }
 
 const TAIL_LINES = 20;
@@ -109,6 +113,9 @@ async function execute(build: ResolvedBuild, tempOut: string, finalPath: StorePa
     // $out exists before the first step, as in the shell and Dockerfile backends.
     mkdirSync(tempOut);
     const steps: StepRecord[] = [];
+    // Large files finished by a step are digested on spare cores while the next steps run.
+    const rewrite = { from: Buffer.from(tempOut), to: Buffer.from(finalPath) };
+    const speculator = opts.hashPool && Speculator.worthwhile() ? new Speculator(tempOut, rewrite.from, opts.hashPool) : null;
     const header = (i: number) => `--- step ${i + 1}/${total}: ${view.steps[i]!.name} (${view.steps[i]!.con})`;
     let startedAt = 0;
     interrupt.check();
@@ -125,9 +132,11 @@ async function execute(build: ResolvedBuild, tempOut: string, finalPath: StorePa
           const durationMs = Math.round(performance.now() - startedAt);
           steps.push({ name: view.steps[i]!.name, durationMs });
           emit({ event: "step-done", name: plan.name, storePath: finalPath, index: i + 1, total, step: view.steps[i]!.name, durationMs, status });
+          if (status === 0 && i + 1 < total) speculator?.scan();
         },
       },
     );
+    speculator?.stop();
     interrupt.check();
     if (exit.failed !== null) {
       const i = exit.failed;
@@ -150,23 +159,28 @@ async function execute(build: ResolvedBuild, tempOut: string, finalPath: StorePa
       );
     }
     if (!existsSync(tempOut)) throw problem("build.no-output", `build of '${plan.name}' removed $out: there is no output to store`);
-    const broken = checkOutputs(tempOut, plan.outputs);
-    if (broken.length > 0) {
+    const brokenPromises = (broken: readonly BrokenPromise[]): MbError => {
       keep = opts.keepFailed;
       const lines = broken.map((b) => `  - output '${b.output.name}' (${b.output.path}, ${b.output.format}): ${b.reason}`);
-      throw problem(
+      return problem(
         "build.broken-promise",
         `build of '${plan.name}' broke ${broken.length === 1 ? "an output promise" : `${broken.length} output promises`}:\n${lines.join("\n")}`,
         keep ? `build directory kept at ${sandbox.top}, output at ${tempOut}` : "rerun with --keep-failed to inspect the output",
       );
-    }
+    };
+    const broken = checkOutputs(tempOut, plan.outputs);
+    if (broken.length > 0) throw brokenPromises(broken);
     let seal: SealResult;
+    const sealStart = performance.now();
     try {
-      seal = sealTree(tempOut, { from: Buffer.from(tempOut), to: Buffer.from(finalPath) });
+      seal = await sealTree(tempOut, { rewrite, known: speculator?.known, pool: opts.hashPool });
     } catch (e) {
       if (e instanceof SpecialFileError) throw problem("build.special-file", `build of '${plan.name}' produced ${e.message}`);
       throw e;
     }
+    const brokenBlobs = checkBlobPromises(tempOut, plan.outputs, seal.digests);
+    if (brokenBlobs.length > 0) throw brokenPromises(brokenBlobs);
+    writeSync(logFd, `\nmb: sealed ${seal.files} file${seal.files === 1 ? "" : "s"} (${seal.bytes} bytes)${seal.reused > 0 ? `, ${seal.reused} of them digested while the steps ran` : ""}, in ${Math.round(performance.now() - sealStart)} ms\n`);
     if (seal.rewritten.length > 0) writeSync(logFd, `\nmb: rewrote self-references to $out in: ${seal.rewritten.join(", ")}\n`);
     const durationMs = Math.round(performance.now() - t0);
     writeSync(logFd, `\nmb: done in ${(durationMs / 1000).toFixed(2)}s, output sha256:${seal.hash}\n`);
@@ -245,7 +259,7 @@ export async function importPath(imp: PathImport, opts: RealizeOptions): Promise
       }
       opts.interrupt.check();
       store.install(temp, p, {
-        version: 1,
+        version: 2,
         storePath: p,
         kind: "import",
         name: basename(imp.source),
@@ -282,7 +296,7 @@ export async function writeArtifact(a: RuntimeArtifact, opts: RealizeOptions): P
       chmodSync(temp, 0o444);
       utimesSync(temp, CANONICAL_MTIME, CANONICAL_MTIME);
       store.install(temp, p, {
-        version: 1,
+        version: 2,
         storePath: p,
         kind: "artifact",
         name: basename(p).slice(33),
@@ -344,7 +358,7 @@ export async function realizeBuild(build: ResolvedBuild, opts: RealizeOptions): 
       await ensureArtifacts(build, opts);
       opts.interrupt.check();
       const meta: EntryMeta = {
-        version: 1,
+        version: 2,
         storePath: p,
         kind: "build",
         name: build.name,

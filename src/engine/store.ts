@@ -40,7 +40,8 @@ export interface StepRecord {
 
 /** The metadata record of a complete entry. */
 export interface EntryMeta {
-  readonly version: 1;
+  /** 2: the output hash is tree-hash format 2 (per-file digests); 1: format 1. */
+  readonly version: 1 | 2;
   readonly storePath: string;
   readonly kind: "build" | "import" | "artifact";
   readonly name: string;

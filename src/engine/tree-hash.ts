@@ -1,19 +1,25 @@
 /**
- * Content hashes of files and directory trees (a NAR-like serialization: type, executable bit, content, symlink
- * target, sorted names), and the two walks that produce store entries with that same hash in one pass: sealing a
- * build output in place and copying a local input in.
+ * Content hashes of files and directory trees, and the walks that produce store entries with that same hash: sealing
+ * a build output in place (see seal.ts) and copying a local input in.
+ *
+ * The tree hash (format 2) is sha256 over a NAR-like serialization in which each file appears as its type,
+ * executable bit, size and the sha256 of its bytes; symlinks as their target; directories as their sorted entries.
+ * Because a file enters the tree hash only through its own digest, files can be hashed apart: in parallel, and
+ * while the build is still running. Format 1 (entries recorded with metadata version 1) streamed the bytes
+ * themselves; `hashTreeV1` still verifies such entries.
  */
 import {
-  chmodSync, closeSync, constants as fsConstants, copyFileSync, renameSync, fstatSync, lstatSync, lutimesSync, mkdirSync, openSync, readdirSync, readlinkSync, readSync, symlinkSync,
-  unlinkSync, utimesSync, writeSync,
+  chmodSync, closeSync, constants as fsConstants, copyFileSync, lstatSync, lutimesSync, mkdirSync, openSync, readdirSync, readlinkSync, readSync, symlinkSync,
+  utimesSync, writeSync,
 } from "node:fs";
 import { createHash, type Hash } from "node:crypto";
 import { join } from "node:path";
 
-const CHUNK = 1 << 20;
+export const CHUNK = 1 << 20;
 let buffer: Buffer | undefined;
 
-function chunk(): Buffer {
+/** A read buffer of CHUNK bytes, shared by the synchronous walks of this thread. */
+export function chunk(): Buffer {
   buffer ??= Buffer.allocUnsafe(CHUNK);
   return buffer;
 }
@@ -39,17 +45,20 @@ export function hashFile(path: string): string {
   return h.digest("hex");
 }
 
-const symlinkHeader = (target: string) => `symlink\0${target}\0`;
+export const symlinkHeader = (target: string) => `symlink\0${target}\0`;
 const fileHeader = (executable: boolean, size: number) => `file\0${executable ? "x" : "-"}\0${size}\0`;
+
+/** The serialization of one regular file in a format-2 tree: header, the sha256 of its bytes, terminator. */
+export function fileRecord(executable: boolean, size: number, digest: string): string {
+  return `${fileHeader(executable, size)}${digest}\0`;
+}
 
 function walk(h: Hash, path: string): void {
   const st = lstatSync(path);
   if (st.isSymbolicLink()) {
     h.update(symlinkHeader(readlinkSync(path)));
   } else if (st.isFile()) {
-    h.update(fileHeader((st.mode & 0o111) !== 0, st.size));
-    hashFileInto(h, path);
-    h.update("\0");
+    h.update(fileRecord((st.mode & 0o111) !== 0, st.size, hashFile(path)));
   } else if (st.isDirectory()) {
     h.update("dir\0");
     for (const name of readdirSync(path).sort()) {
@@ -62,10 +71,37 @@ function walk(h: Hash, path: string): void {
   }
 }
 
-/** Content hash of a file or a whole tree: the same bytes, modes and names give the same hash, wherever they live. */
+/** Content hash of a file or a whole tree (format 2): the same bytes, modes and names give the same hash, wherever they live. */
 export function hashTree(path: string): string {
   const h = createHash("sha256");
   walk(h, path);
+  return h.digest("hex");
+}
+
+function walkV1(h: Hash, path: string): void {
+  const st = lstatSync(path);
+  if (st.isSymbolicLink()) {
+    h.update(symlinkHeader(readlinkSync(path)));
+  } else if (st.isFile()) {
+    h.update(fileHeader((st.mode & 0o111) !== 0, st.size));
+    hashFileInto(h, path);
+    h.update("\0");
+  } else if (st.isDirectory()) {
+    h.update("dir\0");
+    for (const name of readdirSync(path).sort()) {
+      h.update(`entry\0${name}\0`);
+      walkV1(h, join(path, name));
+    }
+    h.update("end\0");
+  } else {
+    h.update(`other\0${st.mode}\0`);
+  }
+}
+
+/** The format-1 tree hash (file bytes streamed into one hash), for entries recorded with metadata version 1. */
+export function hashTreeV1(path: string): string {
+  const h = createHash("sha256");
+  walkV1(h, path);
   return h.digest("hex");
 }
 
@@ -92,6 +128,10 @@ export interface SealResult {
   readonly bytes: number;
   /** Paths (relative to the root) in which a self-reference was rewritten. */
   readonly rewritten: string[];
+  /** The sha256 of every regular file, by path relative to the root. */
+  readonly digests: ReadonlyMap<string, string>;
+  /** How many file digests were taken while the steps ran (and still held when sealing). */
+  readonly reused: number;
 }
 
 /** A file type the store does not hold (device, fifo, socket). */
@@ -101,105 +141,8 @@ export class SpecialFileError extends Error {
   }
 }
 
-/** Hashes a file while replacing every occurrence of `rw.from` by `rw.to` in place; returns whether it rewrote. */
-function hashRewritingFile(h: Hash, path: string, rw: Rewrite | undefined): boolean {
-  if (!rw) {
-    hashFileInto(h, path);
-    return false;
-  }
-  const needle = rw.from;
-  const keep = needle.length - 1;
-  const buf = chunk();
-  const fd = openSync(path, "r");
-  let wfd = -1;
-  let pending: Buffer = Buffer.alloc(0);
-  let pos = 0; // file offset of pending[0]
-  try {
-    for (;;) {
-      const n = readSync(fd, buf, 0, CHUNK, null);
-      const data = pending.length === 0 ? buf.subarray(0, n) : Buffer.concat([pending, buf.subarray(0, n)]);
-      for (let i = data.indexOf(needle); i >= 0; i = data.indexOf(needle, i + needle.length)) {
-        if (wfd < 0) {
-          const st = fstatSync(fd);
-          if ((st.mode & 0o200) === 0) chmodSync(path, st.mode | 0o200);
-          wfd = openSync(path, "r+");
-        }
-        rw.to.copy(data, i);
-        writeSync(wfd, rw.to, 0, rw.to.length, pos + i);
-      }
-      if (n === 0) {
-        h.update(data);
-        break;
-      }
-      const cut = Math.max(0, data.length - keep);
-      h.update(data.subarray(0, cut));
-      pending = Buffer.from(data.subarray(cut));
-      pos += cut;
-    }
-  } finally {
-    closeSync(fd);
-    if (wfd >= 0) closeSync(wfd);
-  }
-  return wfd >= 0;
-}
-
-function breakHardLink(path: string): void {
-  const tmp = `${path}.mb-unlink-${process.pid}`;
-  copyFileSync(path, tmp, fsConstants.COPYFILE_EXCL);
-  renameSync(tmp, path);
-}
-
-function sealWalk(h: Hash, root: string, rel: string, rw: Rewrite | undefined, out: { files: number; bytes: number; rewritten: string[] }): void {
-  const path = rel === "" ? root : join(root, rel);
-  const st = lstatSync(path);
-  if (st.isSymbolicLink()) {
-    let target = readlinkSync(path);
-    if (rw && target.includes(rw.from.toString())) {
-      target = target.replaceAll(rw.from.toString(), rw.to.toString());
-      unlinkSync(path);
-      symlinkSync(target, path);
-      out.rewritten.push(rel);
-    }
-    h.update(symlinkHeader(target));
-    lutimesSync(path, CANONICAL_MTIME, CANONICAL_MTIME);
-  } else if (st.isFile()) {
-    // A hard link may share its inode with a file outside the output: give the output its own copy before any
-    // chmod, utimes or rewrite touches the inode.
-    if (st.nlink > 1) breakHardLink(path);
-    h.update(fileHeader((st.mode & 0o111) !== 0, st.size));
-    if (hashRewritingFile(h, path, rw)) out.rewritten.push(rel);
-    h.update("\0");
-    chmodSync(path, canonicalMode(st.mode, false));
-    utimesSync(path, CANONICAL_MTIME, CANONICAL_MTIME);
-    out.files++;
-    out.bytes += st.size;
-  } else if (st.isDirectory()) {
-    if ((st.mode & 0o700) !== 0o700) chmodSync(path, st.mode | 0o700);
-    h.update("dir\0");
-    for (const name of readdirSync(path).sort()) {
-      h.update(`entry\0${name}\0`);
-      sealWalk(h, root, rel === "" ? name : join(rel, name), rw, out);
-    }
-    h.update("end\0");
-    chmodSync(path, 0o555);
-    utimesSync(path, CANONICAL_MTIME, CANONICAL_MTIME);
-  } else {
-    throw new SpecialFileError(rel === "" ? "." : rel, st.mode);
-  }
-}
-
-/**
- * Puts a build output into canonical form in place (files 0444 or 0555, directories 0555, mtime 1, no setuid or
- * setgid), replacing self-references first, and returns its `hashTree` hash, all in one walk.
- */
-export function sealTree(root: string, rewrite?: Rewrite): SealResult {
+function copyFileHashing(src: string, dst: string, mode: number): { n: number; digest: string } {
   const h = createHash("sha256");
-  const out = { files: 0, bytes: 0, rewritten: [] as string[] };
-  sealWalk(h, root, "", rewrite, out);
-  return { hash: h.digest("hex"), ...out };
-}
-
-function copyFileHashing(h: Hash, src: string, dst: string, mode: number): number {
   const buf = chunk();
   const fd = openSync(src, "r");
   const wfd = openSync(dst, "wx", 0o600);
@@ -219,7 +162,7 @@ function copyFileHashing(h: Hash, src: string, dst: string, mode: number): numbe
   }
   chmodSync(dst, mode);
   utimesSync(dst, CANONICAL_MTIME, CANONICAL_MTIME);
-  return total;
+  return { n: total, digest: h.digest("hex") };
 }
 
 function copyWalk(h: Hash, src: string, dst: string, out: { files: number; bytes: number }): void {
@@ -230,10 +173,9 @@ function copyWalk(h: Hash, src: string, dst: string, out: { files: number; bytes
     symlinkSync(target, dst);
     lutimesSync(dst, CANONICAL_MTIME, CANONICAL_MTIME);
   } else if (st.isFile()) {
-    h.update(fileHeader((st.mode & 0o111) !== 0, st.size));
-    const n = copyFileHashing(h, src, dst, canonicalMode(st.mode, false));
+    const { n, digest } = copyFileHashing(src, dst, canonicalMode(st.mode, false));
     if (n !== st.size) throw new Error(`'${src}' changed while it was being imported`);
-    h.update("\0");
+    h.update(fileRecord((st.mode & 0o111) !== 0, n, digest));
     out.files++;
     out.bytes += n;
   } else if (st.isDirectory()) {

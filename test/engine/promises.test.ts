@@ -1,10 +1,11 @@
 // Output promises: after the last step each declared output must exist in its format (json parses, tar reads as a
 // tar archive, tree/directory is a directory, elf has the ELF magic, text is UTF-8), or the build fails naming it.
 import { execFileSync } from "node:child_process";
-import { mkdirSync, readFileSync, truncateSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { outputLocation, promiseProblem } from "../../src/engine/outputs.js";
+import { blobsProblem, outputLocation, promiseProblem } from "../../src/engine/outputs.js";
+import { createHash } from "node:crypto";
 import { readTarEntries, TarError } from "../../src/engine/tar.js";
 import { bashStep, building, cleanup, entries, FIXTURES, lastLine, mb, output, spec, tempDir, writeSpec } from "./helpers.js";
 
@@ -59,6 +60,25 @@ describe("format checks", () => {
   it("text", () => {
     expect(promiseProblem(put("ok.txt", "héllo ✓\n"), "text")).toBeNull();
     expect(promiseProblem(put("bad.txt", Buffer.from([0x68, 0xff, 0xfe])), "text")).toBe("it is not valid UTF-8 text");
+  });
+
+  it("oci-blobs: every blob is named by the digest of its bytes", () => {
+    const blobs = join(dir, "blobs");
+    mkdirSync(join(blobs, "sha256"), { recursive: true });
+    const sha = (b: string) => createHash("sha256").update(b).digest("hex");
+    writeFileSync(join(blobs, "sha256", sha("one")), "one");
+    const digests = new Map([[`blobs/sha256/${sha("one")}`, sha("one")]]);
+    expect(promiseProblem(blobs, "oci-blobs")).toBeNull();
+    expect(blobsProblem(blobs, "blobs", digests)).toBeNull();
+    // A blob whose bytes are not its name, named with the digest sealing took.
+    writeFileSync(join(blobs, "sha256", sha("two")), "not two");
+    digests.set(`blobs/sha256/${sha("two")}`, sha("not two"));
+    expect(blobsProblem(blobs, "blobs", digests)).toBe(`blob sha256:${sha("two")} has digest sha256:${sha("not two")}: its bytes do not match its name`);
+    rmSync(join(blobs, "sha256", sha("two")));
+    writeFileSync(join(blobs, "sha256", "short"), "x");
+    expect(blobsProblem(blobs, "blobs", digests)).toBe("blob sha256:short is not named by a sha256 digest");
+    mkdirSync(join(blobs, "md5"));
+    expect(blobsProblem(blobs, "blobs", digests)).toBe("'md5' is not a digest algorithm (sha256, sha512)");
   });
 
   it("any format: the output must exist", () => {
@@ -119,6 +139,28 @@ describe("a build that breaks an output promise", () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/^mb: error: build of 'broken-promise' broke an output promise:\n {2}- output 'index' \(\$out\/index\.json, json\): it does not parse as JSON/m);
     expect(entries(store)).toEqual([]);
+  });
+
+  it("oci-blobs is checked from the digests sealing takes, large blobs included (hashed by worker threads)", () => {
+    const store = tempDir("store");
+    // One honest blob of 9 MiB (a worker digests it) and, in the second build, one whose name lies.
+    const make = (lie: boolean) =>
+      writeSpec(tempDir("spec"), `blobs-${lie}.json`, spec({
+        name: `blobs-${lie ? "lying" : "honest"}`,
+        tools: ["bash", "coreutils"],
+        ops: [bashStep("write", `mkdir -p "$out/blobs/sha256"
+head -c 9437184 /dev/zero > "$TMPDIR/b"
+d=$(sha256sum "$TMPDIR/b" | cut -d " " -f 1)
+${lie ? 'echo tampered >> "$TMPDIR/b"\n' : ""}mv "$TMPDIR/b" "$out/blobs/sha256/$d"`)],
+        outputs: [output("blobs", "$out/blobs", "oci-blobs")],
+      }));
+    const ok = mb(["build", make(false), "--store", store, "--no-out-link"]);
+    expect(ok.status, ok.stderr).toBe(0);
+    const bad = mb(["build", make(true), "--store", store, "--no-out-link"]);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/- output 'blobs' \(\$out\/blobs, oci-blobs\): blob sha256:[0-9a-f]{64} has digest sha256:[0-9a-f]{64}: its bytes do not match its name/);
+    expect(entries(store).length).toBe(1);
+    expect(building(store)).toEqual([]);
   });
 
   it("fails naming every broken output, and nothing enters the store", () => {

@@ -3,7 +3,7 @@
 import { chmodSync, existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { hashTree } from "../../src/engine/tree-hash.js";
+import { hashTree, hashTreeV1 } from "../../src/engine/tree-hash.js";
 import { bashStep, cleanup, entries, FIXTURES, lastLine, mb, spec, tempDir, writeSpec } from "./helpers.js";
 
 afterAll(cleanup);
@@ -28,7 +28,7 @@ describe("store entries", () => {
     expect(statSync(join(path, "bin", "greet")).mode & 0o7777).toBe(0o555);
 
     const meta = JSON.parse(readFileSync(join(store, ".meta", `${basename(path)}.json`), "utf8"));
-    expect(meta).toMatchObject({ version: 1, storePath: path, kind: "build", name: "with-evidence", planHash: basename(path).slice(0, 32) });
+    expect(meta).toMatchObject({ version: 2, storePath: path, kind: "build", name: "with-evidence", planHash: basename(path).slice(0, 32) });
     expect(meta.outputHash).toBe(`sha256:${hashTree(path)}`);
     expect(meta.steps).toEqual([{ name: "write", durationMs: expect.any(Number) }]);
     expect(meta.tools.map((t: { name: string; version: string | null; contentHash: string }) => [t.name, typeof t.version, t.contentHash.length])).toEqual([
@@ -102,6 +102,20 @@ describe("mb store verify", () => {
     expect(bad.stdout).toContain(`verified 2 entries in ${store}: 3 problems\n`);
     const json = JSON.parse(mb(["store", "verify", "--store", store, "--json"]).stdout);
     expect(json.problems.map((p: { kind: string }) => p.kind).sort()).toEqual(["corrupt", "incomplete", "missing"]);
+  });
+
+  it("checks entries recorded with metadata version 1 by the format-1 tree hash", () => {
+    const store = tempDir("store");
+    const a = lastLine(mb(["build", join(FIXTURES, "deterministic.json"), "--store", store, "--no-out-link"]).stdout);
+    const metaFile = join(store, ".meta", `${basename(a)}.json`);
+    const meta = JSON.parse(readFileSync(metaFile, "utf8"));
+    expect(hashTreeV1(a)).not.toBe(hashTree(a)); // the formats differ, so the version decides
+    writeFileSync(metaFile, JSON.stringify({ ...meta, version: 1, outputHash: `sha256:${hashTreeV1(a)}` }));
+    expect(mb(["store", "verify", "--store", store]).status).toBe(0);
+    writeFileSync(metaFile, JSON.stringify({ ...meta, version: 1 }));
+    const r = mb(["store", "verify", "--store", store]);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain(`corrupt ${a}: content hash sha256:${hashTreeV1(a)} differs from the recorded ${meta.outputHash}`);
   });
 
   it("reports a writable entry as not canonical", () => {

@@ -11,13 +11,18 @@ import { cachedHashFile, flushIdentityCache, startWitnessing, stopWitnessing, us
 import { tryLock } from "../../src/engine/lock.js";
 import { formatOwner, selfOwner } from "../../src/engine/owner.js";
 import { Store } from "../../src/engine/store.js";
-import { canonicalProblem, copyTreeCanonical, hashTree, sealTree } from "../../src/engine/tree-hash.js";
+import { canonicalProblem, copyTreeCanonical, hashFile, hashTree } from "../../src/engine/tree-hash.js";
+import { sealTree } from "../../src/engine/seal.js";
+import { createHash } from "node:crypto";
+// Worker threads run built code: the pool and its users come from dist/ (built by `npm test` before vitest runs).
+import { HashPool, LARGE_FILE } from "../../dist/engine/hash-pool.js";
+import { sealTree as sealTreeBuilt, Speculator } from "../../dist/engine/seal.js";
 import { cleanup, tempDir } from "./helpers.js";
 
 afterAll(cleanup);
 
 describe("sealTree", () => {
-  it("rewrites self-references (also across 1 MiB read chunks and in symlinks) and hashes the result in one pass", () => {
+  it("rewrites self-references (also across 1 MiB read chunks and in symlinks) and hashes the result", async () => {
     const root = join(tempDir("seal"), "o");
     const from = `${root}`;
     const to = `${root.slice(0, -1)}X`; // same length
@@ -31,7 +36,7 @@ describe("sealTree", () => {
     symlinkSync(`${from}/big`, join(root, "link"));
     chmodSync(join(root, "bin"), 0o700);
 
-    const r = sealTree(root, { from: Buffer.from(from), to: Buffer.from(to) });
+    const r = await sealTree(root, { rewrite: { from: Buffer.from(from), to: Buffer.from(to) } });
     expect(r.rewritten.sort()).toEqual(["big", "bin/tool", "link"]);
     const after = readFileSync(join(root, "big"));
     expect(after.indexOf(from)).toBe(-1);
@@ -46,10 +51,10 @@ describe("sealTree", () => {
     expect(canonicalProblem(root)).toBeNull();
   });
 
-  it("refuses special files", () => {
+  it("refuses special files", async () => {
     const root = tempDir("seal-fifo");
     spawnSync("mkfifo", [join(root, "pipe")]);
-    expect(() => sealTree(root)).toThrow(/'pipe' is a special file/);
+    await expect(sealTree(root)).rejects.toThrow(/'pipe' is a special file/);
   });
 });
 
@@ -153,5 +158,82 @@ describe("the store", () => {
 describe("mb --help", () => {
   it("lists every ornament of the registry", () => {
     expect([...ORNAMENT_NAMES].sort()).toEqual(Object.keys(ornaments).sort());
+  });
+});
+
+describe("sealing with hashing workers", () => {
+  const big = (byte: number) => Buffer.alloc(LARGE_FILE + 12345, byte);
+
+  it("gives the same tree hash and file digests as hashing on the main thread, rewrites included", async () => {
+    const make = (name: string) => {
+      const root = join(tempDir(name), "o");
+      mkdirSync(join(root, "d"), { recursive: true });
+      const payload = big(0x62);
+      Buffer.from(root).copy(payload, LARGE_FILE - 3); // a self-reference inside a large file
+      writeFileSync(join(root, "d", "large"), payload);
+      writeFileSync(join(root, "other"), big(0x63));
+      writeFileSync(join(root, "small"), "small");
+      return root;
+    };
+    const a = make("pool-a");
+    const b = make("pool-b");
+    const sameLength = (root: string) => ({ from: Buffer.from(root), to: Buffer.from(`${root.slice(0, -1)}Z`) });
+    const pool = new HashPool(2);
+    try {
+      const withPool = await sealTreeBuilt(a, { rewrite: sameLength(a), pool });
+      const inline = await sealTreeBuilt(b, { rewrite: sameLength(b) });
+      expect(withPool.rewritten).toEqual(["d/large"]);
+      expect(inline.rewritten).toEqual(["d/large"]);
+      expect(withPool.digests.get("other")).toBe(createHash("sha256").update(big(0x63)).digest("hex"));
+      expect(withPool.digests.get("small")).toBe(inline.digests.get("small"));
+      // The rewritten roots differ in one byte, so the large files differ; "other" and "small" do not.
+      expect(withPool.digests.get("d/large")).toBe(hashFile(join(a, "d", "large")));
+      expect(withPool.hash).toBe(hashTree(a));
+      expect(inline.hash).toBe(hashTree(b));
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it("reuses a digest taken while the build ran only while the file's stamp holds", async () => {
+    const root = join(tempDir("speculate"), "o");
+    mkdirSync(root, { recursive: true });
+    writeFileSync(join(root, "kept"), big(0x61));
+    writeFileSync(join(root, "changed"), big(0x61));
+    await new Promise((r) => setTimeout(r, 120)); // older than the trust margin
+    const pool = new HashPool(2);
+    try {
+      const spec = new Speculator(root, Buffer.from(root), pool);
+      spec.scan();
+      expect([...spec.known.keys()].sort()).toEqual([join(root, "changed"), join(root, "kept")]);
+      await Promise.all(spec.known.values());
+      // Same size, new bytes: the stamp (ctime) changes, so the early digest must not be used.
+      writeFileSync(join(root, "changed"), big(0x7a));
+      spec.stop();
+      const r = await sealTreeBuilt(root, { known: spec.known, pool });
+      expect(r.reused).toBe(1);
+      expect(r.digests.get("changed")).toBe(createHash("sha256").update(big(0x7a)).digest("hex"));
+      expect(r.hash).toBe(hashTree(root));
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it("does not digest, while steps run, a file written less than the trust margin ago", async () => {
+    const root = join(tempDir("speculate-recent"), "o");
+    mkdirSync(root, { recursive: true });
+    writeFileSync(join(root, "fresh"), big(0x61));
+    const pool = new HashPool(1);
+    try {
+      const spec = new Speculator(root, Buffer.from(root), pool);
+      spec.scan();
+      expect(spec.known.size).toBe(0); // too recent: looked at again later
+      await new Promise((r) => setTimeout(r, 200));
+      expect(spec.known.size).toBe(1);
+      spec.stop();
+      expect((await spec.known.get(join(root, "fresh")))?.trusted).toBe(true);
+    } finally {
+      await pool.close();
+    }
   });
 });

@@ -205,6 +205,19 @@ describe("how a layer is made never changes what it is", () => {
     expect(layout({ digestTool: "openssl", assemble: "direct" })).toEqual(layout({}));
   });
 
+  it("verifyBlobs: store gives the same bytes; mb build declares the blobs oci-blobs and its store checks them", async () => {
+    const fast = { assemble: "direct", digestTool: "openssl", verifyBlobs: "store" } as const;
+    expect(layout(fast)).toEqual(layout({}));
+    const spec = ociImage({ name: "same", layers: [{ name: "root", source: rootfs }], entrypoint: ["/bin/tool"], ...fast });
+    expect(spec.outputs.find((o) => o.name === "blobs")?.format).toBe("oci-blobs");
+    const verify = spec.operations.find((o) => o._con === "runTool" && o.name === "verify-blobs");
+    expect(JSON.stringify(verify)).not.toContain("openssl dgst");
+    const store = tempDir("store");
+    const built = mbBuild(specFile(spec), store);
+    expect(await verifyOciLayout(built)).toEqual({ ok: true, problems: [] });
+    expect(mb(["log", built], { store }).stdout).toMatch(/mb: sealed \d+ files/);
+  });
+
   it("the installed zstd writes the same frames with 1 or 2 threads (what -T0 relies on)", () => {
     const data = join(tempDir("zstd"), "data");
     writeFileSync(data, Buffer.concat(Array.from({ length: 64 }, (_, i) => Buffer.alloc(65536, i % 7))));

@@ -1,0 +1,292 @@
+/**
+ * Sealing a build output in place: canonical form (files 0444 or 0555, directories 0555, mtime 1, no setuid or
+ * setgid, no hard links shared with anything outside), self-references to the temporary output path rewritten to the
+ * final store path, and the format-2 tree hash (tree-hash.ts) with every file's digest.
+ *
+ * Large files are digested by worker threads, several at once; and while the steps still run, a Speculator digests
+ * large files that earlier steps finished writing, so that sealing can reuse those digests as long as the file's
+ * stamp has not changed since (see file-digest.ts for when a stamp can be trusted).
+ */
+import { availableParallelism } from "node:os";
+import { chmodSync, copyFileSync, constants as fsConstants, lstatSync, lutimesSync, openSync, readdirSync, readlinkSync, readSync, renameSync, symlinkSync, unlinkSync, utimesSync, writeSync, closeSync, fstatSync, type BigIntStats } from "node:fs";
+import { createHash } from "node:crypto";
+import { join } from "node:path";
+import { digestFile, stampOf, tooRecent, type FileDigest } from "./file-digest.js";
+import { HashPool, LARGE_FILE } from "./hash-pool.js";
+import { canonicalMode, CANONICAL_MTIME, CHUNK, chunk, fileRecord, SpecialFileError, symlinkHeader, type Rewrite, type SealResult } from "./tree-hash.js";
+
+/** Digests of large files taken while the build ran, by path; a promise while the worker is still reading. */
+export type KnownDigests = Map<string, Promise<FileDigest | null>>;
+
+/**
+ * Digests large files of a build output between steps, on worker threads, so that sealing finds them done. Each scan
+ * walks the output (without following symlinks); a file written too recently to be trusted is looked at again once
+ * it can be. Gives up on outputs of more than `maxEntries` entries (the walks would cost more than they save).
+ */
+export class Speculator {
+  readonly known: KnownDigests = new Map();
+  private readonly stamps = new Map<string, string>();
+  private timer: NodeJS.Timeout | null = null;
+  private stopped = false;
+
+  constructor(
+    private readonly root: string,
+    private readonly needle: Buffer,
+    private readonly pool: HashPool,
+    private readonly maxEntries = 20_000,
+  ) {}
+
+  /** True when this machine has a core to spare for it. */
+  static worthwhile(): boolean {
+    return availableParallelism() >= 2;
+  }
+
+  /** Looks for large finished files and starts digesting them. */
+  scan(): void {
+    if (this.stopped) return;
+    let seen = 0;
+    let retry = false;
+    const walk = (dir: string): void => {
+      let names: string[];
+      try {
+        names = readdirSync(dir);
+      } catch {
+        return;
+      }
+      for (const name of names) {
+        if (++seen > this.maxEntries) {
+          this.stop();
+          return;
+        }
+        const path = join(dir, name);
+        let st: BigIntStats;
+        try {
+          st = lstatSync(path, { bigint: true });
+        } catch {
+          continue;
+        }
+        if (st.isDirectory()) walk(path);
+        else if (st.isFile() && st.size >= BigInt(LARGE_FILE)) {
+          const stamp = stampOf(st);
+          if (this.stamps.get(path) === stamp) continue;
+          if (tooRecent(st)) {
+            retry = true;
+            continue;
+          }
+          this.stamps.set(path, stamp);
+          this.known.set(
+            path,
+            this.pool.digest(path, this.needle).then(
+              (d) => (d.trusted && d.stamp === stamp ? d : null),
+              () => null,
+            ),
+          );
+        }
+        if (this.stopped) return;
+      }
+    };
+    walk(this.root);
+    if (retry && !this.stopped && this.timer === null) {
+      this.timer = setTimeout(() => {
+        this.timer = null;
+        this.scan();
+      }, 60);
+      this.timer.unref();
+    }
+  }
+
+  /** Stops scanning; digests already started still complete. */
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+}
+
+interface FileNode {
+  readonly kind: "file";
+  readonly path: string;
+  readonly rel: string;
+  readonly mode: number;
+  size: number;
+  digest: string | Promise<string>;
+}
+interface DirNode {
+  readonly kind: "dir";
+  readonly path: string;
+  readonly mode: number;
+  readonly children: [string, Node][];
+}
+interface LinkNode {
+  readonly kind: "symlink";
+  readonly path: string;
+  readonly target: string;
+}
+type Node = FileNode | DirNode | LinkNode;
+
+/** Gives a hard-linked file its own copy, so that nothing done to the output reaches a file outside it. */
+function breakHardLink(path: string): void {
+  const tmp = `${path}.mb-unlink-${process.pid}`;
+  copyFileSync(path, tmp, fsConstants.COPYFILE_EXCL);
+  renameSync(tmp, path);
+}
+
+/** Replaces every occurrence of `rw.from` by `rw.to` in a file, in place, and returns the sha256 of the result. */
+function rewriteAndHash(path: string, rw: Rewrite): { digest: string; rewrote: boolean } {
+  const h = createHash("sha256");
+  const needle = rw.from;
+  const keep = needle.length - 1;
+  const buf = chunk();
+  const fd = openSync(path, "r");
+  let wfd = -1;
+  let pending: Buffer = Buffer.alloc(0);
+  let pos = 0; // file offset of pending[0]
+  try {
+    for (;;) {
+      const n = readSync(fd, buf, 0, CHUNK, null);
+      const data = pending.length === 0 ? buf.subarray(0, n) : Buffer.concat([pending, buf.subarray(0, n)]);
+      for (let i = data.indexOf(needle); i >= 0; i = data.indexOf(needle, i + needle.length)) {
+        if (wfd < 0) {
+          const st = fstatSync(fd);
+          if ((st.mode & 0o200) === 0) chmodSync(path, st.mode | 0o200);
+          wfd = openSync(path, "r+");
+        }
+        rw.to.copy(data, i);
+        writeSync(wfd, rw.to, 0, rw.to.length, pos + i);
+      }
+      if (n === 0) {
+        h.update(data);
+        break;
+      }
+      const cut = Math.max(0, data.length - keep);
+      h.update(data.subarray(0, cut));
+      pending = Buffer.from(data.subarray(cut));
+      pos += cut;
+    }
+  } finally {
+    closeSync(fd);
+    if (wfd >= 0) closeSync(wfd);
+  }
+  return { digest: h.digest("hex"), rewrote: wfd >= 0 };
+}
+
+/** What sealing needs besides the output: the rewrite, the digests taken during the build, and the workers. */
+export interface SealOptions {
+  readonly rewrite?: Rewrite;
+  readonly known?: KnownDigests;
+  readonly pool?: HashPool;
+}
+
+/**
+ * Seals a build output in place and returns its format-2 tree hash, the digest of every regular file (by path
+ * relative to the root), and what it rewrote.
+ */
+export async function sealTree(root: string, opts: SealOptions = {}): Promise<SealResult> {
+  const rw = opts.rewrite;
+  const needle = rw?.from ?? Buffer.alloc(0);
+  const rewritten: string[] = [];
+  const digests = new Map<string, string>();
+  let files = 0;
+  let bytes = 0;
+  let reused = 0;
+
+  const fileDigest = (path: string, rel: string, st: BigIntStats): string | Promise<string> => {
+    const inline = (): string => {
+      if (!rw) return digestFile(path, needle).digest;
+      const r = rewriteAndHash(path, rw);
+      if (r.rewrote) rewritten.push(rel);
+      return r.digest;
+    };
+    const stamp = stampOf(st);
+    // A digest taken while steps were running counts only if it can be trusted by its stamp; one taken now (every
+    // step has ended) only needs the stamp to be the one seen here.
+    const early = opts.known?.get(path);
+    if (early) {
+      return early.then((d) => {
+        if (d && d.trusted && d.stamp === stamp && !d.found) {
+          reused++;
+          return d.digest;
+        }
+        return inline();
+      });
+    }
+    if (opts.pool && st.size >= BigInt(LARGE_FILE)) {
+      return opts.pool.digest(path, needle).then((d) => (d.stamp === stamp && !d.found ? d.digest : inline()), () => inline());
+    }
+    return inline();
+  };
+
+  const visit = (path: string, rel: string): Node => {
+    let st = lstatSync(path, { bigint: true });
+    if (st.isSymbolicLink()) {
+      let target = readlinkSync(path);
+      if (rw && target.includes(rw.from.toString())) {
+        target = target.replaceAll(rw.from.toString(), rw.to.toString());
+        unlinkSync(path);
+        symlinkSync(target, path);
+        rewritten.push(rel);
+      }
+      return { kind: "symlink", path, target };
+    }
+    if (st.isFile()) {
+      // A hard link may share its inode with a file outside the output: give the output its own copy before any
+      // chmod, utimes or rewrite touches the inode.
+      if (st.nlink > 1n) {
+        breakHardLink(path);
+        st = lstatSync(path, { bigint: true });
+      }
+      files++;
+      bytes += Number(st.size);
+      return { kind: "file", path, rel, mode: Number(st.mode), size: Number(st.size), digest: fileDigest(path, rel, st) };
+    }
+    if (st.isDirectory()) {
+      const mode = Number(st.mode);
+      if ((mode & 0o700) !== 0o700) chmodSync(path, mode | 0o700);
+      const children: [string, Node][] = readdirSync(path)
+        .sort()
+        .map((name) => [name, visit(join(path, name), rel === "" ? name : join(rel, name))]);
+      return { kind: "dir", path, mode, children };
+    }
+    throw new SpecialFileError(rel === "" ? "." : rel, Number(st.mode));
+  };
+
+  const top = visit(root, "");
+  // Wait for every digest (workers and the Speculator's), then fold the tree and put it in canonical form.
+  const pending: Promise<void>[] = [];
+  const settle = (n: Node): void => {
+    if (n.kind === "file" && typeof n.digest !== "string") {
+      pending.push(
+        n.digest.then((d) => {
+          n.digest = d;
+        }),
+      );
+    } else if (n.kind === "dir") n.children.forEach(([, c]) => settle(c));
+  };
+  settle(top);
+  await Promise.all(pending);
+
+  const h = createHash("sha256");
+  const fold = (n: Node): void => {
+    if (n.kind === "symlink") {
+      h.update(symlinkHeader(n.target));
+      lutimesSync(n.path, CANONICAL_MTIME, CANONICAL_MTIME);
+    } else if (n.kind === "file") {
+      const digest = n.digest as string;
+      digests.set(n.rel, digest);
+      h.update(fileRecord((n.mode & 0o111) !== 0, n.size, digest));
+      chmodSync(n.path, canonicalMode(n.mode, false));
+      utimesSync(n.path, CANONICAL_MTIME, CANONICAL_MTIME);
+    } else {
+      h.update("dir\0");
+      for (const [name, c] of n.children) {
+        h.update(`entry\0${name}\0`);
+        fold(c);
+      }
+      h.update("end\0");
+      chmodSync(n.path, 0o555);
+      utimesSync(n.path, CANONICAL_MTIME, CANONICAL_MTIME);
+    }
+  };
+  fold(top);
+  return { hash: h.digest("hex"), files, bytes, rewritten, digests, reused };
+}
