@@ -18,8 +18,18 @@ export interface Issue {
   readonly message: string;
 }
 
-/** The single error class thrown at boundaries; `code` is a stable machine-readable identifier. */
+const BRAND = Symbol.for("metabuilder.MbError");
+
+/**
+ * The single error class thrown at boundaries; `code` is a stable machine-readable identifier. `instanceof` goes by a
+ * brand, so an MbError thrown by another copy of this module (a builder importing an installed `metabuilder` while a
+ * different one runs the CLI) is still one.
+ */
 export class MbError extends Error {
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+  }
+
   readonly code: string;
   readonly exitCode: ExitCode;
   readonly issues: readonly Issue[];
@@ -32,6 +42,7 @@ export class MbError extends Error {
     this.exitCode = opts.exitCode ?? ExitCode.problems;
     this.issues = opts.issues ?? [];
     this.hint = opts.hint;
+    Object.defineProperty(this, BRAND, { value: true });
   }
 }
 

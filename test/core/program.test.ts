@@ -176,3 +176,17 @@ describe("fold", () => {
     expect(thrown(() => mb.fold(program, counting, 0)).message).toBe("view: unknown operation constructor 'toString' at operation 0");
   });
 });
+
+describe("MbError", () => {
+  it("is recognized by its brand, so one thrown by another copy of metabuilder is still an MbError", async () => {
+    // A second copy of the module (the built one, beside the source the tests import), as a builder importing its own
+    // installed metabuilder would load.
+    const copy = await import("../../dist/core/errors.js");
+    expect(copy.MbError).not.toBe(MbError);
+    const e = new copy.MbError("x.y", "from the other copy");
+    expect(e instanceof MbError).toBe(true);
+    expect(new MbError("a.b", "here") instanceof copy.MbError).toBe(true);
+    expect(new Error("plain") instanceof MbError).toBe(false);
+    expect(Object.assign(new Error("look-alike"), { name: "MbError", code: "x" }) instanceof MbError).toBe(false);
+  });
+});

@@ -182,7 +182,8 @@ ln -sfn "$1" "$out/.scratch/rootfs-${l.name}"
       ],
     });
 
-  // One pass over the rootfs: tar's stream is hashed (and compressed) while it is written.
+  // One pass over the rootfs: tar's stream is hashed while it is written (and compressed straight into the blob, which
+  // is hashed after: on two cores that is faster than a second tee in the pipeline).
   const tarLayer = (l: OciLayer): Operation => {
     const s = `"$out/.scratch/layer-${l.name}`;
     const tar = `LC_ALL=C tar ${DETERMINISTIC_TAR_FLAGS}${a.assemble === "direct" ? " --mode=u+w" : ""} \\
@@ -196,10 +197,10 @@ diffid=$d`
         : `mkfifo ${s}.fifo"
 ${hash} < ${s}.fifo" | cut -d " " -f 1 > ${s}.diffid" &
 h=$!
-d=$(${tar} \\
-  | tee ${s}.fifo" | ${compressor} \\
-  | tee ${s}.blob" | ${hash} | cut -d " " -f 1)
+${tar} \\
+  | tee ${s}.fifo" | ${compressor} > ${s}.blob"
 wait "$h"
+d=$(${hash} < ${s}.blob" | cut -d " " -f 1)
 diffid=$(cat ${s}.diffid")
 rm -f ${s}.fifo"`;
     return runBash(
