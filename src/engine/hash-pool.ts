@@ -4,16 +4,20 @@
  */
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
-import type { FileDigest } from "./file-digest.js";
+import type { ChunkDigests, FileDigest } from "./file-digest.js";
 
 /** Files at least this large are hashed by workers; smaller ones are cheaper to hash inline than to hand over. */
 export const LARGE_FILE = 8 << 20;
 
+/** What a worker is asked: a whole file's digests (with its plain sha256 or not), or some chunks' digests. */
+export type HashJob =
+  | { readonly kind: "file"; readonly path: string; readonly needle: Uint8Array; readonly plain: boolean }
+  | { readonly kind: "chunks"; readonly path: string; readonly needle: Uint8Array; readonly first: number; readonly count: number };
+
 interface Job {
   readonly id: number;
-  readonly path: string;
-  readonly needle: Buffer;
-  readonly resolve: (d: FileDigest) => void;
+  readonly job: HashJob;
+  readonly resolve: (d: unknown) => void;
   readonly reject: (e: Error) => void;
 }
 
@@ -30,11 +34,20 @@ export class HashPool {
 
   constructor(readonly size = Math.max(1, Math.min(4, availableParallelism()))) {}
 
-  /** The sha256 of a file and whether it holds `needle`, computed by a worker. */
-  digest(path: string, needle: Buffer): Promise<FileDigest> {
+  /** A whole file's digests (see digestFile), computed by a worker. */
+  digest(path: string, needle: Buffer, plain = false): Promise<FileDigest> {
+    return this.run({ kind: "file", path, needle, plain }) as Promise<FileDigest>;
+  }
+
+  /** The digests of `count` chunks of a file from chunk `first` on (see digestChunks), computed by a worker. */
+  chunks(path: string, needle: Buffer, first: number, count: number): Promise<ChunkDigests> {
+    return this.run({ kind: "chunks", path, needle, first, count }) as Promise<ChunkDigests>;
+  }
+
+  private run(job: HashJob): Promise<unknown> {
     if (this.closed) return Promise.reject(new Error("the hashing pool is closed"));
-    return new Promise<FileDigest>((resolve, reject) => {
-      this.queue.push({ id: this.next++, path, needle, resolve, reject });
+    return new Promise<unknown>((resolve, reject) => {
+      this.queue.push({ id: this.next++, job, resolve, reject });
       this.pump();
     });
   }
@@ -47,14 +60,14 @@ export class HashPool {
       const job = this.queue.shift()!;
       slot.job = job;
       slot.worker.ref();
-      slot.worker.postMessage({ id: job.id, path: job.path, needle: job.needle });
+      slot.worker.postMessage({ id: job.id, job: job.job });
     }
   }
 
   private spawn(): Slot {
     const worker = new Worker(new URL("./hash-worker.js", import.meta.url));
     const slot: Slot = { worker, job: null };
-    worker.on("message", (m: { id: number; result?: FileDigest; error?: string }) => {
+    worker.on("message", (m: { id: number; result?: unknown; error?: string }) => {
       const job = slot.job;
       slot.job = null;
       worker.unref();

@@ -1,11 +1,14 @@
-/** A hashing worker thread: digests files on request (see file-digest.ts). */
+/** A hashing worker thread: digests whole files or ranges of chunks on request (see file-digest.ts). */
 import { parentPort } from "node:worker_threads";
-import { digestFile } from "./file-digest.js";
+import { digestChunks, digestFile } from "./file-digest.js";
+import type { HashJob } from "./hash-pool.js";
 
-parentPort!.on("message", (m: { id: number; path: string; needle: Uint8Array }) => {
+parentPort!.on("message", ({ id, job }: { id: number; job: HashJob }) => {
   try {
-    parentPort!.postMessage({ id: m.id, result: digestFile(m.path, Buffer.from(m.needle)) });
+    const needle = Buffer.from(job.needle);
+    const result = job.kind === "file" ? digestFile(job.path, needle, job.plain) : digestChunks(job.path, needle, job.first, job.count);
+    parentPort!.postMessage({ id, result });
   } catch (e) {
-    parentPort!.postMessage({ id: m.id, error: (e as Error).message });
+    parentPort!.postMessage({ id, error: (e as Error).message });
   }
 });

@@ -4,7 +4,7 @@
  * A failure, an interrupt or a broken promise leaves nothing in the store.
  */
 import { chmodSync, closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync, utimesSync, writeFileSync, writeSync } from "node:fs";
-import { basename, join } from "node:path";
+import { basename, join, relative } from "node:path";
 import { constants as osConstants } from "node:os";
 import { ExitCode, MbError } from "../core/errors.js";
 import type { BuildPlan, RuntimeArtifact } from "../core/plan.js";
@@ -15,7 +15,7 @@ import type { Difference, Emit } from "./events.js";
 import { treeStamp } from "./identity.js";
 import { interrupted, type Interrupt } from "./interrupt.js";
 import { acquireLock, type Lock } from "./lock.js";
-import { checkBlobPromises, checkOutputs, type BrokenPromise } from "./outputs.js";
+import { checkBlobPromises, checkOutputs, outputLocation, type BrokenPromise } from "./outputs.js";
 import type { PathImport, Resolution, ResolvedBuild } from "./resolve.js";
 import { createSandbox } from "./sandbox.js";
 import type { EntryMeta, StepRecord, Store, StorePath, ToolIdentity } from "./store.js";
@@ -115,7 +115,13 @@ async function execute(build: ResolvedBuild, tempOut: string, finalPath: StorePa
     const steps: StepRecord[] = [];
     // Large files finished by a step are digested on spare cores while the next steps run.
     const rewrite = { from: Buffer.from(tempOut), to: Buffer.from(finalPath) };
-    const speculator = opts.hashPool && Speculator.worthwhile() ? new Speculator(tempOut, rewrite.from, opts.hashPool) : null;
+    // Blobs promised as oci-blobs are checked against their plain sha256, which chunked tree digests are not.
+    const blobDirs = plan.outputs.filter((o) => o.format === "oci-blobs").flatMap((o) => {
+      const loc = outputLocation(tempOut, o.path);
+      return loc === null ? [] : [relative(tempOut, loc)];
+    });
+    const plainFor = (rel: string) => blobDirs.some((d) => d === "" || rel.startsWith(`${d}/`));
+    const speculator = opts.hashPool && Speculator.worthwhile() ? new Speculator(tempOut, rewrite.from, opts.hashPool, plainFor) : null;
     const header = (i: number) => `--- step ${i + 1}/${total}: ${view.steps[i]!.name} (${view.steps[i]!.con})`;
     let startedAt = 0;
     interrupt.check();
@@ -173,7 +179,7 @@ async function execute(build: ResolvedBuild, tempOut: string, finalPath: StorePa
     let seal: SealResult;
     const sealStart = performance.now();
     try {
-      seal = await sealTree(tempOut, { rewrite, known: speculator?.known, pool: opts.hashPool });
+      seal = await sealTree(tempOut, { rewrite, known: speculator?.known, pool: opts.hashPool, plainFor });
     } catch (e) {
       if (e instanceof SpecialFileError) throw problem("build.special-file", `build of '${plan.name}' produced ${e.message}`);
       throw e;

@@ -10,8 +10,8 @@
 import { availableParallelism } from "node:os";
 import { chmodSync, copyFileSync, constants as fsConstants, lstatSync, lutimesSync, openSync, readdirSync, readlinkSync, readSync, renameSync, symlinkSync, unlinkSync, utimesSync, writeSync, closeSync, fstatSync, type BigIntStats } from "node:fs";
 import { createHash } from "node:crypto";
-import { join } from "node:path";
-import { digestFile, stampOf, tooRecent, type FileDigest } from "./file-digest.js";
+import { join, relative } from "node:path";
+import { CHUNK_BYTES, CHUNKED_FROM, combineChunks, digestFile, stampOf, tooRecent, type ChunkDigests, type FileDigest } from "./file-digest.js";
 import { HashPool, LARGE_FILE } from "./hash-pool.js";
 import { canonicalMode, CANONICAL_MTIME, CHUNK, chunk, fileRecord, SpecialFileError, symlinkHeader, type Rewrite, type SealResult } from "./tree-hash.js";
 
@@ -33,6 +33,8 @@ export class Speculator {
     private readonly root: string,
     private readonly needle: Buffer,
     private readonly pool: HashPool,
+    /** As in SealOptions: files whose plain sha256 is wanted too. */
+    private readonly plainFor: (rel: string) => boolean = () => false,
     private readonly maxEntries = 20_000,
   ) {}
 
@@ -76,7 +78,7 @@ export class Speculator {
           this.stamps.set(path, stamp);
           this.known.set(
             path,
-            this.pool.digest(path, this.needle).then(
+            this.pool.digest(path, this.needle, this.plainFor(relative(this.root, path))).then(
               (d) => (d.trusted && d.stamp === stamp ? d : null),
               () => null,
             ),
@@ -109,7 +111,7 @@ interface FileNode {
   readonly rel: string;
   readonly mode: number;
   size: number;
-  digest: string | Promise<string>;
+  digest: Digests | Promise<Digests>;
 }
 interface DirNode {
   readonly kind: "dir";
@@ -131,9 +133,8 @@ function breakHardLink(path: string): void {
   renameSync(tmp, path);
 }
 
-/** Replaces every occurrence of `rw.from` by `rw.to` in a file, in place, and returns the sha256 of the result. */
-function rewriteAndHash(path: string, rw: Rewrite): { digest: string; rewrote: boolean } {
-  const h = createHash("sha256");
+/** Replaces every occurrence of `rw.from` by `rw.to` in a file, in place (a same-length replacement). */
+function rewriteInPlace(path: string, rw: Rewrite): void {
   const needle = rw.from;
   const keep = needle.length - 1;
   const buf = chunk();
@@ -154,12 +155,8 @@ function rewriteAndHash(path: string, rw: Rewrite): { digest: string; rewrote: b
         rw.to.copy(data, i);
         writeSync(wfd, rw.to, 0, rw.to.length, pos + i);
       }
-      if (n === 0) {
-        h.update(data);
-        break;
-      }
+      if (n === 0) break;
       const cut = Math.max(0, data.length - keep);
-      h.update(data.subarray(0, cut));
       pending = Buffer.from(data.subarray(cut));
       pos += cut;
     }
@@ -167,7 +164,6 @@ function rewriteAndHash(path: string, rw: Rewrite): { digest: string; rewrote: b
     closeSync(fd);
     if (wfd >= 0) closeSync(wfd);
   }
-  return { digest: h.digest("hex"), rewrote: wfd >= 0 };
 }
 
 /** What sealing needs besides the output: the rewrite, the digests taken during the build, and the workers. */
@@ -175,6 +171,14 @@ export interface SealOptions {
   readonly rewrite?: Rewrite;
   readonly known?: KnownDigests;
   readonly pool?: HashPool;
+  /** Files (by path relative to the root) whose plain sha256 is wanted even when their tree digest is chunked. */
+  readonly plainFor?: (rel: string) => boolean;
+}
+
+/** What sealing knows of one file: its tree digest and, when computed, the sha256 of its bytes. */
+interface Digests {
+  readonly tree: string;
+  readonly sha256: string | null;
 }
 
 /**
@@ -190,30 +194,43 @@ export async function sealTree(root: string, opts: SealOptions = {}): Promise<Se
   let bytes = 0;
   let reused = 0;
 
-  const fileDigest = (path: string, rel: string, st: BigIntStats): string | Promise<string> => {
-    const inline = (): string => {
-      if (!rw) return digestFile(path, needle).digest;
-      const r = rewriteAndHash(path, rw);
-      if (r.rewrote) rewritten.push(rel);
-      return r.digest;
-    };
+  const fileDigest = (path: string, rel: string, st: BigIntStats): Digests | Promise<Digests> => {
+    const plain = opts.plainFor?.(rel) ?? false;
     const stamp = stampOf(st);
+    const inline = (): Digests => {
+      const d = digestFile(path, needle, plain);
+      if (!d.found || !rw) return d;
+      rewriteInPlace(path, rw);
+      rewritten.push(rel);
+      return digestFile(path, Buffer.alloc(0), plain);
+    };
     // A digest taken while steps were running counts only if it can be trusted by its stamp; one taken now (every
     // step has ended) only needs the stamp to be the one seen here.
     const early = opts.known?.get(path);
     if (early) {
       return early.then((d) => {
-        if (d && d.trusted && d.stamp === stamp && !d.found) {
+        if (d && d.trusted && d.stamp === stamp && !d.found && (d.sha256 !== null || !plain)) {
           reused++;
-          return d.digest;
+          return d;
         }
         return inline();
       });
     }
-    if (opts.pool && st.size >= BigInt(LARGE_FILE)) {
-      return opts.pool.digest(path, needle).then((d) => (d.stamp === stamp && !d.found ? d.digest : inline()), () => inline());
+    const pool = opts.pool;
+    if (!pool || st.size < BigInt(LARGE_FILE)) return inline();
+    const size = Number(st.size);
+    if (size >= CHUNKED_FROM && !plain && pool.size > 1) {
+      // One large file on every worker: each hashes a run of its chunks.
+      const total = Math.ceil(size / CHUNK_BYTES);
+      const per = Math.ceil(total / pool.size);
+      const parts: Promise<ChunkDigests>[] = [];
+      for (let first = 0; first < total; first += per) parts.push(pool.chunks(path, needle, first, Math.min(per, total - first)));
+      return Promise.all(parts).then(
+        (ds) => (ds.every((d) => d.stamp === stamp && !d.found) ? { tree: combineChunks(ds.flatMap((d) => d.chunks)), sha256: null } : inline()),
+        () => inline(),
+      );
     }
-    return inline();
+    return pool.digest(path, needle, plain).then((d) => (d.stamp === stamp && !d.found ? d : inline()), () => inline());
   };
 
   const visit = (path: string, rel: string): Node => {
@@ -254,7 +271,7 @@ export async function sealTree(root: string, opts: SealOptions = {}): Promise<Se
   // Wait for every digest (workers and the Speculator's), then fold the tree and put it in canonical form.
   const pending: Promise<void>[] = [];
   const settle = (n: Node): void => {
-    if (n.kind === "file" && typeof n.digest !== "string") {
+    if (n.kind === "file" && n.digest instanceof Promise) {
       pending.push(
         n.digest.then((d) => {
           n.digest = d;
@@ -271,9 +288,9 @@ export async function sealTree(root: string, opts: SealOptions = {}): Promise<Se
       h.update(symlinkHeader(n.target));
       lutimesSync(n.path, CANONICAL_MTIME, CANONICAL_MTIME);
     } else if (n.kind === "file") {
-      const digest = n.digest as string;
-      digests.set(n.rel, digest);
-      h.update(fileRecord((n.mode & 0o111) !== 0, n.size, digest));
+      const d = n.digest as Digests;
+      if (d.sha256 !== null) digests.set(n.rel, d.sha256);
+      h.update(fileRecord((n.mode & 0o111) !== 0, n.size, d.tree));
       chmodSync(n.path, canonicalMode(n.mode, false));
       utimesSync(n.path, CANONICAL_MTIME, CANONICAL_MTIME);
     } else {

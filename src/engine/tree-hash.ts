@@ -3,7 +3,8 @@
  * a build output in place (see seal.ts) and copying a local input in.
  *
  * The tree hash (format 2) is sha256 over a NAR-like serialization in which each file appears as its type,
- * executable bit, size and the sha256 of its bytes; symlinks as their target; directories as their sorted entries.
+ * executable bit, size and its tree digest (the sha256 of its bytes; for files of 64 MiB or more, the sha256 of its
+ * 16 MiB chunks' digests: see file-digest.ts); symlinks as their target; directories as their sorted entries.
  * Because a file enters the tree hash only through its own digest, files can be hashed apart: in parallel, and
  * while the build is still running. Format 1 (entries recorded with metadata version 1) streamed the bytes
  * themselves; `hashTreeV1` still verifies such entries.
@@ -13,6 +14,7 @@ import {
   utimesSync, writeSync,
 } from "node:fs";
 import { createHash, type Hash } from "node:crypto";
+import { digestFile, TreeDigester } from "./file-digest.js";
 import { join } from "node:path";
 
 export const CHUNK = 1 << 20;
@@ -45,6 +47,8 @@ export function hashFile(path: string): string {
   return h.digest("hex");
 }
 
+const NO_NEEDLE = Buffer.alloc(0);
+
 export const symlinkHeader = (target: string) => `symlink\0${target}\0`;
 const fileHeader = (executable: boolean, size: number) => `file\0${executable ? "x" : "-"}\0${size}\0`;
 
@@ -58,7 +62,7 @@ function walk(h: Hash, path: string): void {
   if (st.isSymbolicLink()) {
     h.update(symlinkHeader(readlinkSync(path)));
   } else if (st.isFile()) {
-    h.update(fileRecord((st.mode & 0o111) !== 0, st.size, hashFile(path)));
+    h.update(fileRecord((st.mode & 0o111) !== 0, st.size, digestFile(path, NO_NEEDLE).tree));
   } else if (st.isDirectory()) {
     h.update("dir\0");
     for (const name of readdirSync(path).sort()) {
@@ -141,8 +145,8 @@ export class SpecialFileError extends Error {
   }
 }
 
-function copyFileHashing(src: string, dst: string, mode: number): { n: number; digest: string } {
-  const h = createHash("sha256");
+function copyFileHashing(src: string, dst: string, mode: number, size: number): { n: number; tree: string } {
+  const d = new TreeDigester(size, false);
   const buf = chunk();
   const fd = openSync(src, "r");
   const wfd = openSync(dst, "wx", 0o600);
@@ -151,7 +155,7 @@ function copyFileHashing(src: string, dst: string, mode: number): { n: number; d
     for (;;) {
       const n = readSync(fd, buf, 0, CHUNK, null);
       if (n === 0) break;
-      h.update(buf.subarray(0, n));
+      d.update(buf.subarray(0, n));
       let off = 0;
       while (off < n) off += writeSync(wfd, buf, off, n - off);
       total += n;
@@ -162,7 +166,7 @@ function copyFileHashing(src: string, dst: string, mode: number): { n: number; d
   }
   chmodSync(dst, mode);
   utimesSync(dst, CANONICAL_MTIME, CANONICAL_MTIME);
-  return { n: total, digest: h.digest("hex") };
+  return { n: total, tree: d.finish().tree };
 }
 
 function copyWalk(h: Hash, src: string, dst: string, out: { files: number; bytes: number }): void {
@@ -173,9 +177,9 @@ function copyWalk(h: Hash, src: string, dst: string, out: { files: number; bytes
     symlinkSync(target, dst);
     lutimesSync(dst, CANONICAL_MTIME, CANONICAL_MTIME);
   } else if (st.isFile()) {
-    const { n, digest } = copyFileHashing(src, dst, canonicalMode(st.mode, false));
+    const { n, tree } = copyFileHashing(src, dst, canonicalMode(st.mode, false), st.size);
     if (n !== st.size) throw new Error(`'${src}' changed while it was being imported`);
-    h.update(fileRecord((st.mode & 0o111) !== 0, n, digest));
+    h.update(fileRecord((st.mode & 0o111) !== 0, n, tree));
     out.files++;
     out.bytes += n;
   } else if (st.isDirectory()) {

@@ -16,6 +16,7 @@ import { sealTree } from "../../src/engine/seal.js";
 import { createHash } from "node:crypto";
 // Worker threads run built code: the pool and its users come from dist/ (built by `npm test` before vitest runs).
 import { HashPool, LARGE_FILE } from "../../dist/engine/hash-pool.js";
+import { CHUNK_BYTES, CHUNKED_FROM, combineChunks, digestFile } from "../../dist/engine/file-digest.js";
 import { sealTree as sealTreeBuilt, Speculator } from "../../dist/engine/seal.js";
 import { cleanup, tempDir } from "./helpers.js";
 
@@ -195,6 +196,31 @@ describe("sealing with hashing workers", () => {
     }
   });
 
+  it("hashes a file of 64 MiB or more in chunks on several workers, self-references across their ranges included", async () => {
+    const root = join(tempDir("chunked"), "o");
+    mkdirSync(root, { recursive: true });
+    const size = CHUNKED_FROM + 5 * CHUNK_BYTES + 7; // 10 chunks: two workers take 5 each
+    const bytes = Buffer.alloc(size, 0x6b);
+    const needle = Buffer.from(root);
+    needle.copy(bytes, 5 * CHUNK_BYTES - 4); // straddles the boundary between the two workers' ranges
+    writeFileSync(join(root, "archive"), bytes);
+    writeFileSync(join(root, "blob"), bytes);
+    writeFileSync(join(root, "clean"), Buffer.alloc(size, 0x6c)); // no self-reference: the two workers' chunks stand
+    const pool = new HashPool(2);
+    try {
+      const to = Buffer.from(`${root.slice(0, -1)}Q`);
+      const r = await sealTreeBuilt(root, { rewrite: { from: needle, to }, pool, plainFor: (rel: string) => rel === "blob" });
+      expect(r.rewritten.sort()).toEqual(["archive", "blob"]);
+      expect(readFileSync(join(root, "archive")).indexOf(needle)).toBe(-1);
+      expect(r.hash).toBe(hashTree(root)); // the same chunked digests as the single-threaded walk
+      // The plain sha256 is kept only where it was asked for.
+      expect(r.digests.get("blob")).toBe(hashFile(join(root, "blob")));
+      expect(r.digests.has("archive")).toBe(false);
+    } finally {
+      await pool.close();
+    }
+  });
+
   it("reuses a digest taken while the build ran only while the file's stamp holds", async () => {
     const root = join(tempDir("speculate"), "o");
     mkdirSync(root, { recursive: true });
@@ -235,5 +261,21 @@ describe("sealing with hashing workers", () => {
     } finally {
       await pool.close();
     }
+  });
+});
+
+describe("tree digests of files", () => {
+  it("are the sha256 of the bytes below 64 MiB, and the sha256 of the 16 MiB chunks' digests from there on", () => {
+    const dir = tempDir("tree-digest");
+    const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");
+    writeFileSync(join(dir, "small"), "small");
+    expect(digestFile(join(dir, "small"), Buffer.alloc(0)).tree).toBe(sha(Buffer.from("small")));
+    const big = Buffer.alloc(CHUNKED_FROM + 1, 1);
+    writeFileSync(join(dir, "big"), big);
+    const chunks = [0, 1, 2, 3, 4].map((i) => sha(big.subarray(i * CHUNK_BYTES, (i + 1) * CHUNK_BYTES)));
+    const d = digestFile(join(dir, "big"), Buffer.alloc(0), true);
+    expect(d.tree).toBe(combineChunks(chunks));
+    expect(d.tree).toMatch(/^chunked:[0-9a-f]{64}$/);
+    expect(d.sha256).toBe(sha(big));
   });
 });
