@@ -30,9 +30,13 @@ export function nowNs(): bigint {
   return BigInt(Date.now()) * 1_000_000n;
 }
 
-/** True when a file changed so recently that a digest read now could not be trusted by its stamp later. */
+/**
+ * True when a digest read now could not be trusted by the file's stamp later: the file changed within the trust
+ * margin, or its file system keeps whole-second times (a ctime with no nanoseconds), where a rewrite within the same
+ * second keeps the stamp.
+ */
 export function tooRecent(st: BigIntStats, now = nowNs()): boolean {
-  return now - st.ctimeNs < TRUST_MARGIN_NS;
+  return now - st.ctimeNs < TRUST_MARGIN_NS || st.ctimeNs % 1_000_000_000n === 0n;
 }
 
 /** The tree digest of a chunked file from its chunk digests (hex), in order. */

@@ -77,22 +77,25 @@ export class HashPool {
       }
       this.pump();
     });
-    worker.on("error", (e) => {
+    const lost = (e: Error) => {
       const job = slot.job;
       slot.job = null;
-      this.slots.splice(this.slots.indexOf(slot), 1);
+      const at = this.slots.indexOf(slot);
+      if (at >= 0) this.slots.splice(at, 1);
       job?.reject(e);
-      this.pump();
-    });
+      if (!this.closed) this.pump();
+    };
+    worker.on("error", lost);
+    worker.on("exit", (code) => lost(new Error(`a hashing worker exited (code ${code})`)));
     worker.unref();
     this.slots.push(slot);
     return slot;
   }
 
-  /** Stops the workers; pending digests are rejected. */
+  /** Stops the workers; queued and running digests are rejected. */
   async close(): Promise<void> {
     this.closed = true;
     for (const j of this.queue.splice(0)) j.reject(new Error("the hashing pool is closed"));
-    await Promise.all(this.slots.splice(0).map((s) => s.worker.terminate()));
+    await Promise.all([...this.slots].map((s) => s.worker.terminate()));
   }
 }

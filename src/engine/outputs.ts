@@ -111,39 +111,58 @@ export function checkOutputs(out: string, outputs: readonly Output[]): BrokenPro
   return broken;
 }
 
-const DIGEST_LENGTH: Record<string, number> = { sha256: 64, sha512: 128 };
+const DIGEST_LENGTH = new Map([
+  ["sha256", 64],
+  ["sha512", 128],
+]);
+
+function sha512File(path: string): string {
+  const h = createHash("sha512");
+  const buf = Buffer.allocUnsafe(1 << 20);
+  const fd = openSync(path, "r");
+  try {
+    for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0; ) h.update(buf.subarray(0, n));
+  } finally {
+    closeSync(fd);
+  }
+  return h.digest("hex");
+}
 
 /**
  * Why an `oci-blobs` output (an OCI layout's blobs directory: `<algorithm>/<encoded digest>` files) breaks its
  * promise, or null: every blob must be a regular file named by the digest of its bytes. sha256 digests come from
  * `digests` (what sealing took, by path relative to the output root); sha512 blobs are hashed here.
  */
-export function blobsProblem(dir: string, rel: string, digests: ReadonlyMap<string, string>): string | null {
+export function blobsProblem(dir: string, rel: string, digests: ReadonlyMap<string, string>, rewritten: readonly string[] = []): string | null {
   for (const alg of readdirSync(dir).sort()) {
     const algDir = join(dir, alg);
-    if (!(alg in DIGEST_LENGTH)) return `'${alg}' is not a digest algorithm (sha256, sha512)`;
+    const length = DIGEST_LENGTH.get(alg);
+    if (length === undefined) return `'${alg}' is not a digest algorithm (sha256, sha512)`;
     if (!lstatSync(algDir).isDirectory()) return `'${alg}' is not a directory`;
     for (const name of readdirSync(algDir).sort()) {
       const path = join(algDir, name);
       const where = `blob ${alg}:${name}`;
-      if (!new RegExp(`^[0-9a-f]{${DIGEST_LENGTH[alg]}}$`).test(name)) return `${where} is not named by a ${alg} digest`;
+      if (!new RegExp(`^[0-9a-f]{${length}}$`).test(name)) return `${where} is not named by a ${alg} digest`;
       if (!lstatSync(path).isFile()) return `${where} is not a regular file`;
       const key = rel === "" ? join(alg, name) : join(rel, alg, name);
-      const actual = alg === "sha256" ? digests.get(key) : createHash(alg).update(readFileSync(path)).digest("hex");
-      if (actual !== name) return `${where} has digest ${alg}:${actual ?? "(unknown)"}: its bytes do not match its name`;
+      const actual = alg === "sha256" ? digests.get(key) : sha512File(path);
+      if (actual !== name) {
+        const why = rewritten.includes(key) ? " (it held the temporary output path, which mb rewrote to the final store path)" : "";
+        return `${where} has digest ${alg}:${actual ?? "(unknown)"}: its bytes do not match its name${why}`;
+      }
     }
   }
   return null;
 }
 
 /** The promises checked from the digests of a sealed output (`oci-blobs`), after `checkOutputs` passed. */
-export function checkBlobPromises(out: string, outputs: readonly Output[], digests: ReadonlyMap<string, string>): BrokenPromise[] {
+export function checkBlobPromises(out: string, outputs: readonly Output[], digests: ReadonlyMap<string, string>, rewritten: readonly string[] = []): BrokenPromise[] {
   const broken: BrokenPromise[] = [];
   for (const o of outputs) {
     if (o.format !== "oci-blobs") continue;
     const loc = outputLocation(out, o.path);
     if (loc === null) continue; // reported by checkOutputs
-    const reason = blobsProblem(loc, relative(out, loc), digests);
+    const reason = blobsProblem(loc, relative(out, loc), digests, rewritten);
     if (reason) broken.push({ output: o, path: loc, reason });
   }
   return broken;

@@ -17,7 +17,7 @@ import { interrupted, type Interrupt } from "./interrupt.js";
 import { acquireLock, type Lock } from "./lock.js";
 import { checkBlobPromises, checkOutputs, outputLocation, type BrokenPromise } from "./outputs.js";
 import type { PathImport, Resolution, ResolvedBuild } from "./resolve.js";
-import { createSandbox } from "./sandbox.js";
+import { createSandbox, type StepsExit } from "./sandbox.js";
 import type { EntryMeta, StepRecord, Store, StorePath, ToolIdentity } from "./store.js";
 import { CANONICAL_MTIME, copyTreeCanonical, copyTreePlain, hashTree, SpecialFileError, type SealResult } from "./tree-hash.js";
 import { sealTree, Speculator } from "./seal.js";
@@ -51,7 +51,7 @@ export function tailLines(fd: number, header: string, n = TAIL_LINES): string[] 
   const buf = Buffer.alloc(len);
   readSync(fd, buf, 0, len, size - len);
   let text = buf.toString("utf8");
-  const at = text.lastIndexOf(`${header}\n`);
+  const at = header === "" ? -1 : text.lastIndexOf(`${header}\n`);
   if (at >= 0) text = text.slice(at + header.length + 1);
   const lines = text.split("\n");
   if (lines[lines.length - 1] === "") lines.pop();
@@ -125,7 +125,9 @@ async function execute(build: ResolvedBuild, tempOut: string, finalPath: StorePa
     const header = (i: number) => `--- step ${i + 1}/${total}: ${view.steps[i]!.name} (${view.steps[i]!.con})`;
     let startedAt = 0;
     interrupt.check();
-    const exit = await sandbox.runSteps(
+    let exit: StepsExit;
+    try {
+      exit = await sandbox.runSteps(
       view.steps.map((s, i) => ({ shell: s.shell, header: `\n${header(i)}` })),
       logFd,
       interrupt,
@@ -141,15 +143,26 @@ async function execute(build: ResolvedBuild, tempOut: string, finalPath: StorePa
           if (status === 0 && i + 1 < total) speculator?.scan();
         },
       },
-    );
-    speculator?.stop();
+      );
+    } finally {
+      speculator?.stop();
+    }
     interrupt.check();
+    if (exit.problem !== undefined && exit.failed === null) {
+      keep = opts.keepFailed;
+      const tail = tailLines(logFd, "");
+      throw problem(
+        "build.shell-failed",
+        `build of '${plan.name}' failed: ${exit.problem}${tail.length > 0 ? `\nlast ${tail.length} line${tail.length === 1 ? "" : "s"} of its output:\n${tail.map((l) => `  | ${l}`).join("\n")}` : ""}`,
+        `full log: \`mb log ${finalPath}\`; ${keep ? `build directory kept at ${sandbox.top}, partial output at ${tempOut}` : "rerun with --keep-failed to keep the build directory"}`,
+      );
+    }
     if (exit.failed !== null) {
       const i = exit.failed;
       const s = view.steps[i]!;
       const tail = tailLines(logFd, header(i));
       writeSync(logFd, `--- step ${i + 1}/${total}: ${s.name} failed with exit status ${exit.status}\n`);
-      const how = exit.signal ? `was killed by ${exit.signal}` : exit.status > 128 && signalName(exit.status - 128) ? `was killed by ${signalName(exit.status - 128)}` : `exited with status ${exit.status}`;
+      const how = exit.problem !== undefined ? `failed: ${exit.problem}` : exit.signal ? `was killed by ${exit.signal}` : exit.status > 128 && signalName(exit.status - 128) ? `was killed by ${signalName(exit.status - 128)}` : `exited with status ${exit.status}`;
       const missing = exit.status === 127 ? notFound(tail) : null;
       const lines = tail.length > 0 ? `\nlast ${tail.length} line${tail.length === 1 ? "" : "s"} of its output:\n${tail.map((l) => `  | ${l}`).join("\n")}` : "\n(the step printed nothing)";
       const note = missing
@@ -184,7 +197,7 @@ async function execute(build: ResolvedBuild, tempOut: string, finalPath: StorePa
       if (e instanceof SpecialFileError) throw problem("build.special-file", `build of '${plan.name}' produced ${e.message}`);
       throw e;
     }
-    const brokenBlobs = checkBlobPromises(tempOut, plan.outputs, seal.digests);
+    const brokenBlobs = checkBlobPromises(tempOut, plan.outputs, seal.digests, seal.rewritten);
     if (brokenBlobs.length > 0) throw brokenPromises(brokenBlobs);
     writeSync(logFd, `\nmb: sealed ${seal.files} file${seal.files === 1 ? "" : "s"} (${seal.bytes} bytes)${seal.reused > 0 ? `, ${seal.reused} of them digested while the steps ran` : ""}, in ${Math.round(performance.now() - sealStart)} ms\n`);
     if (seal.rewritten.length > 0) writeSync(logFd, `\nmb: rewrote self-references to $out in: ${seal.rewritten.join(", ")}\n`);

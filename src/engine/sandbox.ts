@@ -4,7 +4,7 @@
  * declared tools' executables, nothing else) and `pathMap_*` (store copies of the local inputs).
  */
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { isExecutableFile } from "./host.js";
 import { constants as osConstants, tmpdir } from "node:os";
@@ -19,12 +19,17 @@ import { ensureDir } from "./dirs.js";
 
 /** How a build's steps ended. */
 export interface StepsExit {
-  /** The 0-based index of the step that failed or was running when the shell stopped; null when every step passed. */
+  /**
+   * The 0-based index of the step that failed (or was running when the shell stopped); null when every step passed,
+   * or when the shell failed outside any step (then `problem` says how).
+   */
   readonly failed: number | null;
   /** The failed step's exit status (128 + n when killed by signal n); 0 when every step passed. */
   readonly status: number;
   /** The signal that killed the shell itself, if one did. */
   readonly signal: NodeJS.Signals | null;
+  /** Set when the shell broke off outside a step or its step reports were not what it was given to run. */
+  readonly problem?: string;
 }
 
 /** One step as the sandbox runs it: its rendered shell and the header line the log shows before it. */
@@ -46,9 +51,8 @@ export interface Sandbox {
   /** Executable names on PATH. */
   readonly path: readonly string[];
   /**
-   * Runs the steps in order in one bash process, each in its own subshell under `set -euo pipefail` (so nothing a
-   * step sets or changes reaches the next), with the plan's LD_LIBRARY_PATH export first; output goes to `logFd`.
-   * Stops at the first failing step. `onStart`/`onDone` are called as each step starts and ends.
+   * Runs the steps in order from one bash process (see driverScript), with the plan's LD_LIBRARY_PATH export first;
+   * output goes to `logFd`. Stops at the first failing step. `on` hears each step start and end.
    */
   runSteps(steps: readonly SandboxStep[], logFd: number, interrupt: Interrupt, on: StepListener): Promise<StepsExit>;
   /** Removes the build directory. */
@@ -62,22 +66,31 @@ export interface StepListener {
 }
 
 /**
- * The driver script: per step, a start marker on fd 3, a header in the log, the step in a subshell (fd 3 closed), and
- * an end marker with its status. One bash process runs the whole build, as one `runCommand` script does in the
- * original; the subshells keep the steps apart.
+ * The driver: one bash process runs every step of a build, as one `runCommand` script does in the original. Each
+ * step is its own file, sourced by a subshell under `set -euo pipefail` that runs as a job in its own process group
+ * (so nothing a step sets or changes reaches the next, a syntax error fails that step alone with status 2, and
+ * whatever the step left running is killed with SIGKILL when it ends). Before and after each step the driver writes
+ * a marker on fd 3, which steps do not inherit: `S <index> <process group>`, then `D <index> <status>`. The whole
+ * driver is one function, parsed before anything runs, so nothing a step writes can change what the driver does.
+ * In a step, `$$` is the driver's process id (as in any subshell); `$BASHPID` is the step's own.
  */
-export function driverScript(steps: readonly SandboxStep[], prelude: readonly string[]): string {
-  const lines = ["set -uo pipefail", ...prelude.filter((l) => !l.startsWith("set "))];
-  steps.forEach((s, i) => {
+export function driverScript(count: number, stepsDir: string, prelude: readonly string[]): string {
+  const lines = ["mb_run() {", "set -m", "set -uo pipefail", ...prelude.filter((l) => !l.startsWith("set "))];
+  for (let i = 0; i < count; i++) {
+    const file = escapeShellArg(join(stepsDir, `${i}.sh`));
     lines.push(
-      `printf 'S ${i}\\n' >&3`,
-      `printf '%s\\n' ${escapeShellArg(s.header)}`,
-      `(\nset -euo pipefail\n${s.shell}\n) 3>&-`,
+      `printf '%s\\n' "$(< ${escapeShellArg(join(stepsDir, `${i}.header`))})"`,
+      `( set -euo pipefail; . ${file} ) 3>&- &`,
+      `mb_pid=$!`,
+      `printf 'S ${i} %d\\n' "$mb_pid" >&3`,
+      `wait "$mb_pid"`,
       `mb_status=$?`,
+      `kill -KILL -- "-$mb_pid" 2>/dev/null`,
       `printf 'D ${i} %d\\n' "$mb_status" >&3`,
-      `if [ "$mb_status" -ne 0 ]; then exit "$mb_status"; fi`,
+      `if [ "$mb_status" -ne 0 ]; then return "$mb_status"; fi`,
     );
-  });
+  }
+  lines.push("return 0", "}", "mb_run", "exit $?");
   return `${lines.join("\n")}\n`;
 }
 
@@ -171,34 +184,58 @@ export function createSandbox(opts: {
     shell,
     path: Object.keys(farm).sort(),
     runSteps(list, logFd, interrupt, on) {
+      // The driver and the steps' files are read-only: a step cannot rewrite what runs after it by accident.
+      list.forEach((st, i) => {
+        writeFileSync(join(steps, `${i}.sh`), `${st.shell}\n`, { mode: 0o444 });
+        writeFileSync(join(steps, `${i}.header`), st.header, { mode: 0o444 });
+      });
       const script = join(steps, "run.sh");
-      writeFileSync(script, driverScript(list, prelude));
+      writeFileSync(script, driverScript(list.length, steps, prelude), { mode: 0o444 });
+      chmodSync(steps, 0o555);
       return new Promise<StepsExit>((resolve, reject) => {
         if (interrupt.signal) return resolve({ failed: list.length > 0 ? 0 : null, status: 130, signal: interrupt.signal });
         const child = spawn(shell, [script], { cwd, env, detached: true, stdio: ["ignore", logFd, logFd, "pipe"] });
         const pid = child.pid;
         if (pid !== undefined) interrupt.addGroup(pid);
-        let running: number | null = null;
+        // The markers must come exactly as S 0, D 0, S 1, D 1, ...: anything else stops the build.
+        let next = 0;
+        let open: { index: number; group: number } | null = null;
         let failed: { index: number; status: number } | null = null;
+        let violation: string | null = null;
         let pending = "";
+        const endGroup = (g: number) => {
+          killGroup(g);
+          interrupt.removeGroup(g);
+        };
+        const marker = (line: string) => {
+          const m = /^([SD]) (\d+) (\d+)$/.exec(line);
+          const i = m ? Number(m[2]) : NaN;
+          const n = m ? Number(m[3]) : NaN;
+          if (m && m[1] === "S" && open === null && i === next && i < list.length && n > 0) {
+            open = { index: i, group: n };
+            interrupt.addGroup(n);
+            on.onStart(i);
+          } else if (m && m[1] === "D" && open !== null && open.index === i && failed === null) {
+            endGroup(open.group);
+            open = null;
+            next = i + 1;
+            on.onDone(i, n);
+            if (n !== 0) failed = { index: i, status: n };
+          } else if (violation === null) {
+            violation = line.length > 80 ? `${line.slice(0, 80)}...` : line;
+            if (pid !== undefined) killGroup(pid);
+            if (open) killGroup(open.group);
+          }
+        };
         const markers = child.stdio[3] as NodeJS.ReadableStream;
         markers.setEncoding("utf8");
         markers.on("data", (chunk: string) => {
           pending += chunk;
           let nl: number;
           while ((nl = pending.indexOf("\n")) >= 0) {
-            const [kind, index, status] = pending.slice(0, nl).split(" ");
+            const line = pending.slice(0, nl);
             pending = pending.slice(nl + 1);
-            const i = Number(index);
-            if (kind === "S") {
-              running = i;
-              on.onStart(i);
-            } else if (kind === "D") {
-              running = null;
-              const n = Number(status);
-              on.onDone(i, n);
-              if (n !== 0) failed = { index: i, status: n };
-            }
+            marker(line);
           }
         });
         let exited: { code: number | null; signal: NodeJS.Signals | null } | null = null;
@@ -208,13 +245,35 @@ export function createSandbox(opts: {
           if (pid !== undefined) interrupt.removeGroup(pid);
           const { code, signal } = exited;
           const status = signal ? 128 + (osConstants.signals[signal] ?? 0) : (code ?? 1);
-          if (failed) return resolve({ failed: failed.index, status: failed.status, signal });
-          if (running !== null) {
-            // The shell stopped inside a step (a syntax error, a signal): that step failed with the shell's status.
-            on.onDone(running, status);
-            return resolve({ failed: running, status, signal });
+          const stopped = open as { index: number; group: number } | null;
+          if (stopped) endGroup(stopped.group);
+          if (pending !== "" && violation === null) violation = pending.slice(0, 80);
+          if (violation !== null) {
+            return resolve({
+              failed: stopped?.index ?? null,
+              status: status === 0 ? 1 : status,
+              signal,
+              problem: `the build's shell reported '${violation}', which is not the next step's start or end: a step wrote to the shell's marker pipe`,
+            });
           }
-          if (status !== 0) return resolve({ failed: list.length > 0 ? 0 : null, status, signal });
+          if (failed) return resolve({ failed: failed.index, status: failed.status, signal });
+          if (stopped) {
+            // The shell stopped inside a step (killed, or it could not go on): that step failed.
+            const st = status === 0 ? 1 : status;
+            on.onDone(stopped.index, st);
+            return resolve({ failed: stopped.index, status: st, signal });
+          }
+          if (next < list.length) {
+            return resolve({
+              failed: null,
+              status: status === 0 ? 1 : status,
+              signal,
+              problem: `the build's shell ${signal ? `was killed by ${signal}` : `exited with status ${status}`} after ${next} of ${list.length} steps, before starting step ${next + 1}`,
+            });
+          }
+          if (status !== 0) {
+            return resolve({ failed: null, status, signal, problem: `the build's shell ${signal ? `was killed by ${signal}` : `exited with status ${status}`} after its last step` });
+          }
           resolve({ failed: null, status: 0, signal: null });
         };
         child.once("error", (e) => {
@@ -226,7 +285,7 @@ export function createSandbox(opts: {
           finish();
         });
         child.once("exit", (code, signal) => {
-          if (pid !== undefined) killGroup(pid); // a step leaves nothing running behind it
+          if (pid !== undefined) killGroup(pid); // nothing of the build outlives it
           exited = { code, signal };
           finish();
         });

@@ -19,14 +19,17 @@ import { canonicalMode, CANONICAL_MTIME, CHUNK, chunk, fileRecord, SpecialFileEr
 export type KnownDigests = Map<string, Promise<FileDigest | null>>;
 
 /**
- * Digests large files of a build output between steps, on worker threads, so that sealing finds them done. Each scan
- * walks the output (without following symlinks); a file written too recently to be trusted is looked at again once
- * it can be. Gives up on outputs of more than `maxEntries` entries (the walks would cost more than they save).
+ * Digests large files of a build output between steps, on worker threads, so that sealing finds them done. A scan
+ * runs only when a step has just ended: the driver has killed everything that step left running (its process group,
+ * with SIGKILL), so the only processes alive are the next step's, which have only just started; any write they make
+ * after the scan's stat moves the file's ctime (a write updates it as it begins, a write through a new shared mapping
+ * at its first fault). A file changed within the trust margin of the scan is left for the next scan. Each scan walks
+ * the output without following symlinks, and gives up on outputs of more than `maxEntries` entries (the walks would
+ * cost more than they save).
  */
 export class Speculator {
   readonly known: KnownDigests = new Map();
   private readonly stamps = new Map<string, string>();
-  private timer: NodeJS.Timeout | null = null;
   private stopped = false;
 
   constructor(
@@ -47,7 +50,6 @@ export class Speculator {
   scan(): void {
     if (this.stopped) return;
     let seen = 0;
-    let retry = false;
     const walk = (dir: string): void => {
       let names: string[];
       try {
@@ -71,10 +73,7 @@ export class Speculator {
         else if (st.isFile() && st.size >= BigInt(LARGE_FILE)) {
           const stamp = stampOf(st);
           if (this.stamps.get(path) === stamp) continue;
-          if (tooRecent(st)) {
-            retry = true;
-            continue;
-          }
+          if (tooRecent(st)) continue; // looked at again after the next step
           this.stamps.set(path, stamp);
           this.known.set(
             path,
@@ -88,20 +87,11 @@ export class Speculator {
       }
     };
     walk(this.root);
-    if (retry && !this.stopped && this.timer === null) {
-      this.timer = setTimeout(() => {
-        this.timer = null;
-        this.scan();
-      }, 60);
-      this.timer.unref();
-    }
   }
 
   /** Stops scanning; digests already started still complete. */
   stop(): void {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
   }
 }
 
@@ -209,7 +199,7 @@ export async function sealTree(root: string, opts: SealOptions = {}): Promise<Se
     const early = opts.known?.get(path);
     if (early) {
       return early.then((d) => {
-        if (d && d.trusted && d.stamp === stamp && !d.found && (d.sha256 !== null || !plain)) {
+        if (d && d.trusted && d.stamp === stamp && !d.found && d.size === Number(st.size) && (d.sha256 !== null || !plain)) {
           reused++;
           return d;
         }
@@ -226,11 +216,14 @@ export async function sealTree(root: string, opts: SealOptions = {}): Promise<Se
       const parts: Promise<ChunkDigests>[] = [];
       for (let first = 0; first < total; first += per) parts.push(pool.chunks(path, needle, first, Math.min(per, total - first)));
       return Promise.all(parts).then(
-        (ds) => (ds.every((d) => d.stamp === stamp && !d.found) ? { tree: combineChunks(ds.flatMap((d) => d.chunks)), sha256: null } : inline()),
+        (ds) =>
+          ds.every((d) => d.stamp === stamp && !d.found) && ds.reduce((n, d) => n + d.size, 0) === size
+            ? { tree: combineChunks(ds.flatMap((d) => d.chunks)), sha256: null }
+            : inline(),
         () => inline(),
       );
     }
-    return pool.digest(path, needle, plain).then((d) => (d.stamp === stamp && !d.found ? d : inline()), () => inline());
+    return pool.digest(path, needle, plain).then((d) => (d.stamp === stamp && !d.found && d.size === size ? d : inline()), () => inline());
   };
 
   const visit = (path: string, rel: string): Node => {
