@@ -6,7 +6,7 @@
 // Usage: npm run bench:oci   (MB_BENCH_MIB=500 size of the generated rootfs, MB_BENCH_RUNS=3 runs per case)
 import { execFileSync, spawnSync } from "node:child_process";
 import { createCipheriv } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -56,11 +56,29 @@ function dropEntry(path) {
   rmSync(join(store, ".meta", `${path.split("/").pop()}.json`), { force: true });
 }
 
+/** Where one cold build's time went, from its entry's metadata: the process around the build, steps, sealing. */
+const parts = new Map();
+
 /** One cold `mb build` of a spec file: a fresh SOURCE_DATE_EPOCH, so the image is never in the store. */
-function mbColdOnce(file) {
+function mbColdOnce(file, name) {
   const { s, stdout } = timed(process.execPath, [MB, "build", file, "--no-out-link", "--store", store], { SOURCE_DATE_EPOCH: String(epoch++) });
-  dropEntry(stdout.trim().split("\n").pop());
+  const entry = stdout.trim().split("\n").pop();
+  const meta = JSON.parse(readFileSync(join(store, ".meta", `${entry.split("/").pop()}.json`), "utf8"));
+  const steps = meta.steps.reduce((n, x) => n + x.durationMs, 0) / 1000;
+  const seal = (meta.sealMs ?? 0) / 1000;
+  const built = meta.durationMs / 1000;
+  if (!parts.has(name)) parts.set(name, []);
+  parts.get(name).push({ outside: s - built, steps, seal, rest: built - steps - seal });
+  dropEntry(entry);
   return s;
+}
+
+/** "= a before and after the build + b steps + c sealing + d rest" from the median of each part over a case's runs. */
+function breakdown(name) {
+  const runs = parts.get(name) ?? [];
+  if (runs.length === 0) return "";
+  const m = (k) => median(runs.map((r) => r[k])).toFixed(3);
+  return `${"".padEnd(46)}= ${m("outside")} s process (start, load, resolve, install) + ${m("steps")} s steps + ${m("seal")} s sealing + ${m("rest")} s rest`;
 }
 
 /**
@@ -72,7 +90,7 @@ function rounds(cases, runs) {
     if (typeof c === "string") return { name, run: () => timed("bash", [join(SHARED, c.split(" ")[0]), c.split(" ")[1]]).s };
     const file = join(work, `${name.replace(/[^A-Za-z0-9]+/g, "-")}.json`);
     writeFileSync(file, JSON.stringify(c));
-    return { name, run: () => mbColdOnce(file) };
+    return { name, run: () => mbColdOnce(file, name) };
   });
   const times = Object.fromEntries(prepared.map((c) => [c.name, []]));
   for (let i = 0; i < runs; i++) for (const c of prepared) times[c.name].push(c.run());
@@ -119,11 +137,12 @@ function generateRootfs(dir, mib) {
 }
 
 const rows = [];
-const row = (c, mb, umoci, floor) => {
+const row = (c, mb, umoci, floor, caseName) => {
   rows.push({ c, mb, umoci, floor });
   const f = (x) => (x === undefined ? "-" : `${x.toFixed(3)} s`);
   const r = (x) => (x === undefined ? "-" : `${(mb / x).toFixed(2)}x`);
   console.log(`${c.padEnd(44)} ${f(mb).padStart(9)}  umoci ${f(umoci).padStart(9)} (${r(umoci)})  floor ${f(floor).padStart(9)} (${r(floor)})`);
+  if (caseName) console.log(breakdown(caseName));
 };
 
 try {
@@ -150,9 +169,9 @@ try {
     },
     Math.max(5, RUNS),
   );
-  row("busybox-shell cold (seed scripts)", bb.mb, bb.umoci, bb.floor);
-  row("busybox-shell cold, fast", bb.fast, bb.umoci, bb.floor);
-  row("busybox-shell cold, fast + openssl", bb.fastOpenssl, bb.umoci, bb.floor);
+  row("busybox-shell cold (seed scripts)", bb.mb, bb.umoci, bb.floor, "mb");
+  row("busybox-shell cold, fast", bb.fast, bb.umoci, bb.floor, "fast");
+  row("busybox-shell cold, fast + openssl", bb.fastOpenssl, bb.umoci, bb.floor, "fastOpenssl");
 
   // Cache hit: examples/oci-image, built once, then built again.
   timed(process.execPath, [MB, "build", "examples/oci-image", "--no-out-link", "--store", store]);
@@ -178,10 +197,10 @@ try {
     },
     RUNS,
   );
-  row(`${MIB} MiB cold, uncompressed (seed scripts)`, lg.plain, lg.umoci, lg.floor);
-  row(`${MIB} MiB cold, uncompressed, fast + openssl`, lg.plainFast, lg.umoci, lg.floor);
-  row(`${MIB} MiB cold, zstd (seed scripts)`, lg.zstd, lg.umoci, lg.floor);
-  row(`${MIB} MiB cold, zstd, fast + openssl`, lg.zstdFast, lg.umoci, lg.floor);
+  row(`${MIB} MiB cold, uncompressed (seed scripts)`, lg.plain, lg.umoci, lg.floor, "plain");
+  row(`${MIB} MiB cold, uncompressed, fast + openssl`, lg.plainFast, lg.umoci, lg.floor, "plainFast");
+  row(`${MIB} MiB cold, zstd (seed scripts)`, lg.zstd, lg.umoci, lg.floor, "zstd");
+  row(`${MIB} MiB cold, zstd, fast + openssl`, lg.zstdFast, lg.umoci, lg.floor, "zstdFast");
 
   const get = (name) => rows.find((r) => r.c === name);
   const verdict = (ok) => (ok ? "met" : "NOT met");

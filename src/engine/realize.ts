@@ -78,6 +78,8 @@ interface Execution {
   readonly seal: SealResult;
   readonly steps: StepRecord[];
   readonly durationMs: number;
+  /** How long sealing took after the last step (waiting for digests taken during the steps included). */
+  readonly sealMs: number;
 }
 
 /** Thrown by `execute` when the failed build's directory and output were kept (--keep-failed). */
@@ -199,12 +201,13 @@ async function execute(build: ResolvedBuild, tempOut: string, finalPath: StorePa
     }
     const brokenBlobs = checkBlobPromises(tempOut, plan.outputs, seal.digests, seal.rewritten);
     if (brokenBlobs.length > 0) throw brokenPromises(brokenBlobs);
-    writeSync(logFd, `\nmb: sealed ${seal.files} file${seal.files === 1 ? "" : "s"} (${seal.bytes} bytes)${seal.reused > 0 ? `, ${seal.reused} of them digested while the steps ran` : ""}, in ${Math.round(performance.now() - sealStart)} ms\n`);
+    const sealMs = Math.round(performance.now() - sealStart);
+    writeSync(logFd, `\nmb: sealed ${seal.files} file${seal.files === 1 ? "" : "s"} (${seal.bytes} bytes)${seal.reused > 0 ? `, ${seal.reused} of them digested while the steps ran` : ""}, in ${sealMs} ms\n`);
     if (seal.rewritten.length > 0) writeSync(logFd, `\nmb: rewrote self-references to $out in: ${seal.rewritten.join(", ")}\n`);
     const durationMs = Math.round(performance.now() - t0);
     writeSync(logFd, `\nmb: done in ${(durationMs / 1000).toFixed(2)}s, output sha256:${seal.hash}\n`);
     ok = true;
-    return { seal, steps, durationMs };
+    return { seal, steps, durationMs, sealMs };
   } catch (e) {
     if (interrupt.signal) {
       keep = false;
@@ -389,6 +392,7 @@ export async function realizeBuild(build: ResolvedBuild, opts: RealizeOptions): 
         references: referencesOf(build),
         builtAt: new Date().toISOString(),
         durationMs: run.durationMs,
+        sealMs: run.sealMs,
         files: run.seal.files,
         bytes: run.seal.bytes,
       };

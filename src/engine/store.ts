@@ -57,6 +57,8 @@ export interface EntryMeta {
   readonly source?: string;
   readonly builtAt: string;
   readonly durationMs?: number;
+  /** Builds: how long sealing the output took, of durationMs. */
+  readonly sealMs?: number;
   readonly files?: number;
   readonly bytes?: number;
 }
