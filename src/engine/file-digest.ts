@@ -15,8 +15,11 @@ import { createHash, type Hash } from "node:crypto";
 
 /** How old a file's ctime must be, when its read starts, for the digest to be trusted while the stamp holds. */
 export const TRUST_MARGIN_NS = 50_000_000n;
-/** Files at least this large have a chunked tree digest. */
-export const CHUNKED_FROM = 64 << 20;
+/**
+ * Files at least this large have a chunked tree digest. Below it, one sha256 serves as both the tree digest and the
+ * plain digest an OCI blob is named by, so layer blobs (and the archives that hold them) are read and hashed once.
+ */
+export const CHUNKED_FROM = 1 << 30;
 /** The chunk size of chunked tree digests. */
 export const CHUNK_BYTES = 16 << 20;
 

@@ -185,7 +185,7 @@ function table(): Record<string, CacheEntry> {
   if (cacheFile) {
     try {
       const parsed = JSON.parse(readFileSync(cacheFile, "utf8")) as { v?: number; entries?: Record<string, CacheEntry> };
-      if (parsed.v === 3 && parsed.entries) entries = parsed.entries;
+      if (parsed.v === 4 && parsed.entries) entries = parsed.entries;
     } catch {
       // no cache yet, or a torn one: start afresh
     }
@@ -201,7 +201,7 @@ export function flushIdentityCache(): void {
     const tmp = `${cacheFile}.${process.pid}.tmp`;
     const fd = openSync(tmp, "w");
     try {
-      writeSync(fd, JSON.stringify({ v: 3, entries }));
+      writeSync(fd, JSON.stringify({ v: 4, entries }));
     } finally {
       closeSync(fd);
     }

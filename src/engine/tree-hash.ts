@@ -3,7 +3,7 @@
  * a build output in place (see seal.ts) and copying a local input in.
  *
  * The tree hash (format 2) is sha256 over a NAR-like serialization in which each file appears as its type,
- * executable bit, size and its tree digest (the sha256 of its bytes; for files of 64 MiB or more, the sha256 of its
+ * executable bit, size and its tree digest (the sha256 of its bytes; for files of 1 GiB or more, the sha256 of its
  * 16 MiB chunks' digests: see file-digest.ts); symlinks as their target; directories as their sorted entries.
  * Because a file enters the tree hash only through its own digest, files can be hashed apart: in parallel, and
  * while the build is still running. Format 1 (entries recorded with metadata version 1) streamed the bytes

@@ -1,7 +1,7 @@
 // Units of the engine: sealing (canonical modes, self-reference rewrite across read chunks, one-pass hash), the
 // import copy, the persistent identity cache, lock files with dead owners, and the evaluation cache's witnesses.
 import { spawnSync } from "node:child_process";
-import { chmodSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { chmodSync, closeSync, ftruncateSync, lstatSync, mkdirSync, openSync, readFileSync, readlinkSync, readSync, statSync, symlinkSync, utimesSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { ORNAMENT_NAMES } from "../../src/cli/main.js";
@@ -196,26 +196,36 @@ describe("sealing with hashing workers", () => {
     }
   });
 
-  it("hashes a file of 64 MiB or more in chunks on several workers, self-references across their ranges included", async () => {
+  it("hashes a file of 1 GiB or more in chunks on several workers, self-references across their ranges included", async () => {
     const root = join(tempDir("chunked"), "o");
     mkdirSync(root, { recursive: true });
-    const size = CHUNKED_FROM + 5 * CHUNK_BYTES + 7; // 10 chunks: two workers take 5 each
-    const bytes = Buffer.alloc(size, 0x6b);
+    // Sparse files: a GiB of holes costs no disk, and reads as zeros.
+    const size = CHUNKED_FROM + 5 * CHUNK_BYTES + 7; // 70 chunks: two workers take 35 each
     const needle = Buffer.from(root);
-    needle.copy(bytes, 5 * CHUNK_BYTES - 4); // straddles the boundary between the two workers' ranges
-    writeFileSync(join(root, "archive"), bytes);
-    writeFileSync(join(root, "blob"), bytes);
-    writeFileSync(join(root, "clean"), Buffer.alloc(size, 0x6c)); // no self-reference: the two workers' chunks stand
+    const sparse = (name: string, at: number, bytes: Buffer) => {
+      const fd = openSync(join(root, name), "w");
+      ftruncateSync(fd, size);
+      writeSync(fd, bytes, 0, bytes.length, at);
+      closeSync(fd);
+    };
+    sparse("archive", 35 * CHUNK_BYTES - 4, needle); // straddles the boundary between the two workers' ranges
+    sparse("blob", 12345, Buffer.from("blob"));
+    sparse("clean", size - 3, Buffer.from("end")); // no self-reference: the two workers' chunks stand
     const pool = new HashPool(2);
     try {
       const to = Buffer.from(`${root.slice(0, -1)}Q`);
       const r = await sealTreeBuilt(root, { rewrite: { from: needle, to }, pool, plainFor: (rel: string) => rel === "blob" });
-      expect(r.rewritten.sort()).toEqual(["archive", "blob"]);
-      expect(readFileSync(join(root, "archive")).indexOf(needle)).toBe(-1);
+      expect(r.rewritten).toEqual(["archive"]);
+      const fd = openSync(join(root, "archive"), "r");
+      const around = Buffer.alloc(2 * needle.length);
+      readSync(fd, around, 0, around.length, 35 * CHUNK_BYTES - 4 - needle.length);
+      closeSync(fd);
+      expect(around.indexOf(needle)).toBe(-1);
+      expect(around.indexOf(to)).toBe(needle.length);
       expect(r.hash).toBe(hashTree(root)); // the same chunked digests as the single-threaded walk
       // The plain sha256 is kept only where it was asked for.
       expect(r.digests.get("blob")).toBe(hashFile(join(root, "blob")));
-      expect(r.digests.has("archive")).toBe(false);
+      expect(r.digests.has("clean")).toBe(false);
     } finally {
       await pool.close();
     }
@@ -267,17 +277,26 @@ describe("sealing with hashing workers", () => {
 });
 
 describe("tree digests of files", () => {
-  it("are the sha256 of the bytes below 64 MiB, and the sha256 of the 16 MiB chunks' digests from there on", () => {
+  it("are the sha256 of the bytes below 1 GiB, and the sha256 of the 16 MiB chunks' digests from there on", () => {
     const dir = tempDir("tree-digest");
     const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");
     writeFileSync(join(dir, "small"), "small");
     expect(digestFile(join(dir, "small"), Buffer.alloc(0)).tree).toBe(sha(Buffer.from("small")));
-    const big = Buffer.alloc(CHUNKED_FROM + 1, 1);
-    writeFileSync(join(dir, "big"), big);
-    const chunks = [0, 1, 2, 3, 4].map((i) => sha(big.subarray(i * CHUNK_BYTES, (i + 1) * CHUNK_BYTES)));
+    // A sparse file of 1 GiB + 1 byte: "A", then zeros.
+    const fd = openSync(join(dir, "big"), "w");
+    ftruncateSync(fd, CHUNKED_FROM + 1);
+    writeSync(fd, Buffer.from("A"), 0, 1, 0);
+    closeSync(fd);
+    const zeros = Buffer.alloc(CHUNK_BYTES);
+    const first = Buffer.concat([Buffer.from("A"), zeros.subarray(1)]);
+    const zero = sha(zeros);
+    const chunks = [sha(first), ...Array.from({ length: CHUNKED_FROM / CHUNK_BYTES - 1 }, () => zero), sha(Buffer.alloc(1))];
+    const whole = createHash("sha256").update(first);
+    for (let i = 1; i < CHUNKED_FROM / CHUNK_BYTES; i++) whole.update(zeros);
+    whole.update(Buffer.alloc(1));
     const d = digestFile(join(dir, "big"), Buffer.alloc(0), true);
     expect(d.tree).toBe(combineChunks(chunks));
     expect(d.tree).toMatch(/^chunked:[0-9a-f]{64}$/);
-    expect(d.sha256).toBe(sha(big));
+    expect(d.sha256).toBe(whole.digest("hex"));
   });
 });
