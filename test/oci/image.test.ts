@@ -224,6 +224,7 @@ describe("how a layer is made never changes what it is", () => {
     const z = (t: string): string => must("bash", ["-c", `zstd -q -3 ${t} -c "$1" | sha256sum`, "x", data]);
     expect(z("-T1")).toBe(z("-T2"));
     expect(z("-T0")).toBe(z("-T2"));
+    expect(z("-T0 --auto-threads=logical")).toBe(z("-T1"));
   });
 });
 

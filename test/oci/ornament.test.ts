@@ -79,7 +79,7 @@ describe("tools beyond the seed's three are declared only when used", () => {
     const script = String(run(seedArgs({ compression: "zstd" }), "write-manifest").args[1]);
     expect(script).toContain(`"mediaType":"application/vnd.oci.image.layer.v1.tar+zstd"`);
     expect(script).toContain(`"annotations":{"io.metabuilder.layer.compression.level":"3","io.metabuilder.layer.compression.tool":"zstd"}`);
-    expect(String(run(seedArgs({ compression: "zstd" }), "tar-layer-busybox").args[1])).toContain("zstd -q -3 -T0 -c");
+    expect(String(run(seedArgs({ compression: "zstd" }), "tar-layer-busybox").args[1])).toContain("zstd -q -3 -T0 --auto-threads=logical -c");
     expect(String(run(seedArgs({ compression: "gzip" }), "tar-layer-busybox").args[1])).toContain("gzip -n -6 -c");
   });
 });

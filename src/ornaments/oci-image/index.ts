@@ -97,8 +97,9 @@ export const MANIFEST_MEDIA_TYPE = "application/vnd.oci.image.manifest.v1+json";
 export const COMPRESSORS = {
   none: { mediaType: LAYER_MEDIA_TYPE, command: null, tool: null, level: null },
   gzip: { mediaType: `${LAYER_MEDIA_TYPE}+gzip`, command: "gzip -n -6 -c", tool: "gzip", level: "6" },
-  // zstd's multi-threaded format does not depend on the number of threads, so -T0 stays deterministic.
-  zstd: { mediaType: `${LAYER_MEDIA_TYPE}+zstd`, command: "zstd -q -3 -T0 -c", tool: "zstd", level: "3" },
+  // zstd's multi-threaded format does not depend on the number of threads, so -T0 stays deterministic. -T0 alone
+  // counts physical cores (one, on a 2-vCPU machine whose vCPUs are hyperthreads); logical ones are what there is.
+  zstd: { mediaType: `${LAYER_MEDIA_TYPE}+zstd`, command: "zstd -q -3 -T0 --auto-threads=logical -c", tool: "zstd", level: "3" },
 } as const satisfies Record<LayerCompression, { mediaType: string; command: string | null; tool: string | null; level: string | null }>;
 
 /** Annotation keys recording how a compressed layer was made. */
