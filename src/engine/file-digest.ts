@@ -47,41 +47,55 @@ export function combineChunks(chunks: readonly string[]): string {
   return `chunked:${createHash("sha256").update(Buffer.from(chunks.join(""), "hex")).digest("hex")}`;
 }
 
+/** Streams bytes into the sha256 digests of consecutive CHUNK_BYTES chunks. */
+class ChunkHasher {
+  private h = createHash("sha256");
+  private inChunk = 0;
+  readonly chunks: string[] = [];
+
+  update(data: Buffer): void {
+    for (let off = 0; off < data.length; ) {
+      const take = Math.min(CHUNK_BYTES - this.inChunk, data.length - off);
+      this.h.update(data.subarray(off, off + take));
+      this.inChunk += take;
+      off += take;
+      if (this.inChunk === CHUNK_BYTES) this.close();
+    }
+  }
+
+  private close(): void {
+    this.chunks.push(this.h.digest("hex"));
+    this.h = createHash("sha256");
+    this.inChunk = 0;
+  }
+
+  /** The digests of every chunk, the last (partial) one included. */
+  finish(): string[] {
+    if (this.inChunk > 0) this.close();
+    return this.chunks;
+  }
+}
+
 /** Streams bytes into a file's tree digest (and its plain sha256, when wanted or when they are the same). */
 export class TreeDigester {
   private readonly plain: Hash | null;
-  private chunk: Hash | null;
-  private inChunk = 0;
-  private readonly chunks: string[] = [];
+  private readonly chunked: ChunkHasher | null;
 
   constructor(size: number, wantPlain: boolean) {
     const chunked = size >= CHUNKED_FROM;
     this.plain = wantPlain || !chunked ? createHash("sha256") : null;
-    this.chunk = chunked ? createHash("sha256") : null;
+    this.chunked = chunked ? new ChunkHasher() : null;
   }
 
   update(data: Buffer): void {
     this.plain?.update(data);
-    if (!this.chunk) return;
-    for (let off = 0; off < data.length; ) {
-      const take = Math.min(CHUNK_BYTES - this.inChunk, data.length - off);
-      this.chunk.update(data.subarray(off, off + take));
-      this.inChunk += take;
-      off += take;
-      if (this.inChunk === CHUNK_BYTES) {
-        this.chunks.push(this.chunk.digest("hex"));
-        this.chunk = createHash("sha256");
-        this.inChunk = 0;
-      }
-    }
+    this.chunked?.update(data);
   }
 
   /** The tree digest, and the plain sha256 when it was computed. */
   finish(): { tree: string; sha256: string | null } {
     const sha256 = this.plain ? this.plain.digest("hex") : null;
-    if (!this.chunk) return { tree: sha256!, sha256 };
-    if (this.inChunk > 0) this.chunks.push(this.chunk.digest("hex"));
-    return { tree: combineChunks(this.chunks), sha256 };
+    return { tree: this.chunked ? combineChunks(this.chunked.finish()) : sha256!, sha256 };
   }
 }
 
@@ -169,22 +183,7 @@ export function digestFile(path: string, needle: Buffer, wantPlain = false): Fil
 
 /** The digests of `count` chunks of a file from chunk `first` on (for hashing one large file on several threads). */
 export function digestChunks(path: string, needle: Buffer, first: number, count: number): ChunkDigests {
-  const chunks: string[] = [];
-  let h = createHash("sha256");
-  let inChunk = 0;
-  const facts = readRange(path, needle, first * CHUNK_BYTES, (first + count) * CHUNK_BYTES, (data) => {
-    for (let off = 0; off < data.length; ) {
-      const take = Math.min(CHUNK_BYTES - inChunk, data.length - off);
-      h.update(data.subarray(off, off + take));
-      inChunk += take;
-      off += take;
-      if (inChunk === CHUNK_BYTES) {
-        chunks.push(h.digest("hex"));
-        h = createHash("sha256");
-        inChunk = 0;
-      }
-    }
-  });
-  if (inChunk > 0) chunks.push(h.digest("hex"));
-  return { ...facts, chunks };
+  const c = new ChunkHasher();
+  const facts = readRange(path, needle, first * CHUNK_BYTES, (first + count) * CHUNK_BYTES, (data) => c.update(data));
+  return { ...facts, chunks: c.finish() };
 }

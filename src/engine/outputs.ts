@@ -1,10 +1,10 @@
 /** Output promises: after the last step, each declared output must exist in its declared format. */
 import { closeSync, lstatSync, openSync, readdirSync, readFileSync, readSync, statSync } from "node:fs";
-import { createHash } from "node:crypto";
 import { isUtf8 } from "node:buffer";
 import { isAbsolute, join, normalize, relative } from "node:path";
 import type { Output } from "../core/records.js";
 import { readTarEntries } from "./tar.js";
+import { hashFile } from "./tree-hash.js";
 
 /** A broken promise: the output and what is wrong with it. */
 export interface BrokenPromise {
@@ -116,17 +116,6 @@ const DIGEST_LENGTH = new Map([
   ["sha512", 128],
 ]);
 
-function sha512File(path: string): string {
-  const h = createHash("sha512");
-  const buf = Buffer.allocUnsafe(1 << 20);
-  const fd = openSync(path, "r");
-  try {
-    for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0; ) h.update(buf.subarray(0, n));
-  } finally {
-    closeSync(fd);
-  }
-  return h.digest("hex");
-}
 
 /**
  * Why an `oci-blobs` output (an OCI layout's blobs directory: `<algorithm>/<encoded digest>` files) breaks its
@@ -145,7 +134,7 @@ export function blobsProblem(dir: string, rel: string, digests: ReadonlyMap<stri
       if (!new RegExp(`^[0-9a-f]{${length}}$`).test(name)) return `${where} is not named by a ${alg} digest`;
       if (!lstatSync(path).isFile()) return `${where} is not a regular file`;
       const key = rel === "" ? join(alg, name) : join(rel, alg, name);
-      const actual = alg === "sha256" ? digests.get(key) : sha512File(path);
+      const actual = alg === "sha256" ? digests.get(key) : hashFile(path, alg);
       if (actual !== name) {
         const why = rewritten.includes(key) ? " (it held the temporary output path, which mb rewrote to the final store path)" : "";
         return `${where} has digest ${alg}:${actual ?? "(unknown)"}: its bytes do not match its name${why}`;

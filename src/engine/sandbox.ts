@@ -74,24 +74,37 @@ export interface StepListener {
  * driver is one function, parsed before anything runs, so nothing a step writes can change what the driver does.
  * In a step, `$$` is the driver's process id (as in any subshell); `$BASHPID` is the step's own.
  */
-export function driverScript(count: number, stepsDir: string, prelude: readonly string[]): string {
-  const lines = ["mb_run() {", "set -m", "set -uo pipefail", ...prelude.filter((l) => !l.startsWith("set "))];
-  for (let i = 0; i < count; i++) {
-    const file = escapeShellArg(join(stepsDir, `${i}.sh`));
-    lines.push(
-      `printf '%s\\n' "$(< ${escapeShellArg(join(stepsDir, `${i}.header`))})"`,
-      `( set -euo pipefail; . ${file} ) 3>&- &`,
-      `mb_pid=$!`,
-      `printf 'S ${i} %d\\n' "$mb_pid" >&3`,
-      `wait "$mb_pid"`,
-      `mb_status=$?`,
-      `kill -KILL -- "-$mb_pid" 2>/dev/null`,
-      `printf 'D ${i} %d\\n' "$mb_status" >&3`,
-      `if [ "$mb_status" -ne 0 ]; then return "$mb_status"; fi`,
-    );
-  }
-  lines.push("return 0", "}", "mb_run", "exit $?");
-  return `${lines.join("\n")}\n`;
+export function driverScript(headers: readonly string[], stepsDir: string, prelude: readonly string[]): string {
+  return [
+    // mb_step <index> <header>: runs steps/<index>.sh (with no positional parameters) and reports it on fd 3.
+    "mb_step() {",
+    `printf '%s\\n' "$2"`,
+    `( set -euo pipefail; mb_file=${escapeShellArg(stepsDir)}/"$1".sh; set --; . "$mb_file" ) 3>&- &`,
+    "mb_pid=$!",
+    `printf 'S %d %d\\n' "$1" "$mb_pid" >&3`,
+    `wait "$mb_pid"`,
+    "mb_status=$?",
+    `kill -KILL -- "-$mb_pid" 2>/dev/null`,
+    `printf 'D %d %d\\n' "$1" "$mb_status" >&3`,
+    `return "$mb_status"`,
+    "}",
+    "mb_run() {",
+    "set -m",
+    "set -uo pipefail",
+    ...prelude.filter((l) => !l.startsWith("set ")),
+    `mb_headers=(${headers.map(escapeShellArg).join(" ")})`,
+    // Not `mb_step ... || return`: in a || list bash ignores `set -e`, in the step's subshell too.
+    `for mb_i in "\${!mb_headers[@]}"; do`,
+    `mb_step "$mb_i" "\${mb_headers[$mb_i]}"`,
+    "mb_status=$?",
+    `if [ "$mb_status" -ne 0 ]; then return "$mb_status"; fi`,
+    "done",
+    "return 0",
+    "}",
+    "mb_run",
+    "exit $?",
+    "",
+  ].join("\n");
 }
 
 /** The executables a tool's package puts on PATH: a host package's own, else the `bin` directory of its store path. */
@@ -185,12 +198,9 @@ export function createSandbox(opts: {
     path: Object.keys(farm).sort(),
     runSteps(list, logFd, interrupt, on) {
       // The driver and the steps' files are read-only: a step cannot rewrite what runs after it by accident.
-      list.forEach((st, i) => {
-        writeFileSync(join(steps, `${i}.sh`), `${st.shell}\n`, { mode: 0o444 });
-        writeFileSync(join(steps, `${i}.header`), st.header, { mode: 0o444 });
-      });
+      list.forEach((st, i) => writeFileSync(join(steps, `${i}.sh`), `${st.shell}\n`, { mode: 0o444 }));
       const script = join(steps, "run.sh");
-      writeFileSync(script, driverScript(list.length, steps, prelude), { mode: 0o444 });
+      writeFileSync(script, driverScript(list.map((st) => st.header), steps, prelude), { mode: 0o444 });
       chmodSync(steps, 0o555);
       return new Promise<StepsExit>((resolve, reject) => {
         if (interrupt.signal) return resolve({ failed: list.length > 0 ? 0 : null, status: 130, signal: interrupt.signal });

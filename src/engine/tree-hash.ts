@@ -40,9 +40,9 @@ function hashFileInto(h: Hash, path: string): void {
   }
 }
 
-/** sha256 of a file's bytes, as hex. */
-export function hashFile(path: string): string {
-  const h = createHash("sha256");
+/** A digest (sha256 unless told) of a file's bytes, as hex. */
+export function hashFile(path: string, algorithm = "sha256"): string {
+  const h = createHash(algorithm);
   hashFileInto(h, path);
   return h.digest("hex");
 }
@@ -57,55 +57,48 @@ export function fileRecord(executable: boolean, size: number, digest: string): s
   return `${fileHeader(executable, size)}${digest}\0`;
 }
 
-function walk(h: Hash, path: string): void {
+/** Feeds a tree's serialization into `h`; `file` feeds one regular file's part (the only part the formats differ in). */
+function walk(h: Hash, path: string, file: (h: Hash, path: string, executable: boolean, size: number) => void): void {
   const st = lstatSync(path);
   if (st.isSymbolicLink()) {
     h.update(symlinkHeader(readlinkSync(path)));
   } else if (st.isFile()) {
-    h.update(fileRecord((st.mode & 0o111) !== 0, st.size, digestFile(path, NO_NEEDLE).tree));
+    file(h, path, (st.mode & 0o111) !== 0, st.size);
   } else if (st.isDirectory()) {
     h.update("dir\0");
     for (const name of readdirSync(path).sort()) {
       h.update(`entry\0${name}\0`);
-      walk(h, join(path, name));
+      walk(h, join(path, name), file);
     }
     h.update("end\0");
   } else {
     h.update(`other\0${st.mode}\0`);
   }
+}
+
+/** Format 2: a file is its header and its tree digest. */
+function fileV2(h: Hash, path: string, executable: boolean, size: number): void {
+  h.update(fileRecord(executable, size, digestFile(path, NO_NEEDLE).tree));
+}
+
+/** Format 1: a file is its header and its bytes. */
+function fileV1(h: Hash, path: string, executable: boolean, size: number): void {
+  h.update(fileHeader(executable, size));
+  hashFileInto(h, path);
+  h.update("\0");
 }
 
 /** Content hash of a file or a whole tree (format 2): the same bytes, modes and names give the same hash, wherever they live. */
 export function hashTree(path: string): string {
   const h = createHash("sha256");
-  walk(h, path);
+  walk(h, path, fileV2);
   return h.digest("hex");
-}
-
-function walkV1(h: Hash, path: string): void {
-  const st = lstatSync(path);
-  if (st.isSymbolicLink()) {
-    h.update(symlinkHeader(readlinkSync(path)));
-  } else if (st.isFile()) {
-    h.update(fileHeader((st.mode & 0o111) !== 0, st.size));
-    hashFileInto(h, path);
-    h.update("\0");
-  } else if (st.isDirectory()) {
-    h.update("dir\0");
-    for (const name of readdirSync(path).sort()) {
-      h.update(`entry\0${name}\0`);
-      walkV1(h, join(path, name));
-    }
-    h.update("end\0");
-  } else {
-    h.update(`other\0${st.mode}\0`);
-  }
 }
 
 /** The format-1 tree hash (file bytes streamed into one hash), for entries recorded with metadata version 1. */
 export function hashTreeV1(path: string): string {
   const h = createHash("sha256");
-  walkV1(h, path);
+  walk(h, path, fileV1);
   return h.digest("hex");
 }
 

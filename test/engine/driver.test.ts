@@ -42,6 +42,14 @@ describe("the driver", () => {
     expect(r.log).toContain("--- step 1\napart\n");
   });
 
+  it("runs each step under set -e: a failing command stops its step, which fails the build", async () => {
+    const r = await run(["false\necho continued", "echo never"]);
+    expect(r.exit).toMatchObject({ failed: 0, status: 1 });
+    expect(r.events).toEqual(["S0", "D0=1"]);
+    expect(r.log).not.toContain("continued");
+    expect(r.log).not.toContain("never");
+  });
+
   it("fails the step whose text does not parse, with status 2, and runs nothing after it", async () => {
     const r = await run(["echo It's built", "echo never", "echo Now it's installed"]);
     expect(r.exit).toMatchObject({ failed: 0, status: 2 });

@@ -1,11 +1,10 @@
-// The plan step names of a single-layer oci-image program (reference section 6), shared by the suites that pin them.
+// The plan step names of an oci-image program (reference section 6), shared by the suites that pin them.
 
-/** The 9 step names for one layer called `layer`, in order. */
-export function ociStepNames(layer: string): string[] {
+/** The step names for layers with these names, in order (9 for one layer). */
+export function ociStepNames(...layers: string[]): string[] {
   return [
     "write:oci-layout",
-    `assemble-rootfs-${layer}`,
-    `tar-layer-${layer}`,
+    ...layers.flatMap((l) => [`assemble-rootfs-${l}`, `tar-layer-${l}`]),
     "write-config",
     "write-manifest",
     "write-index",
