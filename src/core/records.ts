@@ -103,8 +103,15 @@ export const Tool = z.object({
 });
 export type Tool = z.infer<typeof Tool>;
 
-/** Output formats the engine knows how to check. */
-export const OutputFormat = z.string();
+/**
+ * The closed set of output formats, each a promise the engine checks when a build ends: `path` (it exists), `tree` and
+ * `directory` (a directory), `json`, `tar`, `text` (UTF-8), `elf`, `archive` (an `ar` archive) and `oci-blobs` (an OCI
+ * blobs directory, every blob named by the digest of its bytes; its check comes from the OCI module).
+ */
+export const OUTPUT_FORMATS = ["path", "tree", "directory", "json", "tar", "text", "elf", "archive", "oci-blobs"] as const;
+/** One output format. */
+export const OutputFormat = z.enum(OUTPUT_FORMATS);
+export type OutputFormat = z.infer<typeof OutputFormat>;
 
 /** A declared output: a promise the build keeps. */
 export const Output = z.object({
