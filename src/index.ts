@@ -3,21 +3,23 @@ export * from "./core/errors.js";
 export { sha256, storeHash, canonicalJson, type Digest } from "./core/hash.js";
 export * from "./core/records.js";
 export * from "./core/runtime.js";
-export * from "./core/operations.js";
 export * from "./core/spec.js";
+export * from "./core/operations.js";
 export * from "./core/plan.js";
 export { packageInfo, storeName, isPackageObject, type PackageInfo } from "./core/package.js";
 export { parseOrThrow } from "./core/validate-schema.js";
 export { jsonSchemaOf } from "./core/json-schema.js";
 
 export * from "./program/constructors.js";
-export { sequence, fromSpec, fromOrnamentedSpec, compileSpec, fold, isProgram, unsafeProgram, type Program, type OpHandlers } from "./program/program.js";
-export { escapeShellArg, isLocalPath, pathMapKey, renderArg, renderStep, splitAroundOut, heredocMarker } from "./program/render.js";
+export { sequence, fromSpec, compileSpec, fold, isProgram, unsafeProgram, type Program, type OpHandlers } from "./program/program.js";
+export { compile, DEFAULT_STORE_DIR, type CompileOptions } from "./program/compile.js";
+export { scopeProblems, scopeMessage, type ScopeProblem } from "./program/scope.js";
+export { escapeShellArg, isLocalPath, pathMapKey, renderArg, splitAroundOut, heredocMarker } from "./program/render.js";
+export { planSteps, renderStep, planShell, type StepDef } from "./program/steps.js";
 
 export { validate, type Diagnostic, type ValidationResult } from "./views/validate.js";
 export { deps, depsToDot, depsToMermaid, type DepNode, type DepEdge, type DepsResult } from "./views/deps.js";
 export { dryRun, isRuntimeStep, type DryRunStep, type DryRunResult } from "./views/dry-run.js";
-export { materialize, serviceDescriptor, DEFAULT_STORE_DIR, type MaterializeOptions } from "./views/materialize.js";
 export { planView, planViewOf, type PlanViewResult } from "./views/plan-view.js";
 export { describe, renderDocumentation, type DescribeResult } from "./views/describe.js";
 export { introspect, renderIntrospect, type IntrospectResult, type IntrospectView } from "./views/introspect.js";
@@ -26,5 +28,5 @@ export { planExport, planExportOf } from "./views/plan-export.js";
 export { renderShell, shellUnsupportedReasons } from "./backends/shell.js";
 export { renderDockerfile, dockerfileUnsupportedReasons } from "./backends/dockerfile.js";
 
-export { defineOrnament, type Ornament, type OrnamentDescriptor } from "./ornaments/ornament.js";
+export { defineOrnament, fromOrnamentedSpec, type Ornament, type OrnamentDescriptor } from "./ornaments/ornament.js";
 export { ociImage, OciImageBuilder, OciLayer, type OciImageSpec, type OciImageArgs } from "./ornaments/oci-image/index.js";

@@ -2,7 +2,8 @@
 import { ExitCode, MbError } from "../core/errors.js";
 import { sha256 } from "../core/hash.js";
 import type { BuildPlan } from "../core/plan.js";
-import { escapeShellArg, renderStep } from "../program/render.js";
+import { escapeShellArg } from "../program/render.js";
+import { renderStep } from "../program/steps.js";
 import { needsGuard } from "./guards.js";
 
 function basename(p: string): string {

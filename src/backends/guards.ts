@@ -1,6 +1,6 @@
 /** Which declared tools a backend checks for before running the steps. */
 import type { BuildPlan } from "../core/plan.js";
-import type { Tool } from "../core/records.js";
+import type { Tool } from "../core/spec.js";
 
 /**
  * A declared tool is guarded (`command -v <name>`) unless it is known not to be an executable: a resolved package

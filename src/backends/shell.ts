@@ -2,7 +2,8 @@
 import { ExitCode, MbError } from "../core/errors.js";
 import type { BuildPlan } from "../core/plan.js";
 import { needsGuard } from "./guards.js";
-import { escapeShellArg, ldLibraryPathExport, renderStep } from "../program/render.js";
+import { escapeShellArg, ldLibraryPathExport } from "../program/render.js";
+import { renderStep } from "../program/steps.js";
 
 /** Why a plan has no shell translation (empty when supported). */
 export function shellUnsupportedReasons(plan: BuildPlan): string[] {

@@ -6,7 +6,7 @@ import { deps, depsToDot, depsToMermaid } from "../views/deps.js";
 import { describe } from "../views/describe.js";
 import { dryRun } from "../views/dry-run.js";
 import { dryStepLabel, introspect } from "../views/introspect.js";
-import { materialize } from "../views/materialize.js";
+import { compile } from "../program/compile.js";
 import { planExportOf } from "../views/plan-export.js";
 import { planViewOf } from "../views/plan-view.js";
 import { validate } from "../views/validate.js";
@@ -57,7 +57,7 @@ export function runView(command: string, positional: readonly string[], p: Prepa
       return ExitCode.ok;
     }
     case "plan": {
-      const pv = planViewOf(materialize(program, { storeDir }));
+      const pv = planViewOf(compile(program, { storeDir }));
       if (flags.json) {
         json({
           name: pv.name,
@@ -93,12 +93,12 @@ export function runView(command: string, positional: readonly string[], p: Prepa
       return r.validation.ok ? ExitCode.ok : ExitCode.problems;
     }
     case "export": {
-      io.out(JSON.stringify(planExportOf(materialize(program, { storeDir })), null, 2) + "\n");
+      io.out(JSON.stringify(planExportOf(compile(program, { storeDir })), null, 2) + "\n");
       return ExitCode.ok;
     }
     case "render": {
       const target = positional[0];
-      const plan = materialize(program, { storeDir });
+      const plan = compile(program, { storeDir });
       const text = target === "shell" ? renderShell(plan) : renderDockerfile(plan);
       if (flags.json) json({ backend: target, text });
       else io.out(text);

@@ -1,5 +1,5 @@
 /** What the views may know of a package reference without touching the machine: its name and, once resolved, its path. */
-import type { PackageRef } from "./records.js";
+import type { PackageRef } from "./spec.js";
 
 /** The package's display name and its path (null until resolved). */
 export interface PackageInfo {

@@ -1,8 +1,8 @@
 /** The plan (BuildPlan), its steps, runtime artifacts and the documentation model (reference section 5), one zod schema each. */
 import { z } from "zod";
-import { Arg, Env } from "./operations.js";
-import { CapabilityCategory, Protocol, Service } from "./runtime.js";
-import { Descriptor, Dependency, Evidence, Output, Source, Tool } from "./records.js";
+import { Arg, Dependency, Env, Service, Tool } from "./spec.js";
+import { CapabilityCategory, Protocol } from "./runtime.js";
+import { Descriptor, Evidence, Output, Source } from "./records.js";
 
 /** Run a tool: `[K=v ...] <tool> <args...>`. */
 export const RunStep = z.object({
@@ -32,9 +32,19 @@ export const CopyStep = z.object({
 });
 export type CopyStep = z.infer<typeof CopyStep>;
 
+/** The schema of every plan step kind, by constructor: the schema column of the step table (`program/steps.ts`). */
+export const planStepSchemas = { runStep: RunStep, writeStep: WriteStep, copyStep: CopyStep } as const;
+/** Every plan step constructor. */
+export type StepCon = keyof typeof planStepSchemas;
+/** The plan step with a given constructor. */
+export type StepOf<K extends StepCon> = z.output<(typeof planStepSchemas)[K]>;
+/** Every plan step constructor, in table order. */
+export const STEP_KINDS = Object.keys(planStepSchemas) as StepCon[];
 /** One step of a plan. */
-export const PlanStep = z.discriminatedUnion("_con", [RunStep, WriteStep, CopyStep]);
-export type PlanStep = z.infer<typeof PlanStep>;
+export type PlanStep = { [K in StepCon]: StepOf<K> }[StepCon];
+type StepSchema = (typeof planStepSchemas)[StepCon];
+/** The plan step union's schema, derived from the step table. */
+export const PlanStep = z.discriminatedUnion("_con", Object.values(planStepSchemas) as unknown as [StepSchema, ...StepSchema[]]) as unknown as z.ZodType<PlanStep>;
 
 /** A runtime artifact: a service descriptor written as its own store file. */
 export const RuntimeArtifact = z.object({
@@ -65,7 +75,7 @@ export type BuildPlan = z.infer<typeof BuildPlan>;
 
 /** A plan step as the plan view shows it: constructor, name and rendered shell. */
 export const PlanViewStep = z.object({
-  con: z.enum(["runStep", "writeStep", "copyStep"]),
+  con: z.enum(STEP_KINDS as [StepCon, ...StepCon[]]),
   name: z.string(),
   shell: z.string(),
   step: PlanStep,
@@ -82,10 +92,14 @@ export const RuntimeArtifactView = z.object({
 });
 export type RuntimeArtifactView = z.infer<typeof RuntimeArtifactView>;
 
+/** The two families every operation belongs to: build-time (`builder`) and runtime. */
+export const Family = z.enum(["builder", "runtime"]);
+export type Family = z.infer<typeof Family>;
+
 /** One documented operation. */
 export const DocOperation = z.object({
   _con: z.literal("MetaBuilderDocOperation").default("MetaBuilderDocOperation"),
-  domain: z.enum(["builder", "runtime"]),
+  family: Family,
   constructor: z.string(),
   name: z.string(),
   summary: z.string(),

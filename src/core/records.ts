@@ -1,14 +1,5 @@
-/** The records of a build description (reference section 2) and package references: one zod schema each. */
+/** The records of a build description (reference section 2) that hold no package reference: one zod schema each. */
 import { z } from "zod";
-import type { BuilderSpec } from "./spec.js";
-
-// The spec schema is registered by spec.ts; a getter reads it lazily, which breaks the import cycle
-// records -> spec -> operations -> records.
-let specSchema: z.ZodType<BuilderSpec> | undefined;
-/** Called once by spec.ts so that builder packages can embed a whole spec. */
-export function registerSpecSchema(schema: z.ZodType<BuilderSpec>): void {
-  specSchema = schema;
-}
 
 // Names may be empty here: the validate view reports them as diagnostics, as the original does.
 const nameField = z.string();
@@ -29,16 +20,6 @@ export const PathPackage = z.object({
 });
 export type PathPackage = z.infer<typeof PathPackage>;
 
-/** The output of another builder: realized first, its store path known from its description. */
-export const BuilderPackage = z.object({
-  _con: z.literal("builderPackage"),
-  get spec(): z.ZodType<BuilderSpec> {
-    if (!specSchema) throw new Error("metabuilder: spec schema not registered (import from the package root)");
-    return specSchema;
-  },
-});
-export type BuilderPackage = { _con: "builderPackage"; spec: BuilderSpec };
-
 /** A package after resolution: what the views see. `outPath` is its store path or host location. */
 export const ResolvedPackage = z.object({
   _con: z.literal("resolvedPackage"),
@@ -53,10 +34,6 @@ export const ResolvedPackage = z.object({
   contentHash: z.string().nullable().default(null),
 });
 export type ResolvedPackage = z.infer<typeof ResolvedPackage>;
-
-/** Any package reference a spec may hold; a plain string names a host package (or, when absolute, a store path). */
-export const PackageRef = z.union([z.string().min(1), HostPackage, PathPackage, BuilderPackage, ResolvedPackage]);
-export type PackageRef = string | HostPackage | PathPackage | BuilderPackage | ResolvedPackage;
 
 /** A named parameter of a builder. */
 export const Parameter = z.object({
@@ -85,23 +62,6 @@ export type GeneratedSource = z.infer<typeof GeneratedSource>;
 /** Either kind of source. */
 export const Source = z.discriminatedUnion("_con", [LocalSource, GeneratedSource]);
 export type Source = z.infer<typeof Source>;
-
-/** A dependency of the build: its package's library paths become native paths. */
-export const Dependency = z.object({
-  _con: z.literal("MetaBuilderDependency").default("MetaBuilderDependency"),
-  name: nameField,
-  role: z.string().default("runtime"),
-  package: PackageRef,
-});
-export type Dependency = z.infer<typeof Dependency>;
-
-/** A tool the build runs, provided by a package. */
-export const Tool = z.object({
-  _con: z.literal("MetaBuilderTool").default("MetaBuilderTool"),
-  name: nameField,
-  package: PackageRef,
-});
-export type Tool = z.infer<typeof Tool>;
 
 /**
  * The closed set of output formats, each a promise the engine checks when a build ends: `path` (it exists), `tree` and

@@ -1,6 +1,5 @@
-/** Runtime records (reference section 2): capabilities, protocols and services, one zod schema each. */
+/** Runtime records (reference section 2): capabilities and protocols, one zod schema each (services hold a package, so they live in spec.ts). */
 import { z } from "zod";
-import { PackageRef } from "./records.js";
 
 /** Accepts an enum as a plain string or as the original's `{_con: "X"}` value, and keeps the plain string. */
 function enumOf<const T extends readonly [string, ...string[]]>(values: T) {
@@ -74,23 +73,6 @@ export type Protocol = z.infer<typeof Protocol>;
 export function capabilityNames(set: CapabilitySet): string[] {
   return [...set.categories.flatMap((c) => c.capabilities.map((x) => x.name)), ...set.custom.map((x) => x.name)];
 }
-
-/** A service: a package offering capabilities over protocols. Checked on construction (see `serviceProblems`). */
-export const Service = z
-  .object({
-    _con: z.literal("MetaBuilderService").default("MetaBuilderService"),
-    name: z.string(),
-    description: z.string().default(""),
-    package: PackageRef,
-    capabilities: CapabilitySet.default({ _con: "MetaBuilderCapabilitySet", categories: [], custom: [] }),
-    protocols: z.array(Protocol).default([]),
-    config: z.array(Param).default([]),
-  })
-  .superRefine((svc, ctx) => {
-    const problem = serviceProblem(svc);
-    if (problem) ctx.addIssue({ code: "custom", message: problem, path: ["protocols"] });
-  });
-export type Service = z.infer<typeof Service>;
 
 /**
  * A service is valid when it has no protocols, or no capabilities, or some protocol offers every

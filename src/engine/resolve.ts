@@ -7,13 +7,13 @@ import { existsSync } from "node:fs";
 import { basename, resolve as resolvePath } from "node:path";
 import { ExitCode, MbError } from "../core/errors.js";
 import { storeHash } from "../core/hash.js";
-import { isPackageObject } from "../core/package.js";
+import { mapPackages } from "../core/operations.js";
 import type { BuildPlan } from "../core/plan.js";
-import type { PackageRef, ResolvedPackage } from "../core/records.js";
-import type { Operation } from "../core/operations.js";
+import type { ResolvedPackage } from "../core/records.js";
+import type { PackageRef } from "../core/spec.js";
+import { compile } from "../program/compile.js";
 import { fingerprint, safeName, storePathFromFingerprint, type FingerprintContext } from "../program/fingerprint.js";
 import { fromSpec, unsafeProgram, type Program } from "../program/program.js";
-import { materialize } from "../views/materialize.js";
 import { lookupHost } from "./host.js";
 import { cachedTreeIdentity } from "./identity.js";
 import { hostSystem } from "./system.js";
@@ -171,9 +171,12 @@ class Resolver {
     const needs: string[] = [];
     const imports: PathImport[] = [];
     const state: BuildState = { complete: true, storeRefs: [] };
-    const ops = program.operations.map((op, i) => this.op(op, `${where}, operation ${i}${"name" in op ? ` '${op.name}'` : ""}`, needs, imports, state));
+    const ops = program.operations.map((op, i) => {
+      const at = `${where}, operation ${i}${"name" in op ? ` '${op.name}'` : ""}`;
+      return mapPackages(op, (ref) => this.pkg(ref, at, needs, imports, state));
+    });
     const resolved = unsafeProgram(ops);
-    const plan = materialize(resolved, { storeDir: this.opts.storeDir });
+    const plan = compile(resolved, { storeDir: this.opts.storeDir });
     const inputHashes: Record<string, string> = {};
     const inputStore: Record<string, string> = {};
     const storeInputs: string[] = [...state.storeRefs];
@@ -228,22 +231,6 @@ class Resolver {
     if (!path.startsWith(prefix)) return null;
     const base = path.slice(prefix.length).split("/")[0]!;
     return /^[0-9a-z]{32}-/.test(base) ? prefix + base : null;
-  }
-
-  private op(op: Operation, where: string, needs: string[], imports: PathImport[], state: BuildState): Operation {
-    const p = (ref: PackageRef) => this.pkg(ref, where, needs, imports, state);
-    switch (op._con) {
-      case "declareTool":
-        return { ...op, tool: { ...op.tool, package: p(op.tool.package) } };
-      case "runTool":
-        return { ...op, tool: { ...op.tool, package: p(op.tool.package) }, args: op.args.map((a) => (isPackageObject(a) ? p(a) : a)) };
-      case "resolveDependency":
-        return { ...op, dependency: { ...op.dependency, package: p(op.dependency.package) } };
-      case "declareService":
-        return { ...op, service: { ...op.service, package: p(op.service.package) } };
-      default:
-        return op;
-    }
   }
 
   get builds(): ResolvedBuild[] {

@@ -10,7 +10,7 @@ import { isExecutableFile } from "./host.js";
 import { constants as osConstants, tmpdir } from "node:os";
 import { join } from "node:path";
 import type { BuildPlan } from "../core/plan.js";
-import type { PackageRef } from "../core/records.js";
+import type { PackageRef } from "../core/spec.js";
 import { safeName } from "../program/fingerprint.js";
 import { escapeShellArg, ldLibraryPathExport } from "../program/render.js";
 import { killGroup, type Interrupt } from "./interrupt.js";

@@ -2,6 +2,8 @@
 import { z } from "zod";
 import { BuilderSpec } from "../core/spec.js";
 import { jsonSchemaOf } from "../core/json-schema.js";
+import { parseOrThrow } from "../core/validate-schema.js";
+import { compileSpec, unsafeProgram, type Program } from "../program/program.js";
 
 /** An ornament over the base spec (or over another ornament). */
 export interface Ornament<S extends z.ZodType = z.ZodType> {
@@ -49,4 +51,10 @@ export function defineOrnament<Fields extends z.ZodRawShape, B extends Ornament<
     describe: () => ({ name: def.name, base: def.base?.name ?? "MetaBuilderSpec", constructor: "MetaBuilderSpec", kept, inserted }),
   };
   return ornament as never;
+}
+
+/** Validates a spec against an ornament's type, forgets the inserted fields, and compiles it. */
+export function fromOrnamentedSpec<S extends z.ZodType>(ornament: Ornament<S>, spec: unknown): Program {
+  const parsed = parseOrThrow(ornament.schema, spec, `${ornament.name} spec`);
+  return unsafeProgram(compileSpec(ornament.forget(parsed)));
 }

@@ -2,8 +2,8 @@
 import { canonicalJson, storeHash } from "../core/hash.js";
 import { packageInfo } from "../core/package.js";
 import type { BuildPlan } from "../core/plan.js";
-import type { PackageRef } from "../core/records.js";
-import { planViewOf } from "../views/plan-view.js";
+import type { PackageRef } from "../core/spec.js";
+import { planShell } from "./steps.js";
 
 /** What, besides the plan, decides the output. */
 export interface FingerprintContext {
@@ -27,12 +27,11 @@ function packageIdentity(pkg: PackageRef): unknown {
 
 /** The canonical fingerprint record of a plan. */
 export function fingerprint(plan: BuildPlan, ctx: FingerprintContext): Record<string, unknown> {
-  const view = planViewOf(plan);
   return {
     version: FINGERPRINT_VERSION,
     name: plan.name,
     builder: plan.builder,
-    shell: view.shell,
+    shell: planShell(plan),
     tools: plan.tools.map((t) => ({ name: t.name, package: packageIdentity(t.package) })),
     nativePaths: plan.nativePaths,
     inputs: Object.fromEntries(Object.entries(plan.pathMap).map(([k, path]) => [k, ctx.inputHashes[path] ?? null])),

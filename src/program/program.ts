@@ -1,9 +1,7 @@
 /** Programs from specs (reference section 4): validation against the schemas, then lowering to operations. */
 import { z } from "zod";
-import { Operation } from "../core/operations.js";
-import { BuilderSpec } from "../core/spec.js";
+import { BuilderSpec, Operation } from "../core/spec.js";
 import { parseOrThrow } from "../core/validate-schema.js";
-import type { Ornament } from "../ornaments/ornament.js";
 import { unsafeProgram, type Program } from "./fold.js";
 
 export { fold, isProgram, unsafeProgram, type OpHandlers, type Program } from "./fold.js";
@@ -25,10 +23,3 @@ export function compileSpec(spec: BuilderSpec): Operation[] {
 export function fromSpec(spec: unknown): Program {
   return unsafeProgram(compileSpec(parseOrThrow(BuilderSpec, spec, "builder spec")));
 }
-
-/** Validates a spec against an ornament's type, forgets the inserted fields, and compiles it. */
-export function fromOrnamentedSpec<S extends z.ZodType>(ornament: Ornament<S>, spec: unknown): Program {
-  const parsed = parseOrThrow(ornament.schema, spec, `${ornament.name} spec`);
-  return unsafeProgram(compileSpec(ornament.forget(parsed)));
-}
-

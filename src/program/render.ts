@@ -1,9 +1,7 @@
-/** Rendering plan steps to shell (reference section 5): shared by plan-view, the backends and the engine, so the plan you read is the plan that runs. */
-import { absurd } from "../core/errors.js";
+/** Shell text for plan steps (reference section 5): escaping, arguments, `$out`, heredoc markers and library paths. */
 import { sha256 } from "../core/hash.js";
-import type { Arg } from "../core/operations.js";
 import { isPackageObject, packageInfo } from "../core/package.js";
-import type { PlanStep } from "../core/plan.js";
+import type { Arg } from "../core/spec.js";
 
 const BARE = /^[A-Za-z0-9,._+:@%/-]+$/;
 
@@ -12,9 +10,12 @@ export function escapeShellArg(s: string): string {
   return BARE.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`;
 }
 
-/** A local path: absolute, not a store path, not starting with `$`. */
+/**
+ * A local path: text that is an absolute path. The plan maps each one to a `pathMap_*` variable; resolution then
+ * points it at the path's store copy (or, for a path inside the store, at the path itself).
+ */
 export function isLocalPath(value: unknown): boolean {
-  return typeof value === "string" && value.startsWith("/") && !value.startsWith("/nix/store/");
+  return typeof value === "string" && value.startsWith("/");
 }
 
 /** The pathMap variable of a local path: `pathMap_<sha256 of the path string>`. */
@@ -39,43 +40,20 @@ export function renderArg(arg: Arg): string {
   return escapeShellArg(arg);
 }
 
-function renderEnvValue(v: string | number): string {
+/** Renders a runTool environment value. */
+export function renderEnvValue(v: string | number): string {
   const s = String(v);
   return s.includes("$out") ? splitAroundOut(s) : escapeShellArg(s);
 }
 
 /** Escapes text for the inside of a double-quoted shell string. */
-function dq(s: string): string {
+export function dq(s: string): string {
   return s.replace(/[\\"$`]/g, (c) => `\\${c}`);
 }
 
 /** The heredoc marker of a text: `METABUILDER_HEREDOC_<sha256 of the text>`. */
 export function heredocMarker(text: string): string {
   return `METABUILDER_HEREDOC_${sha256(text)}`;
-}
-
-/** Renders a step as shell: run, write (heredoc) or copy. */
-export function renderStep(step: PlanStep): string {
-  switch (step._con) {
-    case "runStep": {
-      const env = Object.keys(step.env)
-        .sort()
-        .map((k) => `${k}=${renderEnvValue(step.env[k]!)}`);
-      const args = step.args.map(renderArg);
-      return [...env, escapeShellArg(step.tool.name), ...args].join(" ");
-    }
-    case "writeStep": {
-      const marker = heredocMarker(step.text);
-      return [`mkdir -p "$(dirname "$out/${dq(step.path)}")"`, `cat > "$out/${dq(step.path)}" <<'${marker}'`, step.text, marker].join("\n");
-    }
-    case "copyStep": {
-      const src = step.source._con === "localSource" ? step.source.path : "";
-      const from = isLocalPath(src) ? `"$${pathMapKey(src)}"` : escapeShellArg(src);
-      return [`mkdir -p "$(dirname "$out/${dq(step.path)}")"`, `cp -r ${from} "$out/${dq(step.path)}"`].join("\n");
-    }
-    default:
-      return absurd(step);
-  }
 }
 
 /** `LD_LIBRARY_PATH` text for native paths: each path's `lib` directory, colon-joined. */

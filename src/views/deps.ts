@@ -1,9 +1,8 @@
 /** The deps view: a graph of dependencies, tools, operations and services, nodes unique by id in first-seen order. */
-import { ExitCode, MbError } from "../core/errors.js";
 import { packageInfo } from "../core/package.js";
-import type { PackageRef } from "../core/records.js";
-import type { Service } from "../core/runtime.js";
+import type { PackageRef, Service } from "../core/spec.js";
 import { type Program, type OpHandlers, fold } from "../program/fold.js";
+import { assertInScope } from "../program/scope.js";
 
 /** A node of the dependency graph. */
 export interface DepNode {
@@ -74,14 +73,7 @@ const handlers = {
     return s;
   },
   materializeUnit: (op, s) => {
-    const svc = s.services.get(op.name);
-    if (!svc) {
-      throw new MbError(
-        "deps.undeclared-service",
-        `deps: materializeUnit '${op.name}' references undeclared service. Declared so far: [${[...s.services.keys()].join(", ")}].`,
-        { exitCode: ExitCode.problems },
-      );
-    }
+    const svc = s.services.get(op.name)!;
     return addNode(s, { id: `service:${svc.name}`, name: svc.name, role: "service", ...withPackage(svc.package) });
   },
   declareCapability: same,
@@ -90,6 +82,7 @@ const handlers = {
 
 /** Builds the dependency graph of a program; a unit of an undeclared service is an error (exit 1). */
 export function deps(program: Program): DepsResult {
+  assertInScope(program, "deps", () => "deps.undeclared-service", ["service"]);
   const s = fold<State>(program, handlers, { nodes: [], edges: [], services: new Map(), ids: new Set() }, "deps");
   // Object.fromEntries defines own properties, so even a service named `__proto__` is kept.
   return { nodes: s.nodes, edges: s.edges, services: Object.fromEntries(s.services) };

@@ -1,7 +1,7 @@
 /** The describe view: a documentation model of the program and its markdown. */
-import type { DocOperation, Documentation } from "../core/plan.js";
+import type { Documentation } from "../core/plan.js";
 import type { Output, Source } from "../core/records.js";
-import { type OpCon } from "../core/operations.js";
+import { familyOf, type OpCon } from "../core/operations.js";
 import { type Program, type OpHandlers, fold } from "../program/fold.js";
 
 /** The describe result: the model and its markdown. */
@@ -20,41 +20,41 @@ export function outputSummary(output: Output): string {
   return `output '${output.name}' at ${output.path} (${output.format})`;
 }
 
-function doc(s: Documentation, domain: DocOperation["domain"], constructor: OpCon, name: string, summary: string): Documentation {
-  s.operations.push({ _con: "MetaBuilderDocOperation", domain, constructor, name, summary });
+function doc(s: Documentation, constructor: OpCon, name: string, summary: string): Documentation {
+  s.operations.push({ _con: "MetaBuilderDocOperation", family: familyOf(constructor), constructor, name, summary });
   return s;
 }
 
 const handlers = {
-  readSource: (op, s) => (s.inputs.push(op.source), doc(s, "builder", op._con, op.name, sourceSummary(op.source))),
+  readSource: (op, s) => (s.inputs.push(op.source), doc(s, op._con, op.name, sourceSummary(op.source))),
   resolveDependency: (op, s) => (
     s.dependencies.push(op.dependency),
-    doc(s, "builder", op._con, op.dependency.name, `resolve ${op.dependency.role} dependency '${op.dependency.name}'`)
+    doc(s, op._con, op.dependency.name, `resolve ${op.dependency.role} dependency '${op.dependency.name}'`)
   ),
-  declareTool: (op, s) => (s.tools.push(op.tool), doc(s, "builder", op._con, op.tool.name, `declare tool '${op.tool.name}'`)),
-  runTool: (op, s) => doc(s, "builder", op._con, op.name, `run '${op.tool.name}' with ${op.args.length} argument(s)`),
-  writeFile: (op, s) => (s.outputs.push(op.output), doc(s, "builder", op._con, op.output.name, `write ${outputSummary(op.output)}`)),
+  declareTool: (op, s) => (s.tools.push(op.tool), doc(s, op._con, op.tool.name, `declare tool '${op.tool.name}'`)),
+  runTool: (op, s) => doc(s, op._con, op.name, `run '${op.tool.name}' with ${op.args.length} argument(s)`),
+  writeFile: (op, s) => (s.outputs.push(op.output), doc(s, op._con, op.output.name, `write ${outputSummary(op.output)}`)),
   copyPath: (op, s) => (
     s.inputs.push(op.source),
     s.outputs.push(op.output),
-    doc(s, "builder", op._con, op.output.name, `copy ${sourceSummary(op.source)} to ${op.output.path}`)
+    doc(s, op._con, op.output.name, `copy ${sourceSummary(op.source)} to ${op.output.path}`)
   ),
-  transformOutput: (op, s) => (s.outputs.push(op.output), doc(s, "builder", op._con, op.output.name, `transform ${outputSummary(op.output)}`)),
-  validateValue: (op, s) => doc(s, "builder", op._con, op.validation.name, `validate '${op.validation.name}'`),
-  emitDescriptor: (op, s) => (s.descriptors.push(op.descriptor), doc(s, "builder", op._con, op.descriptor.name, `emit descriptor '${op.descriptor.name}'`)),
+  transformOutput: (op, s) => (s.outputs.push(op.output), doc(s, op._con, op.output.name, `transform ${outputSummary(op.output)}`)),
+  validateValue: (op, s) => doc(s, op._con, op.validation.name, `validate '${op.validation.name}'`),
+  emitDescriptor: (op, s) => (s.descriptors.push(op.descriptor), doc(s, op._con, op.descriptor.name, `emit descriptor '${op.descriptor.name}'`)),
   materializeDerivation: (op, s) => {
     s.name = op.name;
     s.builder = op.builder;
-    return doc(s, "builder", op._con, op.name, `materialize derivation '${op.name}' with ${op.builder}`);
+    return doc(s, op._con, op.name, `materialize derivation '${op.name}' with ${op.builder}`);
   },
-  declareEvidence: (op, s) => (s.evidence.push(op.evidence), doc(s, "builder", op._con, op.evidence.name, `declare evidence '${op.evidence.name}'`)),
+  declareEvidence: (op, s) => (s.evidence.push(op.evidence), doc(s, op._con, op.evidence.name, `declare evidence '${op.evidence.name}'`)),
   declareCapability: (op, s) => (
     s.runtimeCapabilities.push(op.category),
-    doc(s, "runtime", op._con, op.category.name, `declare capability category '${op.category.name}'`)
+    doc(s, op._con, op.category.name, `declare capability category '${op.category.name}'`)
   ),
-  declareProtocol: (op, s) => (s.runtimeProtocols.push(op.protocol), doc(s, "runtime", op._con, op.protocol.name, `declare protocol '${op.protocol.name}'`)),
-  declareService: (op, s) => (s.runtimeServices.push(op.service), doc(s, "runtime", op._con, op.service.name, `declare service '${op.service.name}'`)),
-  materializeUnit: (op, s) => (s.materializedUnits.push(op.name), doc(s, "runtime", op._con, op.name, `materialize runtime unit '${op.name}'`)),
+  declareProtocol: (op, s) => (s.runtimeProtocols.push(op.protocol), doc(s, op._con, op.protocol.name, `declare protocol '${op.protocol.name}'`)),
+  declareService: (op, s) => (s.runtimeServices.push(op.service), doc(s, op._con, op.service.name, `declare service '${op.service.name}'`)),
+  materializeUnit: (op, s) => (s.materializedUnits.push(op.name), doc(s, op._con, op.name, `materialize runtime unit '${op.name}'`)),
 } satisfies OpHandlers<Documentation>;
 
 function section(title: string, lines: readonly string[]): string | null {
@@ -80,7 +80,7 @@ export function renderDocumentation(model: Documentation): string {
       model.runtimeServices.map((svc) => `\`${svc.name}\`` + (svc.protocols.length > 0 ? ` (${svc.protocols.map((p) => p.name).join(", ")})` : "")),
     ),
     section("Materialized Runtime Units", model.materializedUnits.map((n) => `\`${n}\``)),
-    section("Operations", model.operations.map((op) => `\`${op.domain}.${op.constructor}\` \`${op.name}\` - ${op.summary}`)),
+    section("Operations", model.operations.map((op) => `\`${op.family}.${op.constructor}\` \`${op.name}\` - ${op.summary}`)),
   ];
   return parts.filter((p): p is string => p !== null).join("\n\n") + "\n";
 }

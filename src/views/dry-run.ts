@@ -1,5 +1,6 @@
 /** The dry-run view: one step per operation, in order, saying what the build would do. */
-import type { Arg } from "../core/operations.js";
+import { familyOf, type OpCon } from "../core/operations.js";
+import type { Arg } from "../core/spec.js";
 import { type Program, type OpHandlers, fold } from "../program/fold.js";
 
 /** One dry-run step; `kind` names what the operation would do. */
@@ -25,7 +26,28 @@ export interface DryRunResult {
   readonly steps: DryRunStep[];
 }
 
-const RUNTIME_KINDS: ReadonlySet<DryRunStep["kind"]> = new Set(["declare-capability", "declare-protocol", "declare-service", "materialize-unit"]);
+/** The step kind of each constructor (one per constructor, checked by the compiler). */
+const KIND_OF = {
+  readSource: "source",
+  resolveDependency: "dependency",
+  declareTool: "tool",
+  runTool: "run",
+  writeFile: "write",
+  copyPath: "copy",
+  transformOutput: "transform",
+  validateValue: "validate",
+  emitDescriptor: "descriptor",
+  materializeDerivation: "materialize",
+  declareEvidence: "evidence",
+  declareCapability: "declare-capability",
+  declareProtocol: "declare-protocol",
+  declareService: "declare-service",
+  materializeUnit: "materialize-unit",
+} as const satisfies { readonly [K in OpCon]: DryRunStep["kind"] };
+
+/** The kinds of runtime operations' steps, derived from the families in the operation table. */
+const RUNTIME_KINDS: ReadonlySet<DryRunStep["kind"]> = new Set((Object.keys(KIND_OF) as OpCon[]).filter((c) => familyOf(c) === "runtime").map((c) => KIND_OF[c]));
+
 /** True for the steps of runtime operations. */
 export function isRuntimeStep(step: DryRunStep): boolean {
   return RUNTIME_KINDS.has(step.kind);

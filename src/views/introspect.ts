@@ -2,14 +2,17 @@
 import { dockerfileUnsupportedReasons } from "../backends/dockerfile.js";
 import { shellUnsupportedReasons } from "../backends/shell.js";
 import type { BuildPlan } from "../core/plan.js";
+import { operations } from "../core/operations.js";
 import type { Output, Source } from "../core/records.js";
-import type { Protocol, Service } from "../core/runtime.js";
+import type { Protocol } from "../core/runtime.js";
 import { capabilityNames } from "../core/runtime.js";
-import type { Program } from "../program/fold.js";
+import type { Service } from "../core/spec.js";
+import { compile, type CompileOptions } from "../program/compile.js";
+import { assertKnownOperations, type Program } from "../program/fold.js";
+import { planSteps } from "../program/steps.js";
 import { type DepNode, type DepEdge, deps } from "./deps.js";
 import { describe } from "./describe.js";
 import { type DryRunStep, dryRun, isRuntimeStep } from "./dry-run.js";
-import { materialize, type MaterializeOptions } from "./materialize.js";
 import { type PlanViewResult, planViewOf } from "./plan-view.js";
 import { type Diagnostic, validate } from "./validate.js";
 
@@ -177,11 +180,12 @@ function substrate(reasons: string[]): Substrate {
 }
 
 /** Runs every view over the program and composes them, with the markdown. */
-export function introspect(program: Program, options: MaterializeOptions = {}): IntrospectResult {
+export function introspect(program: Program, options: CompileOptions = {}): IntrospectResult {
+  assertKnownOperations(program, operations, "introspect");
   const validation = validate(program);
   const graph = deps(program);
   const dry = dryRun(program);
-  const plan: BuildPlan = materialize(program, options);
+  const plan: BuildPlan = compile(program, options);
   const pv: PlanViewResult = planViewOf(plan);
   const docs = describe(program);
 
@@ -220,7 +224,7 @@ export function introspect(program: Program, options: MaterializeOptions = {}): 
       name: pv.name,
       builder: pv.builder,
       shell: pv.shell,
-      stepLines: pv.steps.map((s) => (s.con === "runStep" ? `run \`${s.name}\`` : s.con === "writeStep" ? `write \`${s.name}\`` : `copy \`${s.name}\``)),
+      stepLines: pv.steps.map((s) => `${planSteps[s.con].verb} \`${s.name}\``),
       shellStepLines: pv.steps.map((s) => `\`${s.name}\`: \`${firstLines(1, sanitizeShell(pv.pathMap, s.shell))}\``),
       stepCount: pv.steps.length,
       toolNames: pv.tools.map((t) => t.name),

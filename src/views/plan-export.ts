@@ -2,7 +2,7 @@
 import type { BuildPlan } from "../core/plan.js";
 import { isPackageObject, packageInfo } from "../core/package.js";
 import type { Program } from "../program/fold.js";
-import { materialize, type MaterializeOptions } from "./materialize.js";
+import { compile, type CompileOptions } from "../program/compile.js";
 
 /** The records whose `package` field holds a package reference. */
 const WITH_PACKAGE: ReadonlySet<unknown> = new Set(["MetaBuilderTool", "MetaBuilderDependency", "MetaBuilderService"]);
@@ -35,6 +35,6 @@ export function planExportOf(plan: BuildPlan): Record<string, unknown> {
 }
 
 /** Exports a program's plan as plain JSON data. */
-export function planExport(program: Program, options: MaterializeOptions = {}): Record<string, unknown> {
-  return planExportOf(materialize(program, options));
+export function planExport(program: Program, options: CompileOptions = {}): Record<string, unknown> {
+  return planExportOf(compile(program, options));
 }

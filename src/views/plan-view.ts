@@ -1,9 +1,9 @@
 /** The plan view: the plan plus each step's rendered shell, runtime artifact summaries and the whole shell transcript. */
 import type { BuildPlan, PlanViewStep, RuntimeArtifactView } from "../core/plan.js";
 import { storeName } from "../core/package.js";
-import { escapeShellArg, ldLibraryPathExport, renderStep } from "../program/render.js";
+import { planShell, renderStep } from "../program/steps.js";
 import type { Program } from "../program/fold.js";
-import { materialize, type MaterializeOptions } from "./materialize.js";
+import { compile, type CompileOptions } from "../program/compile.js";
 
 /** What the plan view shows. */
 export interface PlanViewResult {
@@ -27,10 +27,6 @@ export function planViewOf(plan: BuildPlan): PlanViewResult {
     const drvName = storeName(a.storePath);
     return { _con: "MetaBuilderRuntimeArtifactView", kind: a.kind, name: a.name, summary: `${a.kind}:${a.name} -> ${drvName}`, drvName };
   });
-  const lines: string[] = Object.entries(plan.pathMap).map(([k, v]) => `${k}=${escapeShellArg(v)}`);
-  const ld = ldLibraryPathExport(plan.nativePaths);
-  if (ld) lines.push(ld);
-  for (const s of steps) lines.push(s.shell);
   return {
     name: plan.name,
     builder: plan.builder,
@@ -40,12 +36,12 @@ export function planViewOf(plan: BuildPlan): PlanViewResult {
     nativePaths: plan.nativePaths,
     steps,
     runtimeArtifacts,
-    shell: lines.join("\n"),
+    shell: planShell(plan, steps.map((s) => s.shell)),
     plan,
   };
 }
 
 /** The plan view of a program. */
-export function planView(program: Program, options: MaterializeOptions = {}): PlanViewResult {
-  return planViewOf(materialize(program, options));
+export function planView(program: Program, options: CompileOptions = {}): PlanViewResult {
+  return planViewOf(compile(program, options));
 }

@@ -1,5 +1,6 @@
 /** The validate view: walks the program and collects diagnostics; `ok` when there are none. */
 import { type Program, type OpHandlers, fold } from "../program/fold.js";
+import { scopeProblems } from "../program/scope.js";
 
 /** One problem found by validation. */
 export interface Diagnostic {
@@ -20,8 +21,6 @@ export interface ValidationResult {
 
 interface State {
   diagnostics: Diagnostic[];
-  tools: Set<string>;
-  services: Set<string>;
 }
 
 function requireNonEmpty(s: State, i: number, effect: string, field: string, value: string): void {
@@ -44,23 +43,8 @@ const named = (s: State, i: number, effect: string, value: { name: string }): St
 const handlers = {
   readSource: (op, s, i) => named(named(s, i, "read-source", op), i, "read-source.source", op.source),
   resolveDependency: (op, s, i) => named(s, i, "resolve-dependency.dependency", op.dependency),
-  declareTool: (op, s, i) => {
-    s.tools.add(op.tool.name);
-    return named(s, i, "declare-tool.tool", op.tool);
-  },
-  runTool: (op, s, i) => {
-    named(named(s, i, "run-tool", op), i, "run-tool.tool", op.tool);
-    if (!s.tools.has(op.tool.name)) {
-      s.diagnostics.push({
-        severity: "error",
-        code: "builder.undeclared-tool",
-        path: ["run-tool", "tool"],
-        message: `runTool '${op.name}' references undeclared tool '${op.tool.name}'. Declared so far: [${[...s.tools].join(", ")}]. Add a declareTool operation for this tool before runTool.`,
-        operation: i,
-      });
-    }
-    return s;
-  },
+  declareTool: (op, s, i) => named(s, i, "declare-tool.tool", op.tool),
+  runTool: (op, s, i) => named(named(s, i, "run-tool", op), i, "run-tool.tool", op.tool),
   writeFile: (op, s, i) => (requireNonEmpty(s, i, "write-file.output", "path", op.output.path), s),
   copyPath: (op, s, i) => (requireNonEmpty(s, i, "copy-path.output", "path", op.output.path), s),
   transformOutput: (op, s, i) => named(s, i, "transform-output.output", op.output),
@@ -70,27 +54,21 @@ const handlers = {
   declareEvidence: (op, s, i) => named(s, i, "declare-evidence.evidence", op.evidence),
   declareCapability: (op, s, i) => named(s, i, "declare-capability.category", op.category),
   declareProtocol: (op, s, i) => named(s, i, "declare-protocol.protocol", op.protocol),
-  declareService: (op, s, i) => {
-    s.services.add(op.service.name);
-    return named(s, i, "declare-service.service", op.service);
-  },
-  materializeUnit: (op, s, i) => {
-    named(s, i, "materialize-unit", op);
-    if (!s.services.has(op.name)) {
-      s.diagnostics.push({
-        severity: "error",
-        code: "runtime.undeclared-service",
-        path: ["materialize-unit", "name"],
-        message: `materializeUnit '${op.name}' references undeclared service. Declared so far: [${[...s.services].join(", ")}]. Add a declareService operation for this service before materializeUnit.`,
-        operation: i,
-      });
-    }
-    return s;
-  },
+  declareService: (op, s, i) => named(s, i, "declare-service.service", op.service),
+  materializeUnit: (op, s, i) => named(s, i, "materialize-unit", op),
 } satisfies OpHandlers<State>;
 
-/** Validates a program: non-empty names (the original's checks), declared tools and declared services. */
+/** Where a scope problem is reported, by the kind of name: the code and the `[effect, field]` path. */
+const SCOPE = {
+  tool: { code: "builder.undeclared-tool", path: ["run-tool", "tool"] },
+  service: { code: "runtime.undeclared-service", path: ["materialize-unit", "name"] },
+} as const;
+
+/** Validates a program: non-empty names (the original's checks), then declared tools and services (the scope check), per operation in order. */
 export function validate(program: Program): ValidationResult {
-  const s = fold<State>(program, handlers, { diagnostics: [], tools: new Set(), services: new Set() }, "validate");
-  return { ok: s.diagnostics.length === 0, diagnostics: s.diagnostics };
+  const s = fold<State>(program, handlers, { diagnostics: [] }, "validate");
+  const scoped: Diagnostic[] = scopeProblems(program, "validate").map((p) => ({ severity: "error", ...SCOPE[p.used.kind], message: p.message, operation: p.operation }));
+  // Stable: for one operation, its name checks come before its scope problem.
+  const diagnostics = [...s.diagnostics, ...scoped].sort((a, b) => a.operation - b.operation);
+  return { ok: diagnostics.length === 0, diagnostics };
 }

@@ -5,7 +5,7 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, 
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { fromSpec } from "../../src/program/program.js";
-import { materialize } from "../../src/views/materialize.js";
+import { compile } from "../../src/program/compile.js";
 import { renderShell } from "../../src/backends/shell.js";
 import { findExecutable } from "../../src/engine/oci/layout.js";
 import { busyboxRootfs } from "../../examples/oci-image/busybox-rootfs.js";
@@ -59,7 +59,7 @@ function shim(): string {
 
 /** Renders a spec through the plan and the shell backend, as `mb render shell` does. */
 export function shellScript(spec: unknown): string {
-  return renderShell(materialize(fromSpec(spec)));
+  return renderShell(compile(fromSpec(spec)));
 }
 
 /** Runs a spec's rendered shell script with `out`, `TMPDIR` and `SOURCE_DATE_EPOCH` set, as the engine would. */

@@ -5,8 +5,9 @@ import { describe, expect, it } from "vitest";
 import { MbError } from "../../src/core/errors.js";
 import type { Operation } from "../../src/core/operations.js";
 import { OciImageBuilder, ociImage, type OciImageArgs } from "../../src/ornaments/oci-image/index.js";
-import { compileSpec, fromOrnamentedSpec, fromSpec } from "../../src/program/program.js";
-import { materialize } from "../../src/views/materialize.js";
+import { compileSpec, fromSpec } from "../../src/program/program.js";
+import { fromOrnamentedSpec } from "../../src/ornaments/ornament.js";
+import { compile } from "../../src/program/compile.js";
 import { ociStepNames } from "../support/oci-steps.js";
 
 const SEED_STEPS = ociStepNames("busybox");
@@ -19,7 +20,7 @@ const seedArgs = (extra: Partial<OciImageArgs> = {}): OciImageArgs => ({
 });
 type RunTool = Extract<Operation, { _con: "runTool" }>;
 const toolsOf = (args: OciImageArgs): string[] => ociImage(args).tools.map((t) => t.name);
-const stepsOf = (args: OciImageArgs): string[] => materialize(fromSpec(ociImage(args))).steps.map((s) => s.name);
+const stepsOf = (args: OciImageArgs): string[] => compile(fromSpec(ociImage(args))).steps.map((s) => s.name);
 const run = (args: OciImageArgs, name: string): RunTool =>
   ociImage(args).operations.find((o): o is RunTool => o._con === "runTool" && o.name === name)!;
 

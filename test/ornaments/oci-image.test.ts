@@ -120,7 +120,7 @@ describe("ociImage with a single layer", () => {
   });
 
   it("its plan has the 9 steps of section 6 and the name <name>-oci-image", () => {
-    const plan = mb.materialize(mb.fromSpec(spec));
+    const plan = mb.compile(mb.fromSpec(spec));
     expect(plan.steps.map((s) => s.name)).toEqual(STEP_NAMES);
     expect(plan.name).toBe("busybox-shell-oci-image");
     expect(plan.tools.map((t) => t.name)).toEqual(["bash", "tar", "coreutils"]);
@@ -149,7 +149,7 @@ describe("ociImage, more", () => {
   it("two layers: an assemble and a tar step per layer, in layer order (20 operations)", () => {
     const spec = mb.ociImage({ name: "two", layers: [{ name: "base", source: busybox }, { name: "app", source: "/nix/store/00000000000000000000000000000000-app" }] });
     expect(spec.operations).toHaveLength(20);
-    expect(mb.materialize(mb.fromSpec(spec)).steps.map((s) => s.name)).toEqual(ociStepNames("base", "app"));
+    expect(mb.compile(mb.fromSpec(spec)).steps.map((s) => s.name)).toEqual(ociStepNames("base", "app"));
   });
 
   it("the descriptor carries the image fields", () => {

@@ -24,7 +24,7 @@ const program = mb.sequence([
   mb.materializeUnit({ name: "api" }),
   mb.materializeDerivation({ name: "backend-demo" }),
 ]);
-const plan = mb.materialize(program, { storeDir: "/store" });
+const plan = mb.compile(program, { storeDir: "/store" });
 const artifactPath = plan.runtimeArtifacts[0]!.storePath;
 
 function shellcheck(script: string): void {
@@ -61,7 +61,7 @@ describe("renderShell", () => {
   });
 
   it("exports LD_LIBRARY_PATH after the pathMap exports when there are native paths", () => {
-    const withLib = mb.materialize(mb.sequence([...program.operations, mb.resolveDependency({ dependency: mb.dependency({ name: "z", package: "/nix/store/00000000000000000000000000000000-zlib" }) })]));
+    const withLib = mb.compile(mb.sequence([...program.operations, mb.resolveDependency({ dependency: mb.dependency({ name: "z", package: "/nix/store/00000000000000000000000000000000-zlib" }) })]));
     const lines = mb.renderShell(withLib).split("\n");
     const i = lines.indexOf("export LD_LIBRARY_PATH=/nix/store/00000000000000000000000000000000-zlib/lib:${LD_LIBRARY_PATH:-}");
     expect(i).toBeGreaterThan(lines.findIndex((l) => l.startsWith("export pathMap_")));
@@ -73,7 +73,7 @@ describe("renderShell", () => {
   });
 
   it("is unsupported when the builder is not runCommand", () => {
-    const foreign = mb.materialize(mb.sequence([mb.materializeDerivation({ name: "x", builder: "make" })]));
+    const foreign = mb.compile(mb.sequence([mb.materializeDerivation({ name: "x", builder: "make" })]));
     expect(mb.shellUnsupportedReasons(foreign)).toEqual(["builder 'make' has no shell translation (only runCommand semantics)"]);
     expect(() => mb.renderShell(foreign)).toThrow(
       expect.objectContaining({
@@ -93,7 +93,7 @@ describe("renderShell", () => {
       const input = join(dir, "in put.txt");
       writeFileSync(input, "from the input\n");
       const local = mb.localSource({ name: "in", path: input });
-      const p = mb.materialize(
+      const p = mb.compile(
         mb.sequence([
           mb.declareTool({ tool: touch }),
           mb.declareTool({ tool: sh }),
@@ -118,7 +118,7 @@ describe("renderShell", () => {
     });
 
     it("fails at once, naming a missing tool", () => {
-      const p = mb.materialize(mb.sequence([mb.declareTool({ tool: mb.tool({ name: "no-such-tool-mb", package: "x" }) })]));
+      const p = mb.compile(mb.sequence([mb.declareTool({ tool: mb.tool({ name: "no-such-tool-mb", package: "x" }) })]));
       const r = spawnSync("bash", ["-c", mb.renderShell(p)], { cwd: dir, stdio: ["ignore", "pipe", "pipe"], encoding: "utf8", env: { PATH: process.env.PATH } });
       expect(r.status).toBe(1);
       expect(r.stderr).toBe("backends.shell: missing tool on PATH: no-such-tool-mb\n");
@@ -167,7 +167,7 @@ describe("renderDockerfile", () => {
   });
 
   it("is unsupported for a foreign builder, native paths, or two local inputs sharing a basename (every reason named)", () => {
-    const p = mb.materialize(
+    const p = mb.compile(
       mb.sequence([
         mb.readSource({ name: "a", source: mb.localSource({ name: "a", path: "/one/schema.proto" }) }),
         mb.readSource({ name: "b", source: mb.localSource({ name: "b", path: "/two/schema.proto" }) }),
@@ -194,7 +194,7 @@ describe("renderShell tool guards with resolved packages", () => {
   it("skips a tool whose package has no executable of its name when no step invokes it, and guards the others", () => {
     const coreutils = mb.tool({ name: "coreutils", package: resolved("coreutils", { cat: "/usr/bin/cat", ls: "/usr/bin/ls" }) });
     const bash = mb.tool({ name: "bash", package: resolved("bash", { bash: "/usr/bin/bash" }) });
-    const plan = mb.materialize(
+    const plan = mb.compile(
       mb.sequence([mb.declareTool({ tool: bash }), mb.declareTool({ tool: coreutils }), mb.runTool({ name: "s", tool: bash, args: ["-c", "cat /dev/null"] })]),
     );
     const guards = mb.renderShell(plan).split("\n").filter((l) => l.startsWith("command -v"));
@@ -203,7 +203,7 @@ describe("renderShell tool guards with resolved packages", () => {
 
   it("guards a tool that a step invokes even when its package lacks an executable of that name", () => {
     const odd = mb.tool({ name: "odd", package: resolved("odd-pkg", { other: "/usr/bin/other" }) });
-    const plan = mb.materialize(mb.sequence([mb.declareTool({ tool: odd }), mb.runTool({ name: "s", tool: odd, args: [] })]));
+    const plan = mb.compile(mb.sequence([mb.declareTool({ tool: odd }), mb.runTool({ name: "s", tool: odd, args: [] })]));
     expect(mb.renderShell(plan)).toContain("command -v odd >/dev/null 2>&1");
   });
 });
@@ -214,7 +214,7 @@ describe("renderDockerfile tool guards with resolved packages", () => {
       ({ _con: "resolvedPackage", name, packageName: name, origin: "host", outPath: "/usr", version: "1", executables, contentHash: "x" }) as const;
     const coreutils = mb.tool({ name: "coreutils", package: resolved("coreutils", { cat: "/usr/bin/cat" }) });
     const bash = mb.tool({ name: "bash", package: resolved("bash", { bash: "/usr/bin/bash" }) });
-    const plan = mb.materialize(mb.sequence([mb.declareTool({ tool: bash }), mb.declareTool({ tool: coreutils }), mb.runTool({ name: "s", tool: bash, args: ["-c", "cat /dev/null"] })]));
+    const plan = mb.compile(mb.sequence([mb.declareTool({ tool: bash }), mb.declareTool({ tool: coreutils }), mb.runTool({ name: "s", tool: bash, args: ["-c", "cat /dev/null"] })]));
     expect(mb.renderDockerfile(plan).split("\n").filter((l) => l.startsWith("RUN command -v"))).toEqual(["RUN command -v bash >/dev/null"]);
   });
 });

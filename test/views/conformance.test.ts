@@ -150,7 +150,7 @@ describe.each(constructors)("grid program of %s", (con) => {
   });
 
   it("materialize: the plan", () => {
-    const plan = mb.materialize(program);
+    const plan = mb.compile(program);
     expect(plan.name).toBe(f.planName);
     expect(plan.builder).toBe("runCommand");
     expect(plan.steps.map((s) => s.name)).toEqual(f.planSteps);
@@ -171,7 +171,7 @@ describe.each(constructors)("grid program of %s", (con) => {
 
   it("describe: one documented operation per operation", () => {
     const d = mb.describe(program);
-    expect(d.model.operations.map((o) => `${o.domain}.${o.constructor} ${o.name}`)).toEqual(f.documented);
+    expect(d.model.operations.map((o) => `${o.family}.${o.constructor} ${o.name}`)).toEqual(f.documented);
     expect(d.markdown).toContain("## Operations");
     expect(mb.Documentation.safeParse(d.model).success).toBe(true);
   });
@@ -196,7 +196,7 @@ describe.each(constructors)("grid program of %s", (con) => {
   });
 
   it("renderShell: a standalone script holding the plan", () => {
-    const script = mb.renderShell(mb.materialize(program));
+    const script = mb.renderShell(mb.compile(program));
     expect(script.startsWith("#!/usr/bin/env bash\nset -euo pipefail\n")).toBe(true);
     expect(script.endsWith("\n")).toBe(true);
     for (const tool of f.tools) expect(script).toContain(`command -v ${tool} >/dev/null 2>&1 ||`);
@@ -204,7 +204,7 @@ describe.each(constructors)("grid program of %s", (con) => {
   });
 
   it("renderDockerfile: supported, or refused with the reference's reasons", () => {
-    const plan = mb.materialize(program);
+    const plan = mb.compile(program);
     expect(mb.dockerfileUnsupportedReasons(plan)).toEqual(f.dockerfile === "supported" ? [] : f.dockerfile);
     if (f.dockerfile === "supported") {
       expect(mb.renderDockerfile(plan).split("\n").slice(0, 3)).toEqual(["# syntax=docker/dockerfile:1", "ARG base=debian:stable-slim", "FROM ${base}"]);
@@ -220,12 +220,12 @@ describe("every view and backend refuses an unknown constructor", () => {
     ["validate", () => mb.validate(bogus)],
     ["deps", () => mb.deps(bogus)],
     ["dry-run", () => mb.dryRun(bogus)],
-    ["materialize", () => mb.materialize(bogus)],
-    ["materialize", () => mb.planView(bogus)],
+    ["compile", () => mb.compile(bogus)],
+    ["compile", () => mb.planView(bogus)],
     ["describe", () => mb.describe(bogus)],
-    ["validate", () => mb.introspect(bogus)],
-    ["materialize", () => mb.planExport(bogus)],
-    ["materialize", () => mb.renderShell(mb.materialize(bogus))],
+    ["introspect", () => mb.introspect(bogus)],
+    ["compile", () => mb.planExport(bogus)],
+    ["compile", () => mb.renderShell(mb.compile(bogus))],
   ] as const)("%s", (view, run) => {
     expect(run).toThrow(
       expect.objectContaining({
@@ -239,7 +239,7 @@ describe("every view and backend refuses an unknown constructor", () => {
 
 describe("shellcheck accepts the shell script of every grid program", () => {
   it.each(constructors)("%s", (con) => {
-    const script = mb.renderShell(mb.materialize(gridProgram(con)));
+    const script = mb.renderShell(mb.compile(gridProgram(con)));
     const r = spawnSync("shellcheck", ["-s", "bash", "-"], { input: script, encoding: "utf8" });
     if (r.error) throw new Error(`shellcheck is required for this test and could not be run: ${r.error.message}`);
     expect(r.stdout).toBe("");
@@ -256,7 +256,7 @@ describe("differential: dry-run and plan agree on the steps and their order", ()
       fc.property(fc.array(fc.constantFrom(...constructors), { maxLength: 30 }), (cons) => {
         const program = mb.sequence(cons.flatMap((c): readonly mb.Operation[] => grid[c]));
         const dry = mb.dryRun(program).steps;
-        const plan = mb.materialize(program);
+        const plan = mb.compile(program);
         expect(dry).toHaveLength(program.operations.length);
         expect(plan.steps.map((s) => s.name)).toEqual(dry.map(planName).filter((n) => n !== null));
         expect(mb.planView(program).steps.map((s) => s.name)).toEqual(plan.steps.map((s) => s.name));

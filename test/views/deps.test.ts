@@ -106,7 +106,7 @@ describe("services", () => {
       expect.objectContaining({
         code: "deps.undeclared-service",
         exitCode: mb.ExitCode.problems,
-        message: "deps: materializeUnit 'ghost' references undeclared service. Declared so far: [api].",
+        message: "materializeUnit 'ghost' references undeclared service 'ghost'. Declared so far: [api]. Add a declareService operation for this service before materializeUnit.",
       }),
     );
   });

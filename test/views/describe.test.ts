@@ -53,7 +53,7 @@ group("describe", () => {
       evidence: ["self-test", "no-payload"],
       operations: 12,
     });
-    expect(model.operations[3]).toEqual({ _con: "MetaBuilderDocOperation", domain: "builder", constructor: "runTool", name: "generate", summary: "run 'protoc' with 2 argument(s)" });
+    expect(model.operations[3]).toEqual({ _con: "MetaBuilderDocOperation", family: "builder", constructor: "runTool", name: "generate", summary: "run 'protoc' with 2 argument(s)" });
   });
 
   it("renders the builder markdown", () => {

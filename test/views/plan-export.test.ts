@@ -22,7 +22,7 @@ describe("planExport", () => {
       mb.materializeDerivation({ name: "exported" }),
     ]);
     const exported = mb.planExport(program, { storeDir: "/store" });
-    const plan = mb.materialize(program, { storeDir: "/store" });
+    const plan = mb.compile(program, { storeDir: "/store" });
     expect(exported).toEqual({
       _con: "MetaBuilderPlan",
       name: "exported",
@@ -62,7 +62,7 @@ describe("planExport", () => {
 
   it("planExportOf exports an already folded plan the same way", () => {
     const program = mb.sequence([mb.declareTool({ tool: bash }), mb.runTool({ name: "r", tool: bash, args: [resolved] })]);
-    expect(mb.planExportOf(mb.materialize(program))).toEqual(mb.planExport(program));
+    expect(mb.planExportOf(mb.compile(program))).toEqual(mb.planExport(program));
   });
 
   it("a copy step keeps its source (sources are no packages)", () => {

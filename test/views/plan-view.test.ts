@@ -63,6 +63,6 @@ describe("planView", () => {
 
   it("planViewOf gives the same view as planView", () => {
     const program = mb.sequence([mb.declareTool({ tool: echo }), mb.runTool({ name: "a", tool: echo, args: ["x"] })]);
-    expect(mb.planViewOf(mb.materialize(program))).toEqual(mb.planView(program));
+    expect(mb.planViewOf(mb.compile(program))).toEqual(mb.planView(program));
   });
 });

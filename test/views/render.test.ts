@@ -57,8 +57,9 @@ describe("renderArg", () => {
     expect(mb.renderArg("/tmp/$out")).toBe(`"$pathMap_${sha("/tmp/$out")}"`);
   });
 
-  it("a store path, a relative path and a number are escaped", () => {
-    expect(mb.renderArg("/nix/store/00000000000000000000000000000000-x")).toBe("/nix/store/00000000000000000000000000000000-x");
+  it("a store path is an input like any absolute path; a relative path and a number are escaped", () => {
+    const stored = `${mb.DEFAULT_STORE_DIR}/00000000000000000000000000000000-x`;
+    expect(mb.renderArg(stored)).toBe(`"$pathMap_${sha(stored)}"`);
     expect(mb.renderArg("rel/a b")).toBe("'rel/a b'");
     expect(mb.renderArg(42)).toBe("42");
     expect(mb.renderArg(-1.5)).toBe("-1.5");

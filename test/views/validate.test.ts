@@ -81,7 +81,7 @@ describe("checks beyond the original", () => {
         severity: "error",
         code: "runtime.undeclared-service",
         path: ["materialize-unit", "name"],
-        message: "materializeUnit 'ghost' references undeclared service. Declared so far: []. Add a declareService operation for this service before materializeUnit.",
+        message: "materializeUnit 'ghost' references undeclared service 'ghost'. Declared so far: []. Add a declareService operation for this service before materializeUnit.",
         operation: 0,
       },
     ]);

@@ -3,7 +3,8 @@ import { z } from "zod";
 import { escapeShellArg } from "../../program/render.js";
 import * as C from "../../program/constructors.js";
 import type { Operation } from "../../core/operations.js";
-import { PackageRef, type Evidence, type Tool } from "../../core/records.js";
+import type { Evidence } from "../../core/records.js";
+import { PackageRef, type Tool } from "../../core/spec.js";
 import { defineOrnament } from "../ornament.js";
 import { parseOrThrow } from "../../core/validate-schema.js";
 

@@ -1,0 +1,63 @@
+/**
+ * The plan step table: one row per step kind, giving the verb views label it with and the shell it renders to. Shared
+ * by the plan view, introspect, the backends, the fingerprint and the engine, so the plan you read is the plan that runs.
+ */
+import type { BuildPlan, PlanStep, StepCon, StepOf } from "../core/plan.js";
+import { dq, escapeShellArg, heredocMarker, isLocalPath, ldLibraryPathExport, pathMapKey, renderArg, renderEnvValue } from "./render.js";
+
+/** One row of the step table. */
+export interface StepDef<K extends StepCon> {
+  /** The word views use for the step (`run`, `write`, `copy`). */
+  readonly verb: string;
+  /** The step as shell. */
+  readonly render: (step: StepOf<K>) => string;
+}
+
+const mkdirParent = (path: string) => `mkdir -p "$(dirname "$out/${dq(path)}")"`;
+
+/** The step table: a row for every plan step kind. */
+export const planSteps = {
+  runStep: {
+    verb: "run",
+    render: (step) => {
+      const env = Object.keys(step.env)
+        .sort()
+        .map((k) => `${k}=${renderEnvValue(step.env[k]!)}`);
+      return [...env, escapeShellArg(step.tool.name), ...step.args.map(renderArg)].join(" ");
+    },
+  },
+  writeStep: {
+    verb: "write",
+    render: (step) => {
+      const marker = heredocMarker(step.text);
+      return [mkdirParent(step.path), `cat > "$out/${dq(step.path)}" <<'${marker}'`, step.text, marker].join("\n");
+    },
+  },
+  copyStep: {
+    verb: "copy",
+    render: (step) => {
+      const src = step.source._con === "localSource" ? step.source.path : "";
+      const from = isLocalPath(src) ? `"$${pathMapKey(src)}"` : escapeShellArg(src);
+      return [mkdirParent(step.path), `cp -r ${from} "$out/${dq(step.path)}"`].join("\n");
+    },
+  },
+} as const satisfies { readonly [K in StepCon]: StepDef<K> };
+
+/** The row of a step's kind. */
+export function stepDef(step: PlanStep): StepDef<StepCon> {
+  return planSteps[step._con] as StepDef<StepCon>;
+}
+
+/** Renders a step as shell through its row of the step table. */
+export function renderStep(step: PlanStep): string {
+  return (stepDef(step).render as (s: PlanStep) => string)(step);
+}
+
+/** The whole plan as one shell transcript: pathMap assignments, the LD_LIBRARY_PATH export, then every step. */
+export function planShell(plan: BuildPlan, rendered: readonly string[] = plan.steps.map(renderStep)): string {
+  const lines: string[] = Object.entries(plan.pathMap).map(([k, v]) => `${k}=${escapeShellArg(v)}`);
+  const ld = ldLibraryPathExport(plan.nativePaths);
+  if (ld) lines.push(ld);
+  lines.push(...rendered);
+  return lines.join("\n");
+}
