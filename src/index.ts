@@ -15,7 +15,7 @@ export { sequence, fromSpec, compileSpec, fold, isProgram, unsafeProgram, type P
 export { compile, DEFAULT_STORE_DIR, type CompileOptions } from "./program/compile.js";
 export { scopeProblems, scopeMessage, type ScopeProblem } from "./program/scope.js";
 export { escapeShellArg, isLocalPath, pathMapKey, renderArg, splitAroundOut, heredocMarker } from "./program/render.js";
-export { planSteps, renderStep, planShell, type StepDef } from "./program/steps.js";
+export { planSteps, renderStep, planShell, stepVerb, type StepDef, type StepTable } from "./program/steps.js";
 
 export { validate, type Diagnostic, type ValidationResult } from "./views/validate.js";
 export { deps, depsToDot, depsToMermaid, type DepNode, type DepEdge, type DepsResult } from "./views/deps.js";

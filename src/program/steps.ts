@@ -15,6 +15,9 @@ export interface StepDef<K extends StepCon> {
 
 const mkdirParent = (path: string) => `mkdir -p "$(dirname "$out/${dq(path)}")"`;
 
+/** The step table's type: a row for every plan step kind, and nothing else. */
+export type StepTable = { readonly [K in StepCon]: StepDef<K> };
+
 /** The step table: a row for every plan step kind. */
 export const planSteps = {
   runStep: {
@@ -41,16 +44,16 @@ export const planSteps = {
       return [mkdirParent(step.path), `cp -r ${from} "$out/${dq(step.path)}"`].join("\n");
     },
   },
-} as const satisfies { readonly [K in StepCon]: StepDef<K> };
+} as const satisfies StepTable;
 
-/** The row of a step's kind. */
-export function stepDef(step: PlanStep): StepDef<StepCon> {
-  return planSteps[step._con] as StepDef<StepCon>;
+/** The verb of a step kind (`run`, `write`, `copy`). */
+export function stepVerb(con: StepCon): string {
+  return (planSteps as StepTable)[con].verb;
 }
 
 /** Renders a step as shell through its row of the step table. */
 export function renderStep(step: PlanStep): string {
-  return (stepDef(step).render as (s: PlanStep) => string)(step);
+  return ((planSteps as StepTable)[step._con].render as (s: PlanStep) => string)(step);
 }
 
 /** The whole plan as one shell transcript: pathMap assignments, the LD_LIBRARY_PATH export, then every step. */

@@ -9,7 +9,7 @@ import { capabilityNames } from "../core/runtime.js";
 import type { Service } from "../core/spec.js";
 import { compile, type CompileOptions } from "../program/compile.js";
 import { assertKnownOperations, type Program } from "../program/fold.js";
-import { planSteps } from "../program/steps.js";
+import { stepVerb } from "../program/steps.js";
 import { type DepNode, type DepEdge, deps } from "./deps.js";
 import { describe } from "./describe.js";
 import { type DryRunStep, dryRun, isRuntimeStep } from "./dry-run.js";
@@ -224,7 +224,7 @@ export function introspect(program: Program, options: CompileOptions = {}): Intr
       name: pv.name,
       builder: pv.builder,
       shell: pv.shell,
-      stepLines: pv.steps.map((s) => `${planSteps[s.con].verb} \`${s.name}\``),
+      stepLines: pv.steps.map((s) => `${stepVerb(s.con)} \`${s.name}\``),
       shellStepLines: pv.steps.map((s) => `\`${s.name}\`: \`${firstLines(1, sanitizeShell(pv.pathMap, s.shell))}\``),
       stepCount: pv.steps.length,
       toolNames: pv.tools.map((t) => t.name),
