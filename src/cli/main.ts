@@ -67,11 +67,6 @@ function usage(message: string): MbError {
   return new MbError("usage", message, { exitCode: ExitCode.usage, hint: "run `mb --help` for usage" });
 }
 
-/** True for metabuilder errors, also when thrown by another copy of the package (a builder's own install). */
-export function isMbError(e: unknown): e is MbError {
-  return e instanceof MbError || (e instanceof Error && e.name === "MbError" && typeof (e as MbError).code === "string");
-}
-
 type Values = {
   json: boolean;
   format?: string;
@@ -233,7 +228,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     const prepared = await prepare(builderArg, { store: values.store, strict: command === "path", tolerantPlan: command !== "path", warn: (m) => io.err(`mb: warning: ${m}\n`) });
     return runView(command, viewArgs, prepared, { json: values.json, format: values.format }, io);
   } catch (e) {
-    if (isMbError(e)) {
+    if (e instanceof MbError) {
       io.err(`mb: error: ${e.message}\n`);
       if (e.hint) io.err(`mb: hint: ${e.hint}\n`);
       if (debug && e.stack) io.err(`${e.stack}\n`);
