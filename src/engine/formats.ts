@@ -9,6 +9,7 @@ import { ociBlobs } from "../oci/engine/blobs.js";
 import { notADirectory, notAFile, type FormatPromise } from "./format-promise.js";
 import { readTarEntries } from "./tar.js";
 
+/** The first `n` bytes of a file (fewer when it is shorter). */
 function readHead(path: string, n: number): Buffer {
   const fd = openSync(path, "r");
   try {

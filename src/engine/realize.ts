@@ -18,6 +18,7 @@ import type { PathImport, ResolvedBuild } from "./resolve.js";
 import type { ToolIdentity } from "./store.js";
 import { CANONICAL_MTIME, copyTreeCanonical, copyTreePlain, hashTree } from "./tree-hash.js";
 
+/** What a build's entry records of each declared tool. */
 function toolIdentities(plan: BuildPlan): ToolIdentity[] {
   return plan.tools.map((t) => {
     const p = t.package;
@@ -107,6 +108,7 @@ function referencesOf(build: ResolvedBuild): string[] {
   return [...new Set([...build.needs, ...build.imports.map((i) => i.storePath), ...build.storeInputs, ...build.plan.runtimeArtifacts.map((a) => a.storePath)])].sort();
 }
 
+/** Writes a build's runtime artifacts that are not in the store yet. */
 async function ensureArtifacts(build: ResolvedBuild, opts: RealizeOptions): Promise<void> {
   for (const a of build.plan.runtimeArtifacts) await writeArtifact(a, opts);
 }
