@@ -8,7 +8,7 @@ import { resolve } from "node:path";
 import { ExitCode, MbError } from "../core/errors.js";
 import { evalCacheEnabled, lookupEval, storeEval, type EvalKey } from "../engine/eval-cache.js";
 import { addRoot } from "../engine/gc.js";
-import type { RealizeOptions } from "../engine/realize.js";
+import type { RealizeOptions } from "../engine/options.js";
 import { Store } from "../engine/store.js";
 import { hostSystem } from "../engine/system.js";
 import { prepare, sourceDateEpochFrom, storeDirFrom, type Prepared, resolutionOf } from "./context.js";
@@ -138,7 +138,8 @@ export async function runBuild(arg: string, flags: BuildFlags, io: Io): Promise<
     }
     const prepared = await prepareForBuild(arg, flags.store, io);
     const root = resolutionOf(prepared).root;
-    const { realizeAll, checkBuild } = await import("../engine/realize.js");
+    const { checkBuild } = await import("../engine/realize.js");
+    const { realizeAll } = await import("../engine/schedule.js");
     await engineRun(prepared, flags, progress, async (opts) => {
       await realizeAll(resolutionOf(prepared), opts, flags.check);
       if (!flags.check) return;
@@ -167,7 +168,7 @@ export async function runCheck(arg: string, flags: BuildFlags, io: Io): Promise<
   try {
     const prepared = await prepareForBuild(arg, flags.store, io);
     const root = resolutionOf(prepared).root;
-    const { realizeAll } = await import("../engine/realize.js");
+    const { realizeAll } = await import("../engine/schedule.js");
     const { runEvidence } = await import("../engine/evidence.js");
     const outcomes = await engineRun(prepared, flags, progress, async (opts) => {
       await realizeAll(resolutionOf(prepared), opts);

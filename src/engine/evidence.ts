@@ -1,10 +1,11 @@
 /**
  * Executable evidence (`mb check`): each evidence entry with a `command` runs against the built result, with `$out`
  * set to its store path, in the build's environment (the declared tools on PATH, no HOME, LC_ALL=C); its trimmed
- * stdout is compared with `expectedOutput` when given. OCI image layouts are run by the OCI runner instead.
+ * stdout is compared with `expectedOutput` when given. A result some entry of the runner table (runners.ts) detects,
+ * such as an OCI image layout, is run by that entry's runner instead.
  */
 import { spawn } from "node:child_process";
-import { existsSync, statSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Evidence } from "../core/records.js";
 import type { Interrupt } from "./interrupt.js";
@@ -12,13 +13,9 @@ import { killGroup } from "./interrupt.js";
 import type { ResolvedBuild } from "./resolve.js";
 import { ExitCode, MbError } from "../core/errors.js";
 import { createSandbox } from "./sandbox.js";
+import { runnerFor, type CommandResult, type EvidenceRunner } from "./runners.js";
 
-/** What running a command produced. */
-export interface CommandResult {
-  readonly status: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+export type { CommandResult } from "./runners.js";
 
 /** The verdict on one evidence entry. */
 export interface EvidenceOutcome {
@@ -26,22 +23,6 @@ export interface EvidenceOutcome {
   readonly status: "ok" | "failed" | "skipped";
   readonly detail: string;
   readonly result?: CommandResult;
-}
-
-type OciRunner = (layoutDir: string, command: string) => Promise<CommandResult>;
-
-/** True when a store entry is an OCI image layout (it holds an `oci-layout` file). */
-export function isOciLayout(dir: string): boolean {
-  try {
-    return statSync(join(dir, "oci-layout")).isFile();
-  } catch {
-    return false;
-  }
-}
-
-/** The OCI runner, loaded only when an OCI image's evidence runs (it unpacks the image, refusing any layer whose digest or diff_id does not match, and runs the command isolated inside it). */
-async function ociRunner(): Promise<OciRunner> {
-  return (await import("./oci/run.js")).runOciEvidence;
 }
 
 /** The evidence entries of a build, in order. */
@@ -84,8 +65,8 @@ export async function runEvidence(
   opts: { readonly sourceDateEpoch: number; readonly interrupt: Interrupt; readonly onOutcome?: (o: EvidenceOutcome) => void },
 ): Promise<EvidenceOutcome[]> {
   const outcomes: EvidenceOutcome[] = [];
-  const oci = existsSync(storePath) && isOciLayout(storePath);
-  let runner: OciRunner | null = null;
+  const special = runnerFor(storePath);
+  let runner: EvidenceRunner | null = null;
   for (const ev of evidenceOf(build)) {
     opts.interrupt.check();
     const command = ev.payload.command;
@@ -93,7 +74,7 @@ export async function runEvidence(
     if (typeof command !== "string" || command.trim() === "") {
       outcome = { name: ev.name, status: "skipped", detail: "no command" };
     } else {
-      if (oci) runner ??= await ociRunner();
+      if (special) runner ??= await special.load();
       let result: CommandResult;
       try {
         result = runner ? await runner(storePath, command) : await runInSandbox(build, storePath, command, opts.sourceDateEpoch, opts.interrupt);

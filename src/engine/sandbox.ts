@@ -7,30 +7,18 @@ import { spawn } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { isExecutableFile } from "./host.js";
-import { constants as osConstants, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { BuildPlan } from "../core/plan.js";
 import type { PackageRef } from "../core/spec.js";
 import { safeName } from "../program/fingerprint.js";
-import { escapeShellArg, ldLibraryPathExport } from "../program/render.js";
+import { ldLibraryPathExport } from "../program/render.js";
 import { killGroup, type Interrupt } from "./interrupt.js";
 import { forceRemove } from "./store.js";
 import { ensureDir } from "./dirs.js";
+import { driverScript, MarkerParser, type StepsExit } from "./driver.js";
 
-/** How a build's steps ended. */
-export interface StepsExit {
-  /**
-   * The 0-based index of the step that failed (or was running when the shell stopped); null when every step passed,
-   * or when the shell failed outside any step (then `problem` says how).
-   */
-  readonly failed: number | null;
-  /** The failed step's exit status (128 + n when killed by signal n); 0 when every step passed. */
-  readonly status: number;
-  /** The signal that killed the shell itself, if one did. */
-  readonly signal: NodeJS.Signals | null;
-  /** Set when the shell broke off outside a step or its step reports were not what it was given to run. */
-  readonly problem?: string;
-}
+export type { StepsExit } from "./driver.js";
 
 /** One step as the sandbox runs it: its rendered shell and the header line the log shows before it. */
 export interface SandboxStep {
@@ -63,48 +51,6 @@ export interface Sandbox {
 export interface StepListener {
   onStart(index: number): void;
   onDone(index: number, status: number): void;
-}
-
-/**
- * The driver: one bash process runs every step of a build, as one `runCommand` script does in the original. Each
- * step is its own file, sourced by a subshell under `set -euo pipefail` that runs as a job in its own process group
- * (so nothing a step sets or changes reaches the next, a syntax error fails that step alone with status 2, and
- * whatever the step left running is killed with SIGKILL when it ends). Before and after each step the driver writes
- * a marker on fd 3, which steps do not inherit: `S <index> <process group>`, then `D <index> <status>`. The whole
- * driver is one function, parsed before anything runs, so nothing a step writes can change what the driver does.
- * In a step, `$$` is the driver's process id (as in any subshell); `$BASHPID` is the step's own.
- */
-export function driverScript(headers: readonly string[], stepsDir: string, prelude: readonly string[]): string {
-  return [
-    // mb_step <index> <header>: runs steps/<index>.sh (with no positional parameters) and reports it on fd 3.
-    "mb_step() {",
-    `printf '%s\\n' "$2"`,
-    `( set -euo pipefail; mb_file=${escapeShellArg(stepsDir)}/"$1".sh; set --; . "$mb_file" ) 3>&- &`,
-    "mb_pid=$!",
-    `printf 'S %d %d\\n' "$1" "$mb_pid" >&3`,
-    `wait "$mb_pid"`,
-    "mb_status=$?",
-    `kill -KILL -- "-$mb_pid" 2>/dev/null`,
-    `printf 'D %d %d\\n' "$1" "$mb_status" >&3`,
-    `return "$mb_status"`,
-    "}",
-    "mb_run() {",
-    "set -m",
-    "set -uo pipefail",
-    ...prelude.filter((l) => !l.startsWith("set ")),
-    `mb_headers=(${headers.map(escapeShellArg).join(" ")})`,
-    // Not `mb_step ... || return`: in a || list bash ignores `set -e`, in the step's subshell too.
-    `for mb_i in "\${!mb_headers[@]}"; do`,
-    `mb_step "$mb_i" "\${mb_headers[$mb_i]}"`,
-    "mb_status=$?",
-    `if [ "$mb_status" -ne 0 ]; then return "$mb_status"; fi`,
-    "done",
-    "return 0",
-    "}",
-    "mb_run",
-    "exit $?",
-    "",
-  ].join("\n");
 }
 
 /** The executables a tool's package puts on PATH: a host package's own, else the `bin` directory of its store path. */
@@ -207,45 +153,25 @@ export function createSandbox(opts: {
         const child = spawn(shell, [script], { cwd, env, detached: true, stdio: ["ignore", logFd, logFd, "pipe"] });
         const pid = child.pid;
         if (pid !== undefined) interrupt.addGroup(pid);
-        // The markers must come exactly as S 0, D 0, S 1, D 1, ...: anything else stops the build.
-        let next = 0;
-        let open: { index: number; group: number } | null = null;
-        let failed: { index: number; status: number } | null = null;
-        let violation: string | null = null;
-        let pending = "";
+        const parser = new MarkerParser(list.length);
         const endGroup = (g: number) => {
           killGroup(g);
           interrupt.removeGroup(g);
         };
-        const marker = (line: string) => {
-          const m = /^([SD]) (\d+) (\d+)$/.exec(line);
-          const i = m ? Number(m[2]) : NaN;
-          const n = m ? Number(m[3]) : NaN;
-          if (m && m[1] === "S" && open === null && i === next && i < list.length && n > 0) {
-            open = { index: i, group: n };
-            interrupt.addGroup(n);
-            on.onStart(i);
-          } else if (m && m[1] === "D" && open !== null && open.index === i && failed === null) {
-            endGroup(open.group);
-            open = null;
-            next = i + 1;
-            on.onDone(i, n);
-            if (n !== 0) failed = { index: i, status: n };
-          } else if (violation === null) {
-            violation = line.length > 80 ? `${line.slice(0, 80)}...` : line;
-            if (pid !== undefined) killGroup(pid);
-            if (open) killGroup(open.group);
-          }
-        };
         const markers = child.stdio[3] as NodeJS.ReadableStream;
         markers.setEncoding("utf8");
         markers.on("data", (chunk: string) => {
-          pending += chunk;
-          let nl: number;
-          while ((nl = pending.indexOf("\n")) >= 0) {
-            const line = pending.slice(0, nl);
-            pending = pending.slice(nl + 1);
-            marker(line);
+          for (const e of parser.feed(chunk)) {
+            if (e.kind === "start") {
+              interrupt.addGroup(e.group);
+              on.onStart(e.index);
+            } else if (e.kind === "done") {
+              endGroup(e.group);
+              on.onDone(e.index, e.status);
+            } else {
+              if (pid !== undefined) killGroup(pid);
+              if (e.group !== null) killGroup(e.group);
+            }
           }
         });
         let exited: { code: number | null; signal: NodeJS.Signals | null } | null = null;
@@ -253,38 +179,10 @@ export function createSandbox(opts: {
         const finish = () => {
           if (!exited || !closed) return;
           if (pid !== undefined) interrupt.removeGroup(pid);
-          const { code, signal } = exited;
-          const status = signal ? 128 + (osConstants.signals[signal] ?? 0) : (code ?? 1);
-          const stopped = open as { index: number; group: number } | null;
+          const { exit, stopped, stoppedFails } = parser.finish(exited.code, exited.signal);
           if (stopped) endGroup(stopped.group);
-          if (pending !== "" && violation === null) violation = pending.slice(0, 80);
-          if (violation !== null) {
-            return resolve({
-              failed: stopped?.index ?? null,
-              status: status === 0 ? 1 : status,
-              signal,
-              problem: `the build's shell reported '${violation}', which is not the next step's start or end: a step wrote to the shell's marker pipe`,
-            });
-          }
-          if (failed) return resolve({ failed: failed.index, status: failed.status, signal });
-          if (stopped) {
-            // The shell stopped inside a step (killed, or it could not go on): that step failed.
-            const st = status === 0 ? 1 : status;
-            on.onDone(stopped.index, st);
-            return resolve({ failed: stopped.index, status: st, signal });
-          }
-          if (next < list.length) {
-            return resolve({
-              failed: null,
-              status: status === 0 ? 1 : status,
-              signal,
-              problem: `the build's shell ${signal ? `was killed by ${signal}` : `exited with status ${status}`} after ${next} of ${list.length} steps, before starting step ${next + 1}`,
-            });
-          }
-          if (status !== 0) {
-            return resolve({ failed: null, status, signal, problem: `the build's shell ${signal ? `was killed by ${signal}` : `exited with status ${status}`} after its last step` });
-          }
-          resolve({ failed: null, status: 0, signal: null });
+          if (stopped && stoppedFails) on.onDone(stopped.index, exit.status);
+          resolve(exit);
         };
         child.once("error", (e) => {
           if (pid !== undefined) interrupt.removeGroup(pid);

@@ -1,10 +1,14 @@
 // Output promises: after the last step each declared output must exist in its format (json parses, tar reads as a
-// tar archive, tree/directory is a directory, elf has the ELF magic, text is UTF-8), or the build fails naming it.
+// tar archive, tree/directory is a directory, elf has the ELF magic, archive the ar magic, text is UTF-8), or the
+// build fails naming it. A format outside the closed set is rejected when the spec is loaded.
 import { execFileSync } from "node:child_process";
-import { mkdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from "node:fs";
+import { OUTPUT_FORMATS } from "../../src/core/records.js";
+import { mkdirSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { blobsProblem, outputLocation, promiseProblem } from "../../src/engine/outputs.js";
+import { outputLocation } from "../../src/engine/outputs.js";
+import { formats, promiseProblem } from "../../src/engine/formats.js";
+import { blobsProblem } from "../../src/oci/engine/blobs.js";
 import { createHash } from "node:crypto";
 import { readTarEntries, TarError } from "../../src/engine/tar.js";
 import { bashStep, building, cleanup, entries, FIXTURES, lastLine, mb, output, spec, tempDir, writeSpec } from "./helpers.js";
@@ -81,9 +85,28 @@ describe("format checks", () => {
     expect(blobsProblem(blobs, "blobs", digests)).toBe("'md5' is not a digest algorithm (sha256, sha512)");
   });
 
-  it("any format: the output must exist", () => {
-    expect(promiseProblem(join(dir, "absent"), "path")).toBe("it does not exist");
-    expect(promiseProblem(join(dir, "absent"), "tar")).toBe("it does not exist");
+  it("archive: an ar archive (the !<arch> magic)", () => {
+    expect(promiseProblem(put("ok.a", "!<arch>\n"), "archive")).toBeNull();
+    expect(promiseProblem(put("short.a", "!<arch>"), "archive")).toBe("it is not an ar archive (no !<arch> magic)");
+    expect(promiseProblem(put("notes.a", "not an archive\n"), "archive")).toBe("it is not an ar archive (no !<arch> magic)");
+    expect(promiseProblem(join(dir, "tree"), "archive")).toBe("it is a directory, not a file");
+  });
+
+  it("path: the output exists, file or directory", () => {
+    expect(promiseProblem(put("anything", "x"), "path")).toBeNull();
+    expect(promiseProblem(join(dir, "tree"), "path")).toBeNull();
+  });
+
+  it("the engine has a check for every format of the closed set, and for nothing else", () => {
+    expect(Object.keys(formats).sort()).toEqual([...OUTPUT_FORMATS].sort());
+  });
+
+  it("every format: the output must exist, and a dangling symlink does not", () => {
+    symlinkSync(join(dir, "nowhere"), join(dir, "dangling"));
+    for (const format of OUTPUT_FORMATS) {
+      expect(promiseProblem(join(dir, "absent"), format), format).toBe("it does not exist");
+      expect(promiseProblem(join(dir, "dangling"), format), format).toBe("it is a dangling symlink");
+    }
   });
 });
 
@@ -193,6 +216,21 @@ ${lie ? 'echo tampered >> "$TMPDIR/b"\n' : ""}mv "$TMPDIR/b" "$out/blobs/sha256/
     expect(r.stderr).not.toContain("'good'");
     expect(entries(store)).toEqual([]);
     expect(building(store)).toEqual([]);
+  });
+
+  it("a spec promising a format outside the closed set is refused at load (exit 2), naming the field", () => {
+    const store = tempDir("store");
+    const file = writeSpec(tempDir("spec"), "unknown-format.json", spec({
+      name: "unknown-format",
+      tools: ["bash"],
+      ops: [bashStep("write", 'echo x > "$out/x.bin"')],
+      outputs: [output("blob", "$out/x.bin", "binary")],
+    }));
+    const r = mb(["build", file, "--store", store, "--no-out-link"]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("builder spec does not match its schema");
+    expect(r.stderr).toMatch(/^ {2}- outputs\[0\]\.format: Invalid option: expected one of .*"archive"\|"oci-blobs"$/m);
+    expect(entries(store)).toEqual([]);
   });
 
   it("a build keeping its promises (file at $out itself included) succeeds", () => {

@@ -17,7 +17,8 @@ import { createHash } from "node:crypto";
 // Worker threads run built code: the pool and its users come from dist/ (built by `npm test` before vitest runs).
 import { HashPool, LARGE_FILE } from "../../dist/engine/hash-pool.js";
 import { CHUNK_BYTES, CHUNKED_FROM, combineChunks, digestFile } from "../../dist/engine/file-digest.js";
-import { sealTree as sealTreeBuilt, Speculator } from "../../dist/engine/seal.js";
+import { sealTree as sealTreeBuilt } from "../../dist/engine/seal.js";
+import { Speculator } from "../../dist/engine/speculator.js";
 import { cleanup, tempDir } from "./helpers.js";
 
 afterAll(cleanup);

@@ -1,0 +1,19 @@
+/** How realization behaves: the options every part of the engine that realizes entries shares. */
+import type { Emit } from "./events.js";
+import type { HashPool } from "./hash-pool.js";
+import type { Interrupt } from "./interrupt.js";
+import type { Store } from "./store.js";
+
+/** How realization behaves. */
+export interface RealizeOptions {
+  readonly store: Store;
+  readonly sourceDateEpoch: number;
+  /** Keep the build directory (and the partial output) of a failed build. */
+  readonly keepFailed: boolean;
+  /** How many builds may run at once. */
+  readonly jobs: number;
+  readonly emit: Emit;
+  readonly interrupt: Interrupt;
+  /** Worker threads that digest large output files; none: every file is hashed on the main thread, after the steps. */
+  readonly hashPool?: HashPool;
+}
