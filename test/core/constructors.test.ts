@@ -159,7 +159,7 @@ describe("a malformed value throws a clear MbError at once, naming the field", (
     ["generatedSource", () => loose(mb.generatedSource)({ name: "g" }), "producer", "expected string"],
     ["dependency", () => loose(mb.dependency)({ name: "d" }), "package", "Invalid input"],
     ["tool", () => loose(mb.tool)({ name: "t", package: "" }), "package", "Too small"],
-    ["output", () => loose(mb.output)({ name: "o", path: "p", format: 3 }), "format", "expected string"],
+    ["output", () => loose(mb.output)({ name: "o", path: "p", format: 3 }), "format", 'expected one of "path"|"tree"'],
     ["evidence", () => loose(mb.evidence)({ name: "e", payload: "x" }), "payload", "expected record"],
     ["validation", () => loose(mb.validation)({ value: 1 }), "name", "expected string"],
     ["descriptor", () => loose(mb.descriptor)({ name: "d", payload: [] }), "payload", "expected record"],

@@ -54,7 +54,7 @@ describe("BuilderSpec JSON Schema", () => {
     const text = JSON.stringify(schema);
     expect(text).toContain('"role":{"default":"runtime","type":"string"}');
     expect(text).toContain('"builder":{"default":"runCommand","type":"string"}');
-    expect(text).toContain('"format":{"default":"path","type":"string"}');
+    expect(text).toContain('"format":{"default":"path","type":"string","enum":["path","tree","directory","json","tar","text","elf","archive","oci-blobs"]}');
     expect(text).toContain('"transport":{"type":"string","enum":["TCP","Unix","Stdio"]}');
   });
 
