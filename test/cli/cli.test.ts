@@ -1,13 +1,10 @@
 // End-to-end: spawn `node dist/cli/main.js` and compare exact output and exit codes (run `npm run build` first).
-import { execFile, spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { beforeAll, describe, expect, it } from "vitest";
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { mbAsync, mbCommand, mbEnv, ROOT } from "../support/mb.js";
 import { ociStepNames } from "../support/oci-steps.js";
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-const MB = join(ROOT, "dist/cli/main.js");
 const FIX = "test/fixtures/cli";
 const abs = (p: string) => join(ROOT, p);
 
@@ -17,22 +14,14 @@ interface Result {
   readonly stderr: string;
 }
 
-/** Runs `mb` from the repository root. */
-function mb(...args: string[]): Promise<Result> {
-  return new Promise((done) => {
-    execFile(process.execPath, [MB, ...args], { cwd: ROOT, encoding: "utf8", maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === "number" ? error.code : -1) : 0;
-      done({ code, stdout, stderr });
-    });
-  });
+/** Runs `mb` from the repository root (the harness's environment policy). */
+async function mb(...args: string[]): Promise<Result> {
+  const r = await mbAsync(args);
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 const json = <T = Record<string, unknown>>(r: Result): T => JSON.parse(r.stdout) as T;
 const noStackTrace = (r: Result) => expect(r.stderr).not.toMatch(/\n\s+at |node:internal|Error: /);
-
-beforeAll(() => {
-  if (!existsSync(MB)) throw new Error(`${MB} is missing: run \`npm run build\` (npx tsc -p tsconfig.build.json) before the CLI tests`);
-});
 
 describe.concurrent("mb over examples/oci-image", () => {
   it("validate: ok", async () => {
@@ -464,7 +453,7 @@ describe.concurrent("exit 1: the view found problems", () => {
 
   it("output piped into a reader that stops early ends quietly", () => {
     // `true` exits without reading, long before node has started: every write meets a closed pipe (EPIPE).
-    const r = spawnSync("bash", ["-c", `${JSON.stringify(process.execPath)} ${JSON.stringify(MB)} schema | true; echo "\${PIPESTATUS[0]}"`], { encoding: "utf8" });
+    const r = spawnSync("bash", ["-c", `${mbCommand().map((w) => JSON.stringify(w)).join(" ")} schema | true; echo "\${PIPESTATUS[0]}"`], { encoding: "utf8", env: mbEnv() });
     expect(r.stderr).toBe("");
     expect(r.stdout.trim()).toBe("0");
   });
@@ -485,7 +474,7 @@ describe.concurrent("exit 1: the view found problems", () => {
 
 describe("npx mb inside the repository", () => {
   it("runs the package's own bin (dist/cli/main.js is executable after the build)", () => {
-    const r = spawnSync("npx", ["--no-install", "mb", "--help"], { cwd: ROOT, encoding: "utf8", env: { ...process.env, npm_config_update_notifier: "false" } });
+    const r = spawnSync("npx", ["--no-install", "mb", "--help"], { cwd: ROOT, encoding: "utf8", env: mbEnv({ env: { npm_config_update_notifier: "false" } }) });
     expect(r.stderr).not.toContain("Permission denied");
     expect(r.status).toBe(0);
     expect(r.stdout.split("\n")[0]).toBe("mb - metabuilder: typed builds, many views");

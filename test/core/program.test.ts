@@ -1,6 +1,6 @@
 // Programs (reference section 4): fromSpec validates then lowers evidence to trailing declareEvidence operations;
 // fromOrnamentedSpec validates against the ornament first; sequence makes a program from operations; fold is exhaustive.
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import * as mb from "../../src/index.js";
 import { formatPath, MbError } from "../../src/index.js";
 
@@ -179,9 +179,10 @@ describe("fold", () => {
 
 describe("MbError", () => {
   it("is recognized by its brand, so one thrown by another copy of metabuilder is still an MbError", async () => {
-    // A second copy of the module (the built one, beside the source the tests import), as a builder importing its own
-    // installed metabuilder would load.
-    const copy = await import("../../dist/core/errors.js");
+    // A second copy of the module (a fresh evaluation of the same source, beside the one the tests import), as a
+    // builder importing its own installed metabuilder would load.
+    vi.resetModules();
+    const copy = await import("../../src/core/errors.js");
     expect(copy.MbError).not.toBe(MbError);
     const e = new copy.MbError("x.y", "from the other copy");
     expect(e instanceof MbError).toBe(true);

@@ -1,55 +1,18 @@
-// Shared by the engine tests: run the real `mb` (dist/cli/main.js) as a process with its own store, write small JSON
-// builders, and read --json events.
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+// Shared by the engine tests: run the real `mb` through the one harness (test/support/mb.ts: its own store, one
+// environment policy), write small JSON builders, and read --json events.
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { BuildEvent } from "../../src/engine/events.js";
+import { ROOT } from "../support/mb.js";
 import { tempDirs } from "../support/temp-dirs.js";
 
-export const ROOT = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
-export const MB = join(ROOT, "dist/cli/main.js");
+export { entries, events, lastLine, MB, mb, mbStart, ROOT, type Ran } from "../support/mb.js";
 export const FIXTURES = join(ROOT, "test/fixtures/engine");
-
-if (!existsSync(MB)) throw new Error(`${MB} is missing: build first with \`npx tsc -p tsconfig.build.json\``);
 
 const dirs = tempDirs("mb-engine");
 /** A fresh temporary directory, removed by `cleanup`. */
 export const tempDir = dirs.tempDir;
 /** Removes every temporary directory made so far. */
 export const cleanup = dirs.removeAll;
-
-/** The result of a finished `mb` process. */
-export interface Ran {
-  readonly status: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** The environment `mb` runs with in tests: no MB_STORE or SOURCE_DATE_EPOCH leaking in from outside. */
-export function testEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const env = { ...process.env, ...extra };
-  delete env.MB_STORE;
-  if (!("SOURCE_DATE_EPOCH" in extra)) delete env.SOURCE_DATE_EPOCH;
-  return env;
-}
-
-/** Runs `mb` to completion. */
-export function mb(args: readonly string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Ran {
-  const r = spawnSync(process.execPath, [MB, ...args], { encoding: "utf8", cwd: opts.cwd ?? ROOT, env: testEnv(opts.env), maxBuffer: 1 << 26 });
-  if (r.error) throw r.error;
-  return { status: r.status ?? 128, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** Starts `mb` in the background; `done` resolves when it exits. */
-export function mbStart(args: readonly string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): { child: ChildProcess; done: Promise<Ran>; stdout: () => string } {
-  const child = spawn(process.execPath, [MB, ...args], { cwd: opts.cwd ?? ROOT, env: testEnv(opts.env), stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  let err = "";
-  child.stdout!.on("data", (b: Buffer) => (out += b.toString()));
-  child.stderr!.on("data", (b: Buffer) => (err += b.toString()));
-  const done = new Promise<Ran>((resolve) => child.on("close", (code, signal) => resolve({ status: code ?? (signal ? 128 : 1), stdout: out, stderr: err })));
-  return { child, done, stdout: () => out };
-}
 
 /** Waits until `pred` holds (polling), or fails after `ms`. */
 export async function until(pred: () => boolean, ms = 30_000, what = "condition"): Promise<void> {
@@ -58,25 +21,6 @@ export async function until(pred: () => boolean, ms = 30_000, what = "condition"
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 25));
   }
-}
-
-/** The --json events printed on stdout. */
-export function events(stdout: string): BuildEvent[] {
-  return stdout
-    .split("\n")
-    .filter((l) => l.trim() !== "")
-    .map((l) => JSON.parse(l) as BuildEvent);
-}
-
-/** The last line of stdout (where `mb build` prints the store path). */
-export function lastLine(stdout: string): string {
-  const lines = stdout.trimEnd().split("\n");
-  return lines[lines.length - 1]!;
-}
-
-/** Entry names in a store (complete or not), sorted. */
-export function entries(store: string): string[] {
-  return existsSync(store) ? readdirSync(store).filter((n) => !n.startsWith(".")).sort() : [];
 }
 
 /** Names in a store's build area (.b): non-empty only while a build runs or after --keep-failed. */

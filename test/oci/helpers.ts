@@ -10,8 +10,9 @@ import { renderShell } from "../../src/backends/shell.js";
 import { findExecutable } from "../../src/engine/oci/layout.js";
 import { busyboxRootfs } from "../../examples/oci-image/busybox-rootfs.js";
 import { tempDirs } from "../support/temp-dirs.js";
+import { MB, mb as runMb, mbBuild } from "../support/mb.js";
 
-export const ROOT = new URL("../..", import.meta.url).pathname;
+export { ROOT } from "../support/mb.js";
 
 /** The path of a tool the test needs; a missing tool throws (the test fails) naming the Debian package to install. */
 export function requireTool(name: string, debianPackage = name): string {
@@ -176,21 +177,12 @@ export function tarOf(dir: string, members: readonly string[], extra: readonly s
   return execFileSync("tar", ["--format=posix", "--no-recursion", ...extra, "-cf", "-", "-C", dir, ...members], { maxBuffer: 1 << 28 });
 }
 
-/** The built CLI (`npm run build` makes it; `npm test` builds first). */
-export const MB = join(ROOT, "dist/cli/main.js");
-
-/** Runs `mb` with a store, from the repository root; never throws on a non-zero status. */
+/** Runs `mb` with a store (MB_STORE), from the repository root, through the one harness; never throws on a non-zero status. */
 export function mb(args: readonly string[], opts: { store: string; env?: NodeJS.ProcessEnv }): Ran {
-  if (!existsSync(MB)) throw new Error(`${MB} is missing: run npm run build first`);
-  return ran(process.execPath, [MB, ...args], { cwd: ROOT, env: { ...process.env, MB_STORE: opts.store, ...opts.env } });
+  return runMb(args, opts);
 }
 
-/** `mb build <target> --no-out-link` into `store`; returns the store path (the last line of stdout) or throws with stderr. */
-export function mbBuild(target: string, store: string, env?: NodeJS.ProcessEnv): string {
-  const r = mb(["build", target, "--no-out-link"], { store, env });
-  if (r.status !== 0) throw new Error(`mb build ${target} exited ${r.status}:\n${r.stderr}`);
-  return r.stdout.trim().split("\n").pop()!;
-}
+export { mbBuild, MB };
 
 /** Writes a spec as JSON into a temporary file for `mb build <file>.json`. */
 export function specFile(spec: unknown): string {

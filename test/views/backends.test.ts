@@ -6,33 +6,10 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import * as mb from "../../src/index.js";
 import { MbError } from "../../src/index.js";
+import { plan, program, sh, touch } from "../support/backend-demo.js";
 
 const sha = mb.sha256;
-const touch = mb.tool({ name: "touch", package: mb.hostPackage("coreutils") });
-const sh = mb.tool({ name: "sh", package: mb.hostPackage("dash") });
-const svc = mb.service({ name: "api", package: mb.hostPackage("api") });
-
-const program = mb.sequence([
-  mb.readSource({ name: "motd", source: mb.localSource({ name: "motd", path: "/etc/motd" }) }),
-  mb.declareTool({ tool: touch }),
-  mb.declareTool({ tool: sh }),
-  mb.runTool({ name: "stamp", tool: touch, args: ["$out/stamp"] }),
-  mb.runTool({ name: "multi", tool: sh, args: ["-c", "echo one\necho two > \"$out/two\""] }),
-  mb.writeFile({ output: mb.output({ name: "hello", path: "hello.txt" }), text: "hello" }),
-  mb.copyPath({ source: mb.localSource({ name: "motd", path: "/etc/motd" }), output: mb.output({ name: "motd", path: "etc/motd" }) }),
-  mb.declareService({ service: svc }),
-  mb.materializeUnit({ name: "api" }),
-  mb.materializeDerivation({ name: "backend-demo" }),
-]);
-const plan = mb.compile(program, { storeDir: "/store" });
 const artifactPath = plan.runtimeArtifacts[0]!.storePath;
-
-function shellcheck(script: string): void {
-  const r = spawnSync("shellcheck", ["-s", "bash", "-"], { input: script, encoding: "utf8" });
-  if (r.error) throw new Error(`shellcheck is required for this test and could not be run: ${r.error.message}`);
-  expect(r.stdout).toBe("");
-  expect(r.status).toBe(0);
-}
 
 describe("renderShell", () => {
   it("writes the reference's standalone script", () => {
@@ -68,9 +45,7 @@ describe("renderShell", () => {
     expect(lines[i + 1]).toBe("touch ''\"$out\"/stamp");
   });
 
-  it("passes shellcheck", () => {
-    shellcheck(mb.renderShell(plan));
-  });
+  // "passes shellcheck" is in test/tools/shellcheck.test.ts (it needs the shellcheck tool).
 
   it("is unsupported when the builder is not runCommand", () => {
     const foreign = mb.compile(mb.sequence([mb.materializeDerivation({ name: "x", builder: "make" })]));

@@ -1,6 +1,5 @@
 // The original's coverage grid: every view and both backends run over one minimal program per constructor (all 15),
 // with per-constructor expected facts; every view refuses an unknown constructor; a view missing a handler does not compile.
-import { spawnSync } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import fc from "fast-check";
@@ -237,15 +236,7 @@ describe("every view and backend refuses an unknown constructor", () => {
   });
 });
 
-describe("shellcheck accepts the shell script of every grid program", () => {
-  it.each(constructors)("%s", (con) => {
-    const script = mb.renderShell(mb.compile(gridProgram(con)));
-    const r = spawnSync("shellcheck", ["-s", "bash", "-"], { input: script, encoding: "utf8" });
-    if (r.error) throw new Error(`shellcheck is required for this test and could not be run: ${r.error.message}`);
-    expect(r.stdout).toBe("");
-    expect(r.status).toBe(0);
-  });
-});
+// "shellcheck accepts the shell script of every grid program" is in test/tools/shellcheck.test.ts (a host tool).
 
 describe("differential: dry-run and plan agree on the steps and their order", () => {
   const planName = (s: mb.DryRunStep): string | null =>

@@ -1,11 +1,12 @@
 // `mb introspect examples/oci-image` against the seed page's "One build, many views" section, line for line.
+// The seed page's text is a fixture of this repository: test/fixtures/seed/oci-image-example.txt (see the README there
+// for where it comes from); the original's introspect output is a fact to compare against, not something to regenerate.
 import { readFileSync } from "node:fs";
-import { execFileSync } from "node:child_process";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { mb, ROOT } from "../support/mb.js";
 
-const SEED = new URL("../../../shared/seed/oci-image-example.txt", import.meta.url);
-const MB = new URL("../../dist/cli/main.js", import.meta.url).pathname;
-const ROOT = new URL("../..", import.meta.url).pathname;
+const SEED = join(ROOT, "test/fixtures/seed/oci-image-example.txt");
 
 /** The seed section, from "The same internalized program..." to the end. */
 function seedSection(): string[] {
@@ -33,7 +34,9 @@ function normalize(lines: string[]): string[] {
 
 describe("introspect examples/oci-image", () => {
   it("matches the seed section line for line (busybox path and tool package names aside)", () => {
-    const out = execFileSync(process.execPath, [MB, "introspect", "examples/oci-image"], { cwd: ROOT, encoding: "utf8" });
+    const r = mb(["introspect", "examples/oci-image"]);
+    expect(r.status, r.stderr).toBe(0);
+    const out = r.stdout;
     const ours = normalize(rendered(out.replace(/```sh\n/g, "sh\n").replace(/```\n?/g, "")));
     const seed = normalize(seedSection());
     expect(seed.length).toBeGreaterThan(90);
