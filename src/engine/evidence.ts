@@ -41,7 +41,7 @@ export function isOciLayout(dir: string): boolean {
 
 /** The OCI runner, loaded only when an OCI image's evidence runs (it unpacks the image, refusing any layer whose digest or diff_id does not match, and runs the command isolated inside it). */
 async function ociRunner(): Promise<OciRunner> {
-  return (await import("./oci/run.js")).runOciEvidence;
+  return (await import("../oci/engine/run.js")).runOciEvidence;
 }
 
 /** The evidence entries of a build, in order. */
