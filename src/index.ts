@@ -29,4 +29,5 @@ export { renderShell, shellUnsupportedReasons } from "./backends/shell.js";
 export { renderDockerfile, dockerfileUnsupportedReasons } from "./backends/dockerfile.js";
 
 export { defineOrnament, fromOrnamentedSpec, type Ornament, type OrnamentDescriptor } from "./ornaments/ornament.js";
-export { ociImage, OciImageBuilder, OciLayer, type OciImageSpec, type OciImageArgs } from "./ornaments/oci-image/index.js";
+export { ociImage, OciImageBuilder, OciLayer, type OciImageSpec, type OciImageArgs } from "./oci/ornament.js";
+export { ORNAMENTS, findOrnament, ornamentEntry, type OrnamentEntry, type LoadedOrnament } from "./ornaments/registry.js";

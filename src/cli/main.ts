@@ -9,9 +9,10 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { ExitCode, MbError } from "../core/errors.js";
 import { processIo, quietOnClosedPipe, type Io } from "./io.js";
+import { ORNAMENTS, findOrnament } from "../ornaments/registry.js";
 
-/** The ornaments `mb schema` knows (kept equal to src/ornaments/registry.ts by a test; listed here to keep startup light). */
-export const ORNAMENT_NAMES = ["oci-image"] as const;
+/** The ornaments `mb schema` knows, read from the registry (which loads no ornament until one is asked for). */
+export const ORNAMENT_NAMES: readonly string[] = ORNAMENTS.map((e) => e.name);
 
 /** The usage text. */
 export const HELP = `mb - metabuilder: typed builds, many views
@@ -191,10 +192,10 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
         io.out(JSON.stringify(jsonSchemaOf(BuilderSpec), null, 2) + "\n");
         return ExitCode.ok;
       }
-      const { ornaments } = await import("../ornaments/registry.js");
-      const orn = ornaments[name];
-      if (!orn) throw usage(`unknown ornament '${name}'; known: ${Object.keys(ornaments).join(", ")}`);
-      io.out(JSON.stringify(orn.jsonSchema(), null, 2) + "\n");
+      const entry = findOrnament(name);
+      if (!entry) throw usage(`unknown ornament '${name}'; known: ${ORNAMENT_NAMES.join(", ")}`);
+      const { ornament } = await entry.load();
+      io.out(JSON.stringify(ornament.jsonSchema(), null, 2) + "\n");
       return ExitCode.ok;
     }
     if (!VIEWS.has(command) && !BUILDING.has(command)) throw usage(`unknown command '${command}'`);

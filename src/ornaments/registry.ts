@@ -1,8 +1,36 @@
-/** The ornaments `mb schema <ornament>` knows, by short name. */
+/**
+ * The one list of built-in ornaments: adding one is its module plus one line here. The CLI (its help, `mb schema`),
+ * the package root and the law tests read this list. Entries load their ornament lazily, so that reading the names
+ * (the CLI's help) loads neither zod nor the ornament.
+ */
+import type { z } from "zod";
 import type { Ornament } from "./ornament.js";
-import { OciImageBuilder } from "./oci-image/index.js";
+
+/** An ornament as its module hands it to the registry: the ornament, and a spec of it as its constructor builds one. */
+export interface LoadedOrnament<S extends z.ZodType = z.ZodType> {
+  readonly ornament: Ornament<S>;
+  /** A sample spec of this ornament (for the law tests and documentation). */
+  example(): z.output<S>;
+}
+
+/** A registry entry: the name the CLI accepts, one line saying what the ornament builds, and its loader. */
+export interface OrnamentEntry {
+  readonly name: string;
+  readonly description: string;
+  load(): Promise<LoadedOrnament>;
+}
+
+/** Makes a registry entry from the loader of any ornament, whatever its schema. */
+export function ornamentEntry<S extends z.ZodType>(name: string, description: string, load: () => Promise<LoadedOrnament<S>>): OrnamentEntry {
+  return { name, description, load };
+}
 
 /** Every built-in ornament, by the name the CLI accepts. */
-export const ornaments: Readonly<Record<string, Ornament>> = {
-  "oci-image": OciImageBuilder as unknown as Ornament,
-};
+export const ORNAMENTS: readonly OrnamentEntry[] = [
+  ornamentEntry("oci-image", "an OCI image layout and its archive", async () => (await import("../oci/ornament.js")).ociImageOrnament),
+];
+
+/** The registry entry named `name`, or undefined. */
+export function findOrnament(name: string): OrnamentEntry | undefined {
+  return ORNAMENTS.find((e) => e.name === name);
+}

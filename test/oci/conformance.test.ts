@@ -5,8 +5,8 @@ import { copyFileSync, cpSync, existsSync, lstatSync, readFileSync, readlinkSync
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import type { LayerCompression } from "../../src/ornaments/oci-image/index.js";
-import { verifyOciLayout } from "../../src/engine/oci/verify.js";
+import type { LayerCompression } from "../../src/oci/ornament.js";
+import { verifyOciLayout } from "../../src/oci/engine/verify.js";
 import { VARIANTS, documents, mb, mbBuild, must, ran, readJson, requireTool, tempDir, removeTempDirs } from "./helpers.js";
 
 // Real builds and real tools: generous limits, for a loaded machine running the whole suite at once.

@@ -4,9 +4,9 @@ import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { MbError } from "../../src/core/errors.js";
-import { ociImage } from "../../src/ornaments/oci-image/index.js";
-import { OCI_RUNNERS, findOciRunner, runOciEvidence } from "../../src/engine/oci/run.js";
-import { unpackOciImage } from "../../src/engine/oci/unpack.js";
+import { ociImage } from "../../src/oci/ornament.js";
+import { OCI_RUNNERS, findOciRunner, runOciEvidence } from "../../src/oci/engine/run.js";
+import { unpackOciImage } from "../../src/oci/engine/unpack.js";
 import { buildWithScript, busyboxRoot, handLayout, must, requireTool, tarOf, tempDir, treeOf, removeTempDirs } from "./helpers.js";
 
 // Real builds and real tools: generous limits, for a loaded machine running the whole suite at once.

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { fromSpec } from "../../src/program/program.js";
 import { compile } from "../../src/program/compile.js";
 import { renderShell } from "../../src/backends/shell.js";
-import { findExecutable } from "../../src/engine/oci/layout.js";
+import { findExecutable } from "../../src/oci/engine/layout.js";
 import { busyboxRootfs } from "../../examples/oci-image/busybox-rootfs.js";
 import { tempDirs } from "../support/temp-dirs.js";
 import { MB, mb as runMb, mbBuild } from "../support/mb.js";

@@ -6,8 +6,9 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { COMPRESSION_LEVEL_ANNOTATION, COMPRESSION_TOOL_ANNOTATION, ociImage, type OciImageArgs } from "../../src/ornaments/oci-image/index.js";
-import { verifyOciLayout } from "../../src/engine/oci/verify.js";
+import { COMPRESSION_LEVEL_ANNOTATION, COMPRESSION_TOOL_ANNOTATION } from "../../src/oci/media-types.js";
+import { ociImage, type OciImageArgs } from "../../src/oci/ornament.js";
+import { verifyOciLayout } from "../../src/oci/engine/verify.js";
 import { VARIANTS, buildWithScript, canonicalModes, documents, filesOf, mb, mbBuild, must, requireTool, runScript, specFile, tempDir, treeOf, removeTempDirs } from "./helpers.js";
 
 // Real builds and real tools: generous limits, for a loaded machine running the whole suite at once.

@@ -4,7 +4,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { MbError } from "../../src/core/errors.js";
 import type { Operation } from "../../src/core/operations.js";
-import { OciImageBuilder, ociImage, type OciImageArgs } from "../../src/ornaments/oci-image/index.js";
+import { OciImageBuilder, ociImage, type OciImageArgs } from "../../src/oci/ornament.js";
 import { compileSpec, fromSpec } from "../../src/program/program.js";
 import { fromOrnamentedSpec } from "../../src/ornaments/ornament.js";
 import { compile } from "../../src/program/compile.js";

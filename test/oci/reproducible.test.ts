@@ -4,7 +4,7 @@
 import { cpSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it, vi } from "vitest";
-import { ociImage, type LayerCompression } from "../../src/ornaments/oci-image/index.js";
+import { ociImage, type LayerCompression } from "../../src/oci/ornament.js";
 import { VARIANTS, busyboxRoot, canonicalModes, filesOf, mb, mbBuild, runScript, tempDir, removeTempDirs } from "./helpers.js";
 
 // Real builds and real tools: generous limits, for a loaded machine running the whole suite at once.

@@ -2,7 +2,7 @@
 import { spawnSync } from "node:child_process";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { splitShellWords } from "../../src/engine/oci/shell-words.js";
+import { splitShellWords } from "../../src/oci/engine/shell-words.js";
 import { escapeShellArg } from "../../src/program/render.js";
 
 describe("splitShellWords", () => {

@@ -1,9 +1,11 @@
-// The ornament law (reference section 6): compiling forget(spec) yields the same program as compiling spec, for
-// generated oci-image specs, generated extra fields, and generated ornaments stacked over the base spec.
+// The ornament law (reference section 6): compiling forget(spec) yields the same program as compiling spec, for every
+// ornament of the registry (its sample spec, generated base specs carrying its fields, generated extra fields), for
+// generated oci-image constructor arguments, and for generated ornaments stacked over the base spec.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import * as mb from "../../src/index.js";
+import { main } from "../../src/cli/main.js";
 import { constructors, grid } from "../support/grid.js";
 
 const BASE_KEYS = ["_con", "dependencies", "evidence", "inputs", "name", "operations", "outputs", "parameters", "tools"];
@@ -35,14 +37,84 @@ const ociArgs: fc.Arbitrary<mb.OciImageArgs> = fc.record(
   { requiredKeys: ["name", "layers"] },
 );
 
-/** Fields no spec schema knows, with any JSON value. */
-const extraFields = fc.dictionary(
-  fc.string({ minLength: 1, maxLength: 10 }).filter((k) => !BASE_KEYS.includes(k) && !mb.OciImageBuilder.inserted.includes(k) && k !== "__proto__"),
-  fc.jsonValue({ maxDepth: 2 }),
-  { maxKeys: 4 },
-);
+/** Fields neither the base spec nor these inserted fields name, with any JSON value. */
+const extraFieldsBeside = (inserted: readonly string[]) =>
+  fc.dictionary(
+    fc.string({ minLength: 1, maxLength: 10 }).filter((k) => !BASE_KEYS.includes(k) && !inserted.includes(k) && k !== "__proto__"),
+    fc.jsonValue({ maxDepth: 2 }),
+    { maxKeys: 4 },
+  );
+/** Fields neither the base spec nor oci-image knows, with any JSON value. */
+const extraFields = extraFieldsBeside(mb.OciImageBuilder.inserted);
 
-describe("oci-image: compile(forget(spec)) = compile(spec)", () => {
+/** Base specs over every constructor of the operation alphabet. */
+const baseSpec = fc.record({
+  name: word,
+  ops: fc.array(fc.constantFrom(...constructors), { maxLength: 8 }),
+  evidence: fc.array(word.map((name) => mb.evidence({ name })), { maxLength: 2 }),
+}).map(({ name, ops, evidence }) => ({
+  _con: "MetaBuilderSpec" as const,
+  name,
+  parameters: [],
+  inputs: [],
+  dependencies: [],
+  tools: [],
+  operations: ops.flatMap((c): readonly mb.Operation[] => grid[c]),
+  outputs: [],
+  evidence,
+}));
+
+/** Every registered ornament, loaded. */
+const registered = await Promise.all(mb.ORNAMENTS.map(async (entry) => ({ entry, ...(await entry.load()) })));
+
+describe("the registry", () => {
+  it("names each ornament once, with a description", () => {
+    expect(registered.length).toBeGreaterThan(0);
+    expect(new Set(mb.ORNAMENTS.map((e) => e.name)).size).toBe(mb.ORNAMENTS.length);
+    for (const { entry } of registered) expect(mb.findOrnament(entry.name)).toBe(entry);
+    for (const { entry } of registered) expect(entry.description).not.toBe("");
+  });
+});
+
+for (const { entry, ornament, example } of registered) {
+  const sample = example() as Record<string, unknown>;
+  /** The fields this ornament inserts, with its sample spec's values: laid over any base spec, they make a spec of it. */
+  const inserted = Object.fromEntries(ornament.inserted.filter((k) => k in sample).map((k) => [k, sample[k]]));
+
+  describe(`ornament ${entry.name} (${ornament.name}): compile(forget(spec)) = compile(spec)`, () => {
+    it("has a JSON Schema with the base fields and the fields it inserts", async () => {
+      const schema = ornament.jsonSchema() as { properties: Record<string, unknown> };
+      for (const k of [...BASE_KEYS, ...ornament.inserted]) expect(schema.properties).toHaveProperty(k);
+      let printed = "";
+      const io = { out: (t: string) => void (printed += t), err: () => undefined, isTTY: false };
+      expect(await main(["schema", entry.name], io)).toBe(0);
+      expect(JSON.parse(printed)).toEqual(schema);
+    });
+
+    it("for its sample spec", () => {
+      const spec = example();
+      const forgotten = ornament.forget(spec);
+      expect(Object.keys(forgotten).sort()).toEqual(BASE_KEYS);
+      expect(mb.fromSpec(forgotten)).toEqual(mb.fromOrnamentedSpec(ornament, spec));
+      expect(mb.fromSpec(spec as mb.BuilderSpec)).toEqual(mb.fromOrnamentedSpec(ornament, spec));
+    });
+
+    it("for generated base specs carrying its fields, with generated extra fields", () => {
+      fc.assert(
+        fc.property(baseSpec, extraFieldsBeside(ornament.inserted), (base, junk) => {
+          const spec = { ...junk, ...base, ...inserted };
+          const plain = mb.fromSpec(base);
+          expect(mb.fromOrnamentedSpec(ornament, spec)).toEqual(plain);
+          expect(mb.fromSpec(ornament.forget(ornament.schema.parse(spec)))).toEqual(plain);
+          expect(Object.keys(ornament.forget(spec)).sort()).toEqual(BASE_KEYS);
+        }),
+        { numRuns: 100 },
+      );
+    });
+  });
+}
+
+describe("oci-image constructor arguments: compile(forget(spec)) = compile(spec)", () => {
   it("for generated specs", () => {
     fc.assert(
       fc.property(ociArgs, (args) => {
@@ -77,22 +149,6 @@ describe("oci-image: compile(forget(spec)) = compile(spec)", () => {
 describe("any ornament, stacked or not: compile(forget(spec)) = compile(spec)", () => {
   const Flavoured = mb.defineOrnament({ name: "Flavoured", fields: { flavour: z.string(), level: z.number().int() } });
   const Stacked = mb.defineOrnament({ name: "Stacked", fields: { extra: z.array(z.boolean()), note: z.string().optional() }, base: Flavoured });
-
-  const baseSpec = fc.record({
-    name: word,
-    ops: fc.array(fc.constantFrom(...constructors), { maxLength: 8 }),
-    evidence: fc.array(word.map((name) => mb.evidence({ name })), { maxLength: 2 }),
-  }).map(({ name, ops, evidence }) => ({
-    _con: "MetaBuilderSpec" as const,
-    name,
-    parameters: [],
-    inputs: [],
-    dependencies: [],
-    tools: [],
-    operations: ops.flatMap((c): readonly mb.Operation[] => grid[c]),
-    outputs: [],
-    evidence,
-  }));
 
   it("records what each ornament inserts and keeps", () => {
     expect(Flavoured.inserted).toEqual(["flavour", "level"]);

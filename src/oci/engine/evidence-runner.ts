@@ -22,5 +22,5 @@ export function isOciLayout(dir: string): boolean {
 export const ociEvidenceRunner: RunnerEntry = {
   name: "oci",
   detects: isOciLayout,
-  load: async () => (await import("../../engine/oci/run.js")).runOciEvidence,
+  load: async () => (await import("./run.js")).runOciEvidence,
 };

@@ -5,7 +5,8 @@
 import { createHash } from "node:crypto";
 import { createReadStream, existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { CONFIG_MEDIA_TYPE, INDEX_MEDIA_TYPE, MANIFEST_MEDIA_TYPE, blobPath, layerCompression, openLayer, readJsonFile, type OciDescriptor } from "./layout.js";
+import { CONFIG_MEDIA_TYPE, INDEX_MEDIA_TYPE, MANIFEST_MEDIA_TYPE, layerCompression } from "../media-types.js";
+import { blobPath, openLayer, readJsonFile, type OciDescriptor } from "./layout.js";
 import { readTar } from "./tar.js";
 
 /** The verdict: ok when there are no problems; each problem names the document or blob it concerns. */

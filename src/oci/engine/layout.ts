@@ -1,12 +1,13 @@
 /** Reading an OCI image layout: its JSON documents, blob paths, and layer streams decompressed and hashed in one pass. */
 import { createHash } from "node:crypto";
-import { isExecutableFile } from "../host.js";
+import { isExecutableFile } from "../../engine/host.js";
 import { createReadStream, readFileSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { Readable } from "node:stream";
 import { spawn } from "node:child_process";
 import * as zlib from "node:zlib";
 import { MbError } from "../../core/errors.js";
+import { layerCompression } from "../media-types.js";
 
 /** An OCI content descriptor as it appears in index.json and manifests. */
 export interface OciDescriptor {
@@ -15,29 +16,6 @@ export interface OciDescriptor {
   readonly size: number;
   readonly annotations?: Record<string, string>;
   readonly platform?: { architecture?: string; os?: string };
-}
-
-export const INDEX_MEDIA_TYPE = "application/vnd.oci.image.index.v1+json";
-export const MANIFEST_MEDIA_TYPE = "application/vnd.oci.image.manifest.v1+json";
-export const CONFIG_MEDIA_TYPE = "application/vnd.oci.image.config.v1+json";
-
-/** How a layer media type is compressed, or null for a media type that is not a layer we can read. */
-export function layerCompression(mediaType: string): "none" | "gzip" | "zstd" | null {
-  switch (mediaType) {
-    case "application/vnd.oci.image.layer.v1.tar":
-    case "application/vnd.oci.image.layer.nondistributable.v1.tar":
-    case "application/vnd.docker.image.rootfs.diff.tar":
-      return "none";
-    case "application/vnd.oci.image.layer.v1.tar+gzip":
-    case "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip":
-    case "application/vnd.docker.image.rootfs.diff.tar.gzip":
-      return "gzip";
-    case "application/vnd.oci.image.layer.v1.tar+zstd":
-    case "application/vnd.oci.image.layer.nondistributable.v1.tar+zstd":
-      return "zstd";
-    default:
-      return null;
-  }
 }
 
 const DIGEST = /^(sha256):([a-f0-9]{64})$|^(sha512):([a-f0-9]{128})$/;

@@ -1,0 +1,172 @@
+/**
+ * The oci-image ornament (reference section 6): image fields over the base spec, and `ociImage`, which lowers them
+ * into the layout assembly program; each step's script is a named function in ./steps/.
+ */
+import { z } from "zod";
+import * as C from "../program/constructors.js";
+import type { Operation } from "../core/operations.js";
+import type { Evidence } from "../core/records.js";
+import { PackageRef, type Tool } from "../core/spec.js";
+import { defineOrnament } from "../ornaments/ornament.js";
+import type { LoadedOrnament } from "../ornaments/registry.js";
+import { parseOrThrow } from "../core/validate-schema.js";
+import { LAYER_COMPRESSIONS } from "./media-types.js";
+import { digestCommand, type StepContext } from "./steps/common.js";
+import { assembleRootfsStep, tarLayerStep } from "./steps/layer.js";
+import { configStep, indexStep, manifestStep } from "./steps/documents.js";
+import { archiveStep, cleanScratchStep, verifyBlobsStep } from "./steps/finish.js";
+
+/** How a layer blob is stored: a plain tar (the original's only kind), or compressed with gzip or zstd. */
+export const LayerCompression = z.enum(LAYER_COMPRESSIONS);
+export type LayerCompression = z.infer<typeof LayerCompression>;
+
+/** A layer: a name, a rootfs directory (a package, or a path) and, when not a plain tar, its compression. */
+export const OciLayer = z.object({
+  _con: z.literal("MetaBuilderOciLayer").default("MetaBuilderOciLayer"),
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "layer names use only letters, digits, '.', '_' and '-', and start with a letter or digit"),
+  source: PackageRef,
+  compression: LayerCompression.optional(),
+});
+export type OciLayer = z.infer<typeof OciLayer>;
+
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+/** A port as OCI writes it: `<port>/tcp`, `<port>/udp` or `<port>/sctp`; a bare port means tcp. */
+const PORT = /^([1-9][0-9]{0,4})(\/(tcp|udp|sctp))?$/;
+const ExposedPort = z
+  .string()
+  .regex(PORT, "exposed ports are written '<port>', '<port>/tcp', '<port>/udp' or '<port>/sctp' (a bare port means tcp)")
+  .refine((p) => Number(p.split("/")[0]) <= 65535, "exposed ports are at most 65535")
+  .transform((p) => (p.includes("/") ? p : `${p}/tcp`));
+
+/** OciImageBuilder: the base spec plus layers, entrypoint, cmd, env, exposedPorts, labels, architecture, os and (optionally) created. */
+export const OciImageBuilder = defineOrnament({
+  name: "MetaBuilderOciImage",
+  fields: {
+    layers: z.array(OciLayer),
+    entrypoint: z.array(z.string()),
+    cmd: z.array(z.string()),
+    env: z.array(z.string()),
+    exposedPorts: z.array(z.string()),
+    labels: z.record(z.string(), z.string()),
+    architecture: z.string(),
+    os: z.string(),
+    created: z.string().optional(),
+  },
+});
+export type OciImageSpec = z.output<typeof OciImageBuilder.schema>;
+
+/** Arguments of `ociImage`. */
+export const OciImageArgs = z.object({
+  name: z.string().min(1),
+  layers: z.array(OciLayer.omit({ _con: true })).min(1),
+  entrypoint: z.array(z.string()).default([]),
+  cmd: z.array(z.string()).default([]),
+  env: z.array(z.string()).default([]),
+  exposedPorts: z.array(ExposedPort).default([]),
+  labels: z.record(z.string(), z.string()).default({}),
+  architecture: z.string().default("amd64"),
+  os: z.string().default("linux"),
+  evidence: z.array(z.custom<Evidence>()).default([]),
+  /** The config's `created` (RFC 3339); by default the build's SOURCE_DATE_EPOCH. */
+  created: z.string().regex(RFC3339, "created is an RFC 3339 date-time such as 2024-01-02T03:04:05Z").optional(),
+  /** Compression of every layer that does not set its own; "none" keeps the original's plain tar layers. */
+  compression: LayerCompression.default("none"),
+  /**
+   * How a layer's rootfs reaches tar: "copy" is the original's `cp -a` into scratch then `chmod -R u+w`; "direct" tars the
+   * source in place with `--mode=u+w` (the same bytes, one pass fewer) and checks first that the source is a directory.
+   */
+  assemble: z.enum(["copy", "direct"]).default("copy"),
+  /** Which sha256 implementation computes digests: coreutils' sha256sum (the original's), or openssl (declared only when chosen). */
+  digestTool: z.enum(["coreutils", "openssl"]).default("coreutils"),
+  /**
+   * Who checks that every blob is named by its digest: "step" is the original's verify-blobs step, which re-hashes
+   * every blob; "store" declares the blobs output as `oci-blobs`, which the engine checks when it seals the output,
+   * from the digests it takes anyway, so verify-blobs only checks sizes (one pass over the blobs fewer).
+   */
+  verifyBlobs: z.enum(["step", "store"]).default("step"),
+  /** Packages for the tools; host packages by default. gzip, zstd and openssl are declared only when used. */
+  toolPackages: z
+    .object({
+      bash: PackageRef.optional(),
+      tar: PackageRef.optional(),
+      coreutils: PackageRef.optional(),
+      gzip: PackageRef.optional(),
+      zstd: PackageRef.optional(),
+      openssl: PackageRef.optional(),
+    })
+    .default({}),
+});
+export type OciImageArgs = z.input<typeof OciImageArgs>;
+
+/** Builds the typed OCI image spec: its 18 operations per single layer (plus evidence) assemble the layout and archive. */
+export function ociImage(args: OciImageArgs): OciImageSpec {
+  const a = parseOrThrow(OciImageArgs, args, "ociImage", "constructor.invalid");
+  const layers: OciLayer[] = a.layers.map((l) => ({
+    _con: "MetaBuilderOciLayer",
+    name: l.name,
+    source: l.source,
+    ...((l.compression ?? a.compression) !== "none" ? { compression: l.compression ?? a.compression } : {}),
+  }));
+  const used = new Set(layers.map((l) => l.compression ?? "none"));
+  const pkg = (name: keyof typeof a.toolPackages): PackageRef => a.toolPackages[name] ?? C.hostPackage(name);
+
+  const bashTool = C.tool({ name: "bash", package: pkg("bash") });
+  const tools: Tool[] = [bashTool, C.tool({ name: "tar", package: pkg("tar") }), C.tool({ name: "coreutils", package: pkg("coreutils") })];
+  if (used.has("gzip")) tools.push(C.tool({ name: "gzip", package: pkg("gzip") }));
+  if (used.has("zstd")) tools.push(C.tool({ name: "zstd", package: pkg("zstd") }));
+  if (a.digestTool === "openssl") tools.push(C.tool({ name: "openssl", package: pkg("openssl") }));
+  const ctx: StepContext = { bash: bashTool, hash: digestCommand(a.digestTool) };
+
+  const layoutOutput = C.output({ name: "oci-layout", path: "oci-layout", format: "json" });
+  const indexOutput = C.output({ name: "index", path: "$out/index.json", format: "json" });
+  const blobsOutput = C.output({ name: "blobs", path: "$out/blobs", format: a.verifyBlobs === "store" ? "oci-blobs" : "tree" });
+  const archiveOutput = C.output({ name: "oci-archive", path: "$out/image.oci.tar", format: "tar" });
+  const outputs = [layoutOutput, indexOutput, blobsOutput, archiveOutput];
+
+  const operations: Operation[] = [
+    ...tools.map((tool) => C.declareTool({ tool })),
+    C.writeFile({ output: layoutOutput, text: JSON.stringify({ imageLayoutVersion: "1.0.0" }) }),
+    ...layers.flatMap((l) => [assembleRootfsStep(ctx, l, a.assemble), tarLayerStep(ctx, l, a.assemble)]),
+    configStep(ctx, a, layers),
+    manifestStep(ctx, layers),
+    indexStep(ctx, a.name),
+    verifyBlobsStep(ctx, a.verifyBlobs),
+    cleanScratchStep(ctx),
+    archiveStep(ctx, a.name),
+    C.emitDescriptor({
+      descriptor: C.descriptor({
+        name: `${a.name}-oci-image`,
+        payload: { kind: "oci-image", entrypoint: a.entrypoint, exposedPorts: a.exposedPorts, labels: a.labels, architecture: a.architecture, os: a.os },
+      }),
+    }),
+    ...outputs.map((output) => C.transformOutput({ output })),
+    C.materializeDerivation({ name: `${a.name}-oci-image`, builder: "runCommand" }),
+  ];
+
+  return {
+    _con: "MetaBuilderSpec",
+    name: a.name,
+    layers,
+    entrypoint: a.entrypoint,
+    cmd: a.cmd,
+    env: a.env,
+    exposedPorts: a.exposedPorts,
+    labels: a.labels,
+    architecture: a.architecture,
+    os: a.os,
+    ...(a.created === undefined ? {} : { created: a.created }),
+    parameters: [],
+    inputs: [],
+    dependencies: [],
+    tools,
+    operations,
+    outputs,
+    evidence: a.evidence.map((e) => C.evidence(e)),
+  };
+}
+
+/** The oci-image ornament as the registry (src/ornaments/registry.ts) loads it, with a one-layer sample spec. */
+export const ociImageOrnament: LoadedOrnament<typeof OciImageBuilder.schema> = {
+  ornament: OciImageBuilder,
+  example: () => ociImage({ name: "example", layers: [{ name: "rootfs", source: C.hostPackage("rootfs") }], labels: { a: "b" }, exposedPorts: ["80"] }),
+};
