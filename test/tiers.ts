@@ -4,11 +4,11 @@
 // unit: the pure layers (core, program, views, backends, ornaments), the architecture rules and the golden store
 //   hashes. In-process only: no `mb` process, no dist/, no host tools beyond node and a POSIX shell (bash, coreutils).
 //   `npm run test:unit`, well under a minute.
-// e2e (test/security holds one attack per class of issue 9): everything that runs the built `mb` (through test/support/mb.ts), reads dist/, or needs host tools (shellcheck,
+// e2e: everything that runs the built `mb` (through test/support/mb.ts), reads dist/, or needs host tools (shellcheck,
 //   busybox-static, tar, zstd, the OCI schemas, npm). `npm test` runs both tiers after the build and the typecheck.
 export const TIERS = {
   unit: ["test/core", "test/views", "test/ornaments", "test/architecture", "test/golden"],
-  e2e: ["test/cli", "test/engine", "test/oci", "test/pack", "test/security", "test/tools"],
+  e2e: ["test/cli", "test/engine", "test/oci", "test/pack", "test/tools"],
 } as const;
 
 export type Tier = keyof typeof TIERS;
