@@ -1,5 +1,5 @@
 // Evidence executed inside the image: runOciEvidence unpacks the layout with our own code and runs the command isolated
-// by bwrap, unshare or runc; each runner is tried, and the unpacker is compared with umoci on whiteouts.
+// by bwrap or runc; each runner is tried, and the unpacker is compared with umoci on whiteouts.
 import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
@@ -13,7 +13,7 @@ import { buildWithScript, busyboxRoot, handLayout, must, requireTool, tarOf, tem
 vi.setConfig({ testTimeout: 600_000, hookTimeout: 600_000 });
 afterAll(removeTempDirs);
 
-const RUNNER_PACKAGES = { bwrap: "bubblewrap", unshare: "util-linux", runc: "runc" } as const;
+const RUNNER_PACKAGES = { bwrap: "bubblewrap", runc: "runc" } as const;
 
 let layout: string;
 beforeAll(() => {

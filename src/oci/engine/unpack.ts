@@ -1,6 +1,7 @@
 /**
  * Unpacking an image's layers into a root filesystem, in order, with OCI whiteouts (`.wh.<name>` removes a lower file,
- * `.wh..wh..opq` empties a lower directory). Paths never escape the root, not even through symlinks already unpacked.
+ * `.wh..wh..opq` empties a lower directory). Every path is resolved by rootfs.ts with chroot semantics: nothing
+ * outside the root is ever read, written, removed or chmod-ed, not even through symlinks already unpacked.
  */
 import { createWriteStream } from "node:fs";
 import * as fs from "node:fs/promises";
@@ -9,6 +10,7 @@ import { pipeline } from "node:stream/promises";
 import { Readable } from "node:stream";
 import { MbError } from "../../core/errors.js";
 import { blobPath, openLayer, readOciImage } from "./layout.js";
+import { lstatOrNull, resolveInRoot } from "./rootfs.js";
 import { readTar, type TarEntry } from "./tar.js";
 
 const WHITEOUT = ".wh.";
@@ -19,45 +21,6 @@ function components(path: string): string[] | null {
   const parts = path.split("/").filter((p) => p !== "" && p !== ".");
   if (parts.some((p) => p === "..")) throw new MbError("oci.unpack.unsafe-path", `oci: layer member ${JSON.stringify(path)} leaves the root`);
   return parts.length === 0 ? null : parts;
-}
-
-async function lstatOrNull(p: string): Promise<import("node:fs").Stats | null> {
-  try {
-    return await fs.lstat(p);
-  } catch {
-    return null;
-  }
-}
-
-/**
- * The host path of `parts` under `root`, resolving symlinks met on the way as if `root` were `/` (like chroot would),
- * so that nothing outside `root` is ever touched. The last component is not followed.
- */
-async function resolveInRoot(root: string, parts: readonly string[]): Promise<string> {
-  let resolved: string[] = [];
-  const queue = [...parts];
-  let hops = 0;
-  while (queue.length > 0) {
-    const part = queue.shift()!;
-    if (part === "" || part === ".") continue;
-    if (part === "..") {
-      resolved.pop();
-      continue;
-    }
-    const candidate = join(root, ...resolved, part);
-    if (queue.length > 0) {
-      const st = await lstatOrNull(candidate);
-      if (st?.isSymbolicLink()) {
-        if (++hops > 255) throw new MbError("oci.unpack.symlink-loop", `oci: too many symlinks under ${join(...resolved, part)}`);
-        const target = await fs.readlink(candidate);
-        if (target.startsWith("/")) resolved = [];
-        queue.unshift(...target.split("/"));
-        continue;
-      }
-    }
-    resolved.push(part);
-  }
-  return join(root, ...resolved);
 }
 
 async function removeAll(p: string): Promise<void> {
@@ -78,7 +41,7 @@ export async function unpackOciImage(layoutDir: string, rootfs: string): Promise
   const image = readOciImage(layoutDir);
   await fs.mkdir(rootfs, { recursive: true });
   const asRoot = process.getuid?.() === 0;
-  const dirModes = new Map<string, number>(); // applied last, so read-only directories can still be filled
+  const dirModes = new Map<string, number>(); // root-relative path -> mode, applied last so read-only directories can still be filled
   let entries = 0;
 
   for (const [i, layer] of image.manifest.layers.entries()) {
@@ -98,14 +61,17 @@ export async function unpackOciImage(layoutDir: string, rootfs: string): Promise
     const apply = async (e: TarEntry, data: AsyncIterable<Buffer>): Promise<void> => {
       const parts = components(e.path);
       if (parts === null) {
-        if (e.type === "directory") dirModes.set(rootfs, e.mode);
+        if (e.type === "directory") dirModes.set("", e.mode);
         return;
       }
       const base = parts[parts.length - 1]!;
       if (base.startsWith(WHITEOUT)) {
-        const dir = await resolveInRoot(rootfs, parts.slice(0, -1));
+        // The directory is resolved through its own symlinks inside the root: a whiteout under a link to the host
+        // then names a path inside the root (usually missing), never the host's directory.
+        const dir = await resolveInRoot(rootfs, parts.slice(0, -1), "follow");
+        if (!(await lstatOrNull(dir))?.isDirectory()) return;
         if (base === OPAQUE) {
-          for (const child of await fs.readdir(dir).catch(() => [] as string[])) {
+          for (const child of await fs.readdir(dir)) {
             const p = join(dir, child);
             if (!madeHere.has(p)) await removeAll(p);
           }
@@ -123,7 +89,7 @@ export async function unpackOciImage(layoutDir: string, rootfs: string): Promise
         case "directory":
           if (!existing?.isDirectory()) await fs.mkdir(target, { mode: 0o700 });
           await fs.chmod(target, e.mode | 0o700);
-          dirModes.set(target, e.mode);
+          dirModes.set(parts.join("/"), e.mode);
           break;
         case "file":
           await pipeline(Readable.from(data), createWriteStream(target, { mode: 0o600 }));
@@ -134,7 +100,14 @@ export async function unpackOciImage(layoutDir: string, rootfs: string): Promise
         case "hardlink": {
           const lparts = components(e.linkpath);
           if (lparts === null) throw new MbError("oci.unpack.unsafe-path", `oci: hard link ${e.path} points at the root`);
-          await fs.link(await resolveInRoot(rootfs, lparts), target);
+          // The link's source is resolved inside the root and must be a file or symlink there (link(2) does not
+          // follow a final symlink), so no host inode is ever shared into the image.
+          const source = await resolveInRoot(rootfs, lparts);
+          const st = await lstatOrNull(source);
+          if (st === null || st.isDirectory()) {
+            throw new MbError("oci.unpack.hardlink", `oci: hard link ${JSON.stringify(e.path)} points at ${JSON.stringify(e.linkpath)}, which is not a file in the image`);
+          }
+          await fs.link(source, target);
           return; // shares the target's inode: owner and mode are the target's
         }
         default:
@@ -158,10 +131,10 @@ export async function unpackOciImage(layoutDir: string, rootfs: string): Promise
     }
   }
   // Deepest first, so a read-only parent does not stop its children; a directory a later whiteout removed is gone.
-  for (const [dir, mode] of [...dirModes].sort((a, b) => b[0].length - a[0].length)) {
-    await fs.chmod(dir, mode).catch((e: NodeJS.ErrnoException) => {
-      if (e.code !== "ENOENT") throw e;
-    });
+  // Each is resolved again: a later layer may have replaced the directory, or one above it, with a symlink.
+  for (const [rel, mode] of [...dirModes].sort((a, b) => b[0].length - a[0].length)) {
+    const dir = await resolveInRoot(rootfs, rel);
+    if ((await lstatOrNull(dir))?.isDirectory()) await fs.chmod(dir, mode);
   }
   return { layers: image.manifest.layers.length, entries };
 }

@@ -1,0 +1,106 @@
+/**
+ * The runners that isolate an evidence command inside an unpacked image: bwrap, else runc. Both give the command a
+ * real mount namespace whose root is the image (pivot_root, never a plain chroot, which `..` escapes), new user, pid,
+ * network, ipc and uts namespaces, no capabilities, `/proc/sys` and its kind read-only, and the hostname `mb-evidence`.
+ */
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { MbError, absurd } from "../../core/errors.js";
+import { findExecutable, searchDirs } from "./layout.js";
+
+/** The isolation tools, in the order they are probed. */
+export const OCI_RUNNERS = ["bwrap", "runc"] as const;
+export type OciRunner = (typeof OCI_RUNNERS)[number];
+
+/** The hostname the evidence sees. */
+export const EVIDENCE_HOSTNAME = "mb-evidence";
+
+/** Where to look for the runners, and which one to use. */
+export interface RunnerChoice {
+  /** Use this runner instead of the first one found. */
+  readonly runner?: OciRunner;
+  /** Directories searched for the runners (default: PATH, then the sbin directories). */
+  readonly searchDirs?: readonly string[];
+}
+
+/** The first runner found (or the one asked for), with its path; an MbError naming what to install when none is. */
+export function findOciRunner(options: RunnerChoice = {}): { runner: OciRunner; path: string } {
+  const dirs = options.searchDirs ?? searchDirs();
+  for (const runner of options.runner ? [options.runner] : OCI_RUNNERS) {
+    const path = findExecutable(runner, dirs);
+    if (path !== null) return { runner, path };
+  }
+  const wanted = options.runner ? `'${options.runner}'` : "bwrap or runc";
+  throw new MbError(
+    "oci.runner.missing",
+    `oci: no isolation tool to run evidence inside the image (looked for ${wanted} in ${dirs.join(":") || "(nowhere)"}): apt-get install bubblewrap`,
+    { hint: "apt-get install bubblewrap (or runc)" },
+  );
+}
+
+/** What the command is: argv, environment and working directory inside the image. */
+export interface IsolatedCommand {
+  readonly argv: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+  readonly cwd: string;
+}
+
+/**
+ * The argv that runs `cmd` in `rootfs` with `runner` (found at `path`); runc also needs a bundle, whose config.json is
+ * written into `work` (the directory holding `rootfs`). The runner is started with an empty environment.
+ */
+export function isolate(runner: OciRunner, path: string, rootfs: string, work: string, cmd: IsolatedCommand): string[] {
+  switch (runner) {
+    case "bwrap":
+      // bwrap mounts /proc/sys, /proc/sysrq-trigger, /proc/irq and /proc/bus read-only over a fresh proc by itself.
+      return [
+        path, "--unshare-all", "--unshare-user", "--hostname", EVIDENCE_HOSTNAME, "--die-with-parent", "--new-session",
+        "--cap-drop", "ALL", "--bind", rootfs, "/", "--proc", "/proc", "--dev", "/dev", "--chdir", cmd.cwd, "--clearenv",
+        ...Object.entries(cmd.env).flatMap(([k, v]) => ["--setenv", k, v]),
+        "--", ...cmd.argv,
+      ];
+    case "runc":
+      writeFileSync(join(work, "config.json"), JSON.stringify(runcSpec(rootfs, cmd), null, 2));
+      return [path, "--root", join(work, "runc-state"), "run", "--bundle", work, `mb-evidence-${process.pid}-${Date.now()}`];
+    default:
+      return absurd(runner);
+  }
+}
+
+const MASKED = ["/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware"];
+const READ_ONLY = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"];
+
+/**
+ * An OCI runtime spec for runc: the rootfs as root (pivot_root), every namespace new including the user namespace (the
+ * caller's uid and gid mapped to root inside), no capabilities at all, no new privileges, /proc's dangerous files
+ * masked or read-only.
+ */
+function runcSpec(rootfs: string, cmd: IsolatedCommand): Record<string, unknown> {
+  const uid = process.getuid?.() ?? 0;
+  const gid = process.getgid?.() ?? 0;
+  return {
+    ociVersion: "1.0.2",
+    process: {
+      terminal: false,
+      user: { uid: 0, gid: 0 },
+      args: cmd.argv,
+      env: Object.entries(cmd.env).map(([k, v]) => `${k}=${v}`),
+      cwd: cmd.cwd,
+      capabilities: { bounding: [], effective: [], permitted: [], inheritable: [], ambient: [] },
+      noNewPrivileges: true,
+    },
+    root: { path: rootfs, readonly: false },
+    hostname: EVIDENCE_HOSTNAME,
+    mounts: [
+      { destination: "/proc", type: "proc", source: "proc", options: ["nosuid", "noexec", "nodev"] },
+      { destination: "/dev", type: "tmpfs", source: "tmpfs", options: ["nosuid", "strictatime", "mode=755", "size=65536k"] },
+    ],
+    linux: {
+      namespaces: ["pid", "network", "ipc", "uts", "mount", "user", "cgroup"].map((type) => ({ type })),
+      uidMappings: [{ containerID: 0, hostID: uid, size: 1 }],
+      gidMappings: [{ containerID: 0, hostID: gid, size: 1 }],
+      maskedPaths: MASKED,
+      readonlyPaths: READ_ONLY,
+    },
+  };
+}
