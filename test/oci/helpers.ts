@@ -154,8 +154,11 @@ export function canonicalModes(dir: string): void {
 
 export { existsSync };
 
-/** A layout made by hand from layer tars (uncompressed), for inputs our builder would never write. */
-export function handLayout(layers: readonly Buffer[], dir = join(tempDir("hand"), "layout")): string {
+/**
+ * A layout made by hand from layer tars (uncompressed), for inputs our builder would never write; `config` is the image
+ * config's `config` object (WorkingDir, Env, ...) in `imageConfig`.
+ */
+export function handLayout(layers: readonly Buffer[], dir = join(tempDir("hand"), "layout"), imageConfig: Record<string, unknown> = {}): string {
   const sha = (b: Buffer): string => createHash("sha256").update(b).digest("hex");
   mkdirSync(join(dir, "blobs/sha256"), { recursive: true });
   const put = (b: Buffer): { digest: string; size: number } => {
@@ -163,7 +166,7 @@ export function handLayout(layers: readonly Buffer[], dir = join(tempDir("hand")
     return { digest: `sha256:${sha(b)}`, size: b.length };
   };
   const layerDescs = layers.map((l) => ({ mediaType: "application/vnd.oci.image.layer.v1.tar", ...put(l) }));
-  const config = put(Buffer.from(JSON.stringify({ architecture: "amd64", os: "linux", config: {}, rootfs: { type: "layers", diff_ids: layerDescs.map((d) => d.digest) } })));
+  const config = put(Buffer.from(JSON.stringify({ architecture: "amd64", os: "linux", config: imageConfig, rootfs: { type: "layers", diff_ids: layerDescs.map((d) => d.digest) } })));
   const manifest = put(
     Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: "application/vnd.oci.image.manifest.v1+json", config: { mediaType: "application/vnd.oci.image.config.v1+json", ...config }, layers: layerDescs })),
   );

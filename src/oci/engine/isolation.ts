@@ -52,10 +52,13 @@ export interface IsolatedCommand {
 export function isolate(runner: OciRunner, path: string, rootfs: string, work: string, cmd: IsolatedCommand): string[] {
   switch (runner) {
     case "bwrap":
-      // bwrap mounts /proc/sys, /proc/sysrq-trigger, /proc/irq and /proc/bus read-only over a fresh proc by itself.
+      // bwrap covers /proc/irq and /proc/bus itself, but not /proc/sys when it finds it unwritable at setup time, and
+      // root mapped to root passes sysctl's owner check: /proc/sys and /proc/sysrq-trigger are bound read-only (their
+      // contents follow the reader's namespaces, so binding the host's shows the sandbox's values).
       return [
         path, "--unshare-all", "--unshare-user", "--hostname", EVIDENCE_HOSTNAME, "--die-with-parent", "--new-session",
-        "--cap-drop", "ALL", "--bind", rootfs, "/", "--proc", "/proc", "--dev", "/dev", "--chdir", cmd.cwd, "--clearenv",
+        "--cap-drop", "ALL", "--bind", rootfs, "/", "--proc", "/proc", "--ro-bind", "/proc/sys", "/proc/sys",
+        "--ro-bind-try", "/proc/sysrq-trigger", "/proc/sysrq-trigger", "--dev", "/dev", "--chdir", cmd.cwd, "--clearenv",
         ...Object.entries(cmd.env).flatMap(([k, v]) => ["--setenv", k, v]),
         "--", ...cmd.argv,
       ];

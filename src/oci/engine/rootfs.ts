@@ -69,19 +69,20 @@ function pathText(path: string | readonly string[]): string {
 
 /**
  * Makes `path` a directory inside `root`, like `mkdir -p` run inside the chroot: symlinks on the way are followed inside
- * the root, missing directories are created, and a component that is something else than a directory (a file, a
- * dangling link) is an MbError `oci.rootfs.not-directory` naming `what`. Returns the host path of the directory.
+ * the root (a link to a missing directory gets that directory made, inside the root), missing directories are created,
+ * and a component that is not a directory is an MbError `oci.rootfs.not-directory` naming `what`. Returns the host path.
  */
 export async function mkdirInRoot(root: string, path: string, what: string): Promise<string> {
   const parts = pathParts(path);
   let host = root;
   for (let i = 1; i <= parts.length; i++) {
+    const notDirectory = (): MbError =>
+      new MbError("oci.rootfs.not-directory", `oci: ${what} ${JSON.stringify(path)}: /${parts.slice(0, i).join("/")} is not a directory in the image`);
     host = await resolveInRoot(root, parts.slice(0, i), "follow");
     const st = await lstatOrNull(host);
-    if (st === null) await fs.mkdir(host, { mode: 0o755 });
-    else if (!st.isDirectory()) {
-      throw new MbError("oci.rootfs.not-directory", `oci: ${what} ${JSON.stringify(path)}: /${parts.slice(0, i).join("/")} is not a directory in the image`);
-    }
+    // Every existing component of `host` is a real directory (the resolver lstat-ed it), so -p creates only missing ones.
+    if (st === null) await fs.mkdir(host, { recursive: true, mode: 0o755 }).catch(() => Promise.reject(notDirectory()));
+    else if (!st.isDirectory()) throw notDirectory();
   }
   return host;
 }
