@@ -1,5 +1,6 @@
 // Evidence executed inside the image: runOciEvidence unpacks the layout with our own code and runs the command isolated
-// by bwrap or runc; each runner is tried, and the unpacker is compared with umoci on whiteouts.
+// by bwrap or runc (never a plain chroot; the escapes tried are in test/security/check.test.ts); each runner is tried,
+// and the unpacker is compared with umoci on whiteouts.
 import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
