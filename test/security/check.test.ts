@@ -127,6 +127,17 @@ describe("unpacking never touches the host through a layer's symlinks", () => {
     expect(statSync(join(host.dir, "sub")).mode & 0o777).not.toBe(0o777);
   });
 
+  it("a whiteout named .wh... (the parent of the root) or .wh.. removes nothing outside", async () => {
+    const top = tempDir("whiteout-parent");
+    writeFileSync(join(top, "sibling"), "beside the rootfs\n");
+    for (const name of [".wh...", "sub/.wh...", ".wh..", ".wh."]) {
+      const root = join(top, "rootfs");
+      const img = handLayout([ustar([{ name: "sub", type: "dir" }]), ustar([{ name, type: "file" }])]);
+      await expect(unpackOciImage(img, root), name).rejects.toThrow(/whiteout ".*" names no entry/);
+      expect(readFileSync(join(top, "sibling"), "utf8")).toBe("beside the rootfs\n");
+    }
+  });
+
   it("members whose names leave the root are refused; absolute names and symlink loops stay inside", async () => {
     await expect(unpackOciImage(handLayout([ustar([{ name: "a/../../x", type: "file", data: "x" }])]), rootfsOf())).rejects.toThrow(/leaves the root/);
     const host = victim();
@@ -159,6 +170,21 @@ describe("evidence runs isolated, with no way out of the image", () => {
     expect(host.snapshot()).toBe(before);
   });
 
+  it("proc and dev symlinked to host directories are replaced inside the image, and the evidence runs", async () => {
+    requireTool("bwrap", "bubblewrap");
+    const host = victim();
+    const before = host.snapshot();
+    const img = handLayout([busyboxLayer, ustar([{ name: "proc", type: "symlink", link: host.dir }, { name: "dev", type: "symlink", link: join(host.dir, "sub") }])]);
+    const r = await runOciEvidence(img, "/bin/sh -c 'ls /proc/self/ >/dev/null && echo ran'");
+    expect(r).toEqual({ status: 0, stdout: "ran\n", stderr: "" });
+    expect(host.snapshot()).toBe(before);
+  });
+
+  it("a WorkingDir through a file is an error naming it, and nothing runs", async () => {
+    const img = handLayout([busyboxLayer, ustar([{ name: "etcfile", type: "file", data: "x" }])], undefined, { WorkingDir: "/etcfile/x" });
+    await expect(runOciEvidence(img, "/bin/true")).rejects.toThrow(/WorkingDir "\/etcfile\/x": \/etcfile is not a directory in the image/);
+  });
+
   describe.each(OCI_RUNNERS as readonly string[])("with %s", (runner) => {
     it("the chroot escape (chroot into a subdirectory, keep the old root as cwd, climb) neither reads nor writes the host", async () => {
       requireTool(runner, RUNNER_PACKAGES[runner]);
@@ -171,6 +197,13 @@ describe("evidence runs isolated, with no way out of the image", () => {
       expect(r.stdout).not.toContain("LEAK");
       expect(r.stdout).toContain("end");
       expect(host.snapshot()).toBe(before);
+    });
+
+    it("no new user namespace, mount or chroot inside the evidence (root there gets no power back)", async () => {
+      requireTool(runner, RUNNER_PACKAGES[runner]);
+      const cmd = "unshare -U -r true 2>/dev/null || echo userns-refused; mount -t tmpfs none /tmp 2>/dev/null || echo mount-refused; chroot / true 2>/dev/null || echo chroot-refused";
+      const r = await runOciEvidence(layout, `/bin/sh -c '${cmd}'`, { runner: runner as (typeof OCI_RUNNERS)[number] });
+      expect(r.stdout).toBe("userns-refused\nmount-refused\nchroot-refused\n");
     });
 
     it("the evidence sees its own hostname, mb-evidence", async () => {

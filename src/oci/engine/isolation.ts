@@ -56,7 +56,7 @@ export function isolate(runner: OciRunner, path: string, rootfs: string, work: s
       // root mapped to root passes sysctl's owner check: /proc/sys and /proc/sysrq-trigger are bound read-only (their
       // contents follow the reader's namespaces, so binding the host's shows the sandbox's values).
       return [
-        path, "--unshare-all", "--unshare-user", "--hostname", EVIDENCE_HOSTNAME, "--die-with-parent", "--new-session",
+        path, "--unshare-all", "--unshare-user", "--disable-userns", "--hostname", EVIDENCE_HOSTNAME, "--die-with-parent", "--new-session",
         "--cap-drop", "ALL", "--bind", rootfs, "/", "--proc", "/proc", "--ro-bind", "/proc/sys", "/proc/sys",
         "--ro-bind-try", "/proc/sysrq-trigger", "/proc/sysrq-trigger", "--dev", "/dev", "--chdir", cmd.cwd, "--clearenv",
         ...Object.entries(cmd.env).flatMap(([k, v]) => ["--setenv", k, v]),
@@ -72,11 +72,34 @@ export function isolate(runner: OciRunner, path: string, rootfs: string, work: s
 
 const MASKED = ["/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware"];
 const READ_ONLY = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"];
+/** System calls the evidence never needs and an escape would: namespaces, mounts, chroot, kernel keys and modules. */
+const REFUSED_SYSCALLS = [
+  "unshare", "setns", "mount", "umount2", "pivot_root", "chroot", "open_tree", "move_mount", "fsopen", "fsmount", "fspick",
+  "mount_setattr", "keyctl", "add_key", "request_key", "bpf", "perf_event_open", "ptrace", "process_vm_readv",
+  "process_vm_writev", "kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module", "open_by_handle_at",
+  "name_to_handle_at", "userfaultfd", "swapon", "swapoff", "reboot", "syslog", "acct",
+];
+const CLONE_NEWUSER = 0x10000000;
+const EPERM = 1;
+const ENOSYS = 38;
+
+/** A seccomp filter for runc: everything allowed but REFUSED_SYSCALLS, clone with CLONE_NEWUSER, and clone3. */
+function seccomp(): Record<string, unknown> {
+  return {
+    defaultAction: "SCMP_ACT_ALLOW",
+    syscalls: [
+      { names: REFUSED_SYSCALLS, action: "SCMP_ACT_ERRNO", errnoRet: EPERM },
+      { names: ["clone"], action: "SCMP_ACT_ERRNO", errnoRet: EPERM, args: [{ index: 0, value: CLONE_NEWUSER, valueTwo: CLONE_NEWUSER, op: "SCMP_CMP_MASKED_EQ" }] },
+      // clone3 passes its flags in memory, where seccomp cannot look: ENOSYS makes the C library fall back to clone.
+      { names: ["clone3"], action: "SCMP_ACT_ERRNO", errnoRet: ENOSYS },
+    ],
+  };
+}
 
 /**
  * An OCI runtime spec for runc: the rootfs as root (pivot_root), every namespace new including the user namespace (the
  * caller's uid and gid mapped to root inside), no capabilities at all, no new privileges, /proc's dangerous files
- * masked or read-only.
+ * masked or read-only, and a seccomp filter refusing new namespaces and mounts (bwrap gets `--disable-userns`).
  */
 function runcSpec(rootfs: string, cmd: IsolatedCommand): Record<string, unknown> {
   const uid = process.getuid?.() ?? 0;
@@ -103,6 +126,7 @@ function runcSpec(rootfs: string, cmd: IsolatedCommand): Record<string, unknown>
       uidMappings: [{ containerID: 0, hostID: uid, size: 1 }],
       gidMappings: [{ containerID: 0, hostID: gid, size: 1 }],
       maskedPaths: MASKED,
+      seccomp: seccomp(),
       readonlyPaths: READ_ONLY,
     },
   };

@@ -76,7 +76,12 @@ export async function unpackOciImage(layoutDir: string, rootfs: string): Promise
             if (!madeHere.has(p)) await removeAll(p);
           }
         } else {
-          await removeAll(join(dir, base.slice(WHITEOUT.length)));
+          // `.wh..` and `.wh...` would name the directory itself or its parent (outside the root, at the top).
+          const name = base.slice(WHITEOUT.length);
+          if (name === "" || name === "." || name === "..") {
+            throw new MbError("oci.unpack.unsafe-path", `oci: whiteout ${JSON.stringify(e.path)} names no entry (it would remove ${name === "" ? "nothing" : "its own directory or the one above"})`);
+          }
+          await removeAll(join(dir, name));
         }
         return;
       }
