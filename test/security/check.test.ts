@@ -180,9 +180,12 @@ describe("evidence runs isolated, with no way out of the image", () => {
     expect(host.snapshot()).toBe(before);
   });
 
-  it("a WorkingDir through a file is an error naming it, and nothing runs", async () => {
-    const img = handLayout([busyboxLayer, ustar([{ name: "etcfile", type: "file", data: "x" }])], undefined, { WorkingDir: "/etcfile/x" });
-    await expect(runOciEvidence(img, "/bin/true")).rejects.toThrow(/WorkingDir "\/etcfile\/x": \/etcfile is not a directory in the image/);
+  it("a WorkingDir through a file, a symlink loop or .. is an error naming it, and nothing runs", async () => {
+    const layer = ustar([{ name: "etcfile", type: "file", data: "x" }, { name: "loop", type: "symlink", link: "loop" }]);
+    const withDir = (WorkingDir: string): string => handLayout([busyboxLayer, layer], undefined, { WorkingDir });
+    await expect(runOciEvidence(withDir("/etcfile/x"), "/bin/true")).rejects.toThrow(/WorkingDir "\/etcfile\/x": \/etcfile is not a directory in the image/);
+    await expect(runOciEvidence(withDir("/loop/x"), "/bin/true")).rejects.toThrow(/too many symlinks \(more than 40\) resolving "loop"/);
+    await expect(runOciEvidence(withDir(`/a/${UP}/x`), "/bin/true")).rejects.toThrow(/WorkingDir ".*" leaves the root/);
   });
 
   describe.each(OCI_RUNNERS as readonly string[])("with %s", (runner) => {
