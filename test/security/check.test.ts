@@ -133,8 +133,9 @@ describe("unpacking never touches the host through a layer's symlinks", () => {
     for (const name of [".wh...", "sub/.wh...", ".wh..", ".wh."]) {
       const root = join(top, "rootfs");
       const img = handLayout([ustar([{ name: "sub", type: "dir" }]), ustar([{ name, type: "file" }])]);
-      await expect(unpackOciImage(img, root), name).rejects.toThrow(/whiteout ".*" names no entry/);
-      expect(readFileSync(join(top, "sibling"), "utf8")).toBe("beside the rootfs\n");
+      const error = await unpackOciImage(img, root).then(() => null, (e: unknown) => e);
+      expect(readFileSync(join(top, "sibling"), "utf8")).toBe("beside the rootfs\n"); // the rootfs's parent is still there
+      expect(String(error), name).toMatch(/whiteout ".*" names no entry/);
     }
   });
 
