@@ -2,6 +2,8 @@
 export * from "./core/errors.js";
 export { sha256, storeHash, canonicalJson, type Digest } from "./core/hash.js";
 export * from "./core/records.js";
+export * from "./core/output-path.js";
+export { editDistance, nearestName, STORE_NAME_MAX } from "./core/strict.js";
 export * from "./core/runtime.js";
 export * from "./core/spec.js";
 export * from "./core/operations.js";

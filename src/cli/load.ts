@@ -7,7 +7,8 @@ import { dirname, extname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { ExitCode, MbError } from "../core/errors.js";
 import { markUncacheable, witness, witnessing } from "../engine/identity.js";
-import { fromSpec, isProgram, sequence, type Program } from "../program/program.js";
+import { isProgram, sequence, type Program } from "../program/program.js";
+import { programOfSpec } from "./spec-program.js";
 import { locateBuilder } from "./locate.js";
 import { ensureDir } from "../engine/dirs.js";
 import { jsonErrorOffset, lineCol } from "./json-position.js";
@@ -29,16 +30,16 @@ function usage(code: string, message: string, hint?: string): MbError {
 }
 
 
-function fromValue(value: unknown, file: string): Program {
+async function fromValue(value: unknown, file: string): Promise<Program> {
   if (isProgram(value)) return sequence((value as Program).operations);
   if (value === null || typeof value !== "object") {
     // The callers prefix the file name.
     throw usage("builder.invalid", `the builder is ${value === null ? "null" : typeof value}, not a spec or a program`);
   }
-  return fromSpec(value);
+  return programOfSpec(value);
 }
 
-function loadJson(file: string): Program {
+async function loadJson(file: string): Promise<Program> {
   witness("file", file);
   const text = readFileSync(file, "utf8");
   let value: unknown;
@@ -52,7 +53,7 @@ function loadJson(file: string): Program {
     throw usage("builder.invalid-json", `${file}: invalid JSON${at !== null ? ` at ${lineCol(text, at)}` : ""}: ${msg}`);
   }
   try {
-    return fromValue(value, file);
+    return await fromValue(value, file);
   } catch (e) {
     if (e instanceof MbError) throw new MbError(e.code, `${file}: ${e.message}`, { exitCode: e.exitCode, issues: e.issues });
     throw e;
@@ -215,7 +216,7 @@ async function loadModule(file: string, exportName: string): Promise<Program> {
     );
   }
   try {
-    return fromValue(mod[exportName], file);
+    return await fromValue(mod[exportName], file);
   } catch (e) {
     if (e instanceof MbError) throw new MbError(e.code, `${file}${exportName === "default" ? "" : `#${exportName}`}: ${e.message}`, { exitCode: e.exitCode, issues: e.issues });
     throw e;
@@ -225,6 +226,6 @@ async function loadModule(file: string, exportName: string): Promise<Program> {
 /** Loads the builder an argument names; every failure is an MbError with exit 2. */
 export async function loadBuilder(arg: string): Promise<LoadedBuilder> {
   const { file, exportName } = locateBuilder(arg);
-  const program = extname(file) === ".json" ? loadJson(file) : await loadModule(file, exportName);
+  const program = extname(file) === ".json" ? await loadJson(file) : await loadModule(file, exportName);
   return { program, file, exportName };
 }

@@ -1,11 +1,13 @@
 /** The plan (BuildPlan), its steps, runtime artifacts and the documentation model (reference section 5), one zod schema each. */
 import { z } from "zod";
+import { OutputPath } from "./output-path.js";
+import { strictObject } from "./strict.js";
 import { Arg, Dependency, Env, Service, Tool } from "./spec.js";
 import { CapabilityCategory, Protocol } from "./runtime.js";
 import { Descriptor, Evidence, Output, Source } from "./records.js";
 
 /** Run a tool: `[K=v ...] <tool> <args...>`. */
-export const RunStep = z.object({
+export const RunStep = strictObject({
   _con: z.literal("runStep"),
   name: z.string(),
   tool: Tool,
@@ -15,20 +17,20 @@ export const RunStep = z.object({
 export type RunStep = z.infer<typeof RunStep>;
 
 /** Write a file through a heredoc. */
-export const WriteStep = z.object({
+export const WriteStep = strictObject({
   _con: z.literal("writeStep"),
   name: z.string(),
-  path: z.string(),
+  path: OutputPath,
   text: z.string(),
 });
 export type WriteStep = z.infer<typeof WriteStep>;
 
 /** Copy a source into the output. */
-export const CopyStep = z.object({
+export const CopyStep = strictObject({
   _con: z.literal("copyStep"),
   name: z.string(),
   source: Source,
-  path: z.string(),
+  path: OutputPath,
 });
 export type CopyStep = z.infer<typeof CopyStep>;
 
@@ -47,7 +49,7 @@ type StepSchema = (typeof planStepSchemas)[StepCon];
 export const PlanStep = z.discriminatedUnion("_con", Object.values(planStepSchemas) as unknown as [StepSchema, ...StepSchema[]]) as unknown as z.ZodType<PlanStep>;
 
 /** A runtime artifact: a service descriptor written as its own store file. */
-export const RuntimeArtifact = z.object({
+export const RuntimeArtifact = strictObject({
   _con: z.literal("MetaBuilderRuntimeArtifact").default("MetaBuilderRuntimeArtifact"),
   kind: z.literal("service"),
   name: z.string(),
@@ -57,7 +59,7 @@ export const RuntimeArtifact = z.object({
 export type RuntimeArtifact = z.infer<typeof RuntimeArtifact>;
 
 /** The plan a program folds into: what materialization realizes. */
-export const BuildPlan = z.object({
+export const BuildPlan = strictObject({
   _con: z.literal("MetaBuilderPlan").default("MetaBuilderPlan"),
   name: z.string(),
   builder: z.string(),
@@ -74,7 +76,7 @@ export const BuildPlan = z.object({
 export type BuildPlan = z.infer<typeof BuildPlan>;
 
 /** A plan step as the plan view shows it: constructor, name and rendered shell. */
-export const PlanViewStep = z.object({
+export const PlanViewStep = strictObject({
   con: z.enum(STEP_KINDS as [StepCon, ...StepCon[]]),
   name: z.string(),
   shell: z.string(),
@@ -83,7 +85,7 @@ export const PlanViewStep = z.object({
 export type PlanViewStep = z.infer<typeof PlanViewStep>;
 
 /** A runtime artifact as the plan view summarizes it. */
-export const RuntimeArtifactView = z.object({
+export const RuntimeArtifactView = strictObject({
   _con: z.literal("MetaBuilderRuntimeArtifactView").default("MetaBuilderRuntimeArtifactView"),
   kind: z.string(),
   name: z.string(),
@@ -97,7 +99,7 @@ export const Family = z.enum(["builder", "runtime"]);
 export type Family = z.infer<typeof Family>;
 
 /** One documented operation. */
-export const DocOperation = z.object({
+export const DocOperation = strictObject({
   _con: z.literal("MetaBuilderDocOperation").default("MetaBuilderDocOperation"),
   family: Family,
   constructor: z.string(),
@@ -107,7 +109,7 @@ export const DocOperation = z.object({
 export type DocOperation = z.infer<typeof DocOperation>;
 
 /** The documentation model the describe view folds a program into. */
-export const Documentation = z.object({
+export const Documentation = strictObject({
   _con: z.literal("MetaBuilderDocumentation").default("MetaBuilderDocumentation"),
   name: z.string(),
   builder: z.string(),

@@ -1,5 +1,6 @@
 /** Runtime records (reference section 2): capabilities and protocols, one zod schema each (services hold a package, so they live in spec.ts). */
 import { z } from "zod";
+import { strictObject } from "./strict.js";
 
 /** Accepts an enum as a plain string or as the original's `{_con: "X"}` value, and keeps the plain string. */
 function enumOf<const T extends readonly [string, ...string[]]>(values: T) {
@@ -19,7 +20,7 @@ export const Transport = enumOf(["TCP", "Unix", "Stdio"] as const);
 export const Serialization = enumOf(["JSON", "Protobuf", "Sexp", "MsgPack", "Bencode"] as const);
 
 /** A parameter of a capability or a service's configuration. */
-export const Param = z.object({
+export const Param = strictObject({
   _con: z.literal("MetaBuilderParam").default("MetaBuilderParam"),
   name: z.string(),
   description: z.string().default(""),
@@ -29,7 +30,7 @@ export const Param = z.object({
 export type Param = z.infer<typeof Param>;
 
 /** One capability: a named operation a service offers. */
-export const Capability = z.object({
+export const Capability = strictObject({
   _con: z.literal("MetaBuilderCapability").default("MetaBuilderCapability"),
   name: z.string(),
   description: z.string().default(""),
@@ -39,7 +40,7 @@ export const Capability = z.object({
 export type Capability = z.infer<typeof Capability>;
 
 /** A named group of capabilities. */
-export const CapabilityCategory = z.object({
+export const CapabilityCategory = strictObject({
   _con: z.literal("MetaBuilderCapabilityCategory").default("MetaBuilderCapabilityCategory"),
   name: z.string(),
   description: z.string().default(""),
@@ -48,7 +49,7 @@ export const CapabilityCategory = z.object({
 export type CapabilityCategory = z.infer<typeof CapabilityCategory>;
 
 /** Categories plus custom capabilities. */
-export const CapabilitySet = z.object({
+export const CapabilitySet = strictObject({
   _con: z.literal("MetaBuilderCapabilitySet").default("MetaBuilderCapabilitySet"),
   categories: z.array(CapabilityCategory).default([]),
   custom: z.array(Capability).default([]),
@@ -56,7 +57,7 @@ export const CapabilitySet = z.object({
 export type CapabilitySet = z.infer<typeof CapabilitySet>;
 
 /** A wire protocol: transport, serialization, default port and the capabilities it carries. */
-export const Protocol = z.object({
+export const Protocol = strictObject({
   _con: z.literal("MetaBuilderProtocol").default("MetaBuilderProtocol"),
   name: z.string(),
   description: z.string().default(""),

@@ -4,6 +4,7 @@
  * be another builder's whole spec), so no import order can leave one of them undefined.
  */
 import { z } from "zod";
+import { storeNamed, strictObject, uniqueNames } from "./strict.js";
 import { Descriptor, Evidence, HostPackage, Output, Parameter, PathPackage, ResolvedPackage, Source, Validation } from "./records.js";
 import type { Evidence as EvidenceT, Output as OutputT, Parameter as ParameterT, Source as SourceT } from "./records.js";
 import { CapabilityCategory, CapabilitySet, Param, Protocol, serviceProblem } from "./runtime.js";
@@ -12,7 +13,7 @@ const nameField = z.string();
 const emptySet = { _con: "MetaBuilderCapabilitySet" as const, categories: [], custom: [] };
 
 /** The output of another builder: realized first, its store path known from its description. */
-export const BuilderPackage = z.object({
+export const BuilderPackage = strictObject({
   _con: z.literal("builderPackage"),
   get spec(): z.ZodType<BuilderSpec> {
     return BuilderSpec as unknown as z.ZodType<BuilderSpec>;
@@ -25,7 +26,7 @@ export const PackageRef = z.union([z.string().min(1), HostPackage, PathPackage, 
 export type PackageRef = string | HostPackage | PathPackage | BuilderPackage | ResolvedPackage;
 
 /** A dependency of the build: its package's library paths become native paths. */
-export const Dependency = z.object({
+export const Dependency = strictObject({
   _con: z.literal("MetaBuilderDependency").default("MetaBuilderDependency"),
   name: nameField,
   role: z.string().default("runtime"),
@@ -34,7 +35,7 @@ export const Dependency = z.object({
 export type Dependency = z.infer<typeof Dependency>;
 
 /** A tool the build runs, provided by a package. */
-export const Tool = z.object({
+export const Tool = strictObject({
   _con: z.literal("MetaBuilderTool").default("MetaBuilderTool"),
   name: nameField,
   package: PackageRef,
@@ -42,10 +43,9 @@ export const Tool = z.object({
 export type Tool = z.infer<typeof Tool>;
 
 /** A service: a package offering capabilities over protocols. Checked on construction (see `serviceProblem`). */
-export const Service = z
-  .object({
+export const Service = strictObject({
     _con: z.literal("MetaBuilderService").default("MetaBuilderService"),
-    name: z.string(),
+    name: storeNamed("service-.json".length),
     description: z.string().default(""),
     package: PackageRef,
     capabilities: CapabilitySet.default(emptySet),
@@ -67,7 +67,7 @@ export const EnvName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "environment
 export const Env = z.record(EnvName, z.union([z.string(), z.number()]));
 export type Env = z.infer<typeof Env>;
 
-const op = <C extends string, F extends z.ZodRawShape>(con: C, fields: F) => z.object({ _con: z.literal(con), ...fields });
+const op = <C extends string, F extends z.ZodRawShape>(con: C, fields: F) => strictObject({ _con: z.literal(con), ...fields });
 
 /**
  * The schema of every operation (reference section 3), by constructor, in the reference's order: 11 build-time, then
@@ -93,7 +93,7 @@ export const operationSchemas = {
   /** Emit a descriptor alongside the artifact. */
   emitDescriptor: op("emitDescriptor", { descriptor: Descriptor }),
   /** Name the artifact and pick its builder (only runCommand is realized). */
-  materializeDerivation: op("materializeDerivation", { name: z.string(), builder: z.string().default("runCommand") }),
+  materializeDerivation: op("materializeDerivation", { name: storeNamed(), builder: z.string().default("runCommand") }),
   /** Attach evidence to the artifact. */
   declareEvidence: op("declareEvidence", { evidence: Evidence }),
   /** Declare a capability category offered at run time. */
@@ -119,15 +119,15 @@ export const Operation = z.discriminatedUnion("_con", Object.values(operationSch
 export const OPERATION_NAMES = Object.keys(operationSchemas) as OpCon[];
 
 /** A builder spec: every field a list, operations in order, evidence lowered to trailing operations. */
-export const BuilderSpec = z.object({
+export const BuilderSpec = strictObject({
   _con: z.literal("MetaBuilderSpec").default("MetaBuilderSpec"),
-  name: z.string(),
+  name: storeNamed(),
   parameters: z.array(Parameter),
   inputs: z.array(Source),
   dependencies: z.array(Dependency),
-  tools: z.array(Tool),
+  tools: uniqueNames(Tool, "tool"),
   operations: z.array(Operation),
-  outputs: z.array(Output),
+  outputs: uniqueNames(Output, "output"),
   evidence: z.array(Evidence),
 });
 /**

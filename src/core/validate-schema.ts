@@ -6,7 +6,9 @@ import { ExitCode, MbError, formatPath, type Issue } from "./errors.js";
 export function zodIssues(error: z.ZodError, prefix: readonly (string | number)[] = []): Issue[] {
   const out: Issue[] = [];
   for (const issue of error.issues) {
-    const path = [...prefix, ...(issue.path as (string | number)[])];
+    // One unknown key: point at the key itself (the message names it and any near key).
+    const key = issue.code === "unrecognized_keys" && issue.keys.length === 1 ? issue.keys : [];
+    const path = [...prefix, ...(issue.path as (string | number)[]), ...key];
     // A record key that fails its schema: say why, not only "Invalid key in record".
     const inner = issue.code === "invalid_key" ? issue.issues.map((i) => i.message) : [];
     out.push({ path, message: inner.length > 0 ? `${issue.message}: ${inner.join("; ")}` : issue.message });

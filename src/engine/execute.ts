@@ -9,6 +9,7 @@ import type { MbError } from "../core/errors.js";
 import { planViewOf } from "../views/plan-view.js";
 import { interrupted } from "./interrupt.js";
 import type { RealizeOptions } from "./options.js";
+import { confinedShell } from "./confine.js";
 import { checkOutputs, checkSealedPromises, plainDigestsWanted } from "./outputs.js";
 import { problem, promisesBroken, shellFailed, stepFailed, tailLines, type FailedBuild } from "./reports.js";
 import type { ResolvedBuild } from "./resolve.js";
@@ -80,7 +81,7 @@ export async function execute(build: ResolvedBuild, tempOut: string, finalPath: 
     let exit: StepsExit;
     try {
       exit = await sandbox.runSteps(
-        view.steps.map((s, i) => ({ shell: s.shell, header: `\n${header(i)}` })),
+        view.steps.map((s, i) => ({ shell: confinedShell(plan.steps[i]!, s.shell), header: `\n${header(i)}` })),
         logFd,
         interrupt,
         {

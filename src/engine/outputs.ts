@@ -2,7 +2,8 @@
  * Output promises: after the last step each declared output must exist in its declared format, and once the output is
  * sealed the formats that check digests (formats.ts) check them. What each format promises is the formats table's.
  */
-import { isAbsolute, join, normalize, relative } from "node:path";
+import { join, relative } from "node:path";
+import { outputPathProblem, outputRelative } from "../core/output-path.js";
 import type { Output } from "../core/records.js";
 import { formatPromise, promiseProblem } from "./formats.js";
 
@@ -14,19 +15,13 @@ export interface BrokenPromise {
 }
 
 /**
- * Where an output lives inside `out`: `$out`, `$out/x` and `x` (relative to `$out`) are accepted; null for a path
- * that leaves `$out`.
+ * Where an output lives inside `out`, by the one output path type (`$out`, `$out/x` and `x` are accepted); null for a
+ * path that is no output path (a plan made without validation).
  */
 export function outputLocation(out: string, path: string): string | null {
-  let rel: string;
-  if (path === "$out" || path === "${out}") rel = "";
-  else if (path.startsWith("$out/")) rel = path.slice(5);
-  else if (path.startsWith("${out}/")) rel = path.slice(7);
-  else if (isAbsolute(path)) return null;
-  else rel = path;
-  const n = normalize(rel === "" ? "." : rel).replace(/(.)\/+$/, "$1");
-  if (n === ".." || n.startsWith("../")) return null;
-  return n === "." ? out : join(out, n);
+  if (outputPathProblem(path) !== null) return null;
+  const rel = outputRelative(path);
+  return rel === "" ? out : join(out, rel);
 }
 
 /** Checks every declared output of a build whose result is at `out`. */

@@ -5,10 +5,12 @@
 import { z } from "zod";
 import * as C from "../program/constructors.js";
 import type { Operation } from "../core/operations.js";
-import type { Evidence } from "../core/records.js";
+import { Evidence } from "../core/records.js";
+import { storeNamed, strictObject, uniqueNames } from "../core/strict.js";
 import { PackageRef, type Tool } from "../core/spec.js";
 import { defineOrnament } from "../ornaments/ornament.js";
 import type { LoadedOrnament } from "../ornaments/registry.js";
+import { markOrnamented } from "../core/ornamented.js";
 import { parseOrThrow } from "../core/validate-schema.js";
 import { LAYER_COMPRESSIONS } from "./media-types.js";
 import { digestCommand, type StepContext } from "./steps/common.js";
@@ -21,13 +23,25 @@ export const LayerCompression = z.enum(LAYER_COMPRESSIONS);
 export type LayerCompression = z.infer<typeof LayerCompression>;
 
 /** A layer: a name, a rootfs directory (a package, or a path) and, when not a plain tar, its compression. */
-export const OciLayer = z.object({
+export const OciLayer = strictObject({
   _con: z.literal("MetaBuilderOciLayer").default("MetaBuilderOciLayer"),
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "layer names use only letters, digits, '.', '_' and '-', and start with a letter or digit"),
   source: PackageRef,
   compression: LayerCompression.optional(),
 });
 export type OciLayer = z.infer<typeof OciLayer>;
+
+/**
+ * The platform values an image config names, as the image-spec asks: the Go documentation's `$GOOS` and `$GOARCH`
+ * values (https://go.dev/doc/install/source#environment).
+ */
+export const OCI_OS = ["aix", "android", "darwin", "dragonfly", "freebsd", "illumos", "ios", "js", "linux", "netbsd", "openbsd", "plan9", "solaris", "wasip1", "windows"] as const;
+export const OCI_ARCHITECTURES = ["386", "amd64", "arm", "arm64", "loong64", "mips", "mipsle", "mips64", "mips64le", "ppc64", "ppc64le", "riscv64", "s390x", "wasm"] as const;
+const Os = z.enum(OCI_OS);
+const Architecture = z.enum(OCI_ARCHITECTURES);
+/** An environment entry of the image config: `KEY=value`, the key non-empty (it ends at the first `=`). */
+const EnvEntry = z.string().regex(/^[^=]+=/s, "env entries are 'KEY=value', with a non-empty KEY before the first '='");
+const layerList = uniqueNames(OciLayer, "layer");
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 /** A port as OCI writes it: `<port>/tcp`, `<port>/udp` or `<port>/sctp`; a bare port means tcp. */
@@ -42,31 +56,31 @@ const ExposedPort = z
 export const OciImageBuilder = defineOrnament({
   name: "MetaBuilderOciImage",
   fields: {
-    layers: z.array(OciLayer),
+    layers: layerList,
     entrypoint: z.array(z.string()),
     cmd: z.array(z.string()),
-    env: z.array(z.string()),
+    env: z.array(EnvEntry),
     exposedPorts: z.array(z.string()),
     labels: z.record(z.string(), z.string()),
-    architecture: z.string(),
-    os: z.string(),
+    architecture: Architecture,
+    os: Os,
     created: z.string().optional(),
   },
 });
 export type OciImageSpec = z.output<typeof OciImageBuilder.schema>;
 
 /** Arguments of `ociImage`. */
-export const OciImageArgs = z.object({
-  name: z.string().min(1),
-  layers: z.array(OciLayer.omit({ _con: true })).min(1),
+export const OciImageArgs = strictObject({
+  name: storeNamed("-oci-image".length).min(1),
+  layers: uniqueNames(OciLayer.omit({ _con: true }), "layer").min(1),
   entrypoint: z.array(z.string()).default([]),
   cmd: z.array(z.string()).default([]),
-  env: z.array(z.string()).default([]),
+  env: z.array(EnvEntry).default([]),
   exposedPorts: z.array(ExposedPort).default([]),
   labels: z.record(z.string(), z.string()).default({}),
-  architecture: z.string().default("amd64"),
-  os: z.string().default("linux"),
-  evidence: z.array(z.custom<Evidence>()).default([]),
+  architecture: Architecture.default("amd64"),
+  os: Os.default("linux"),
+  evidence: z.array(Evidence).default([]),
   /** The config's `created` (RFC 3339); by default the build's SOURCE_DATE_EPOCH. */
   created: z.string().regex(RFC3339, "created is an RFC 3339 date-time such as 2024-01-02T03:04:05Z").optional(),
   /** Compression of every layer that does not set its own; "none" keeps the original's plain tar layers. */
@@ -85,8 +99,7 @@ export const OciImageArgs = z.object({
    */
   verifyBlobs: z.enum(["step", "store"]).default("step"),
   /** Packages for the tools; host packages by default. gzip, zstd and openssl are declared only when used. */
-  toolPackages: z
-    .object({
+  toolPackages: strictObject({
       bash: PackageRef.optional(),
       tar: PackageRef.optional(),
       coreutils: PackageRef.optional(),
@@ -143,7 +156,7 @@ export function ociImage(args: OciImageArgs): OciImageSpec {
     C.materializeDerivation({ name: `${a.name}-oci-image`, builder: "runCommand" }),
   ];
 
-  return {
+  return markOrnamented({
     _con: "MetaBuilderSpec",
     name: a.name,
     layers,
@@ -162,7 +175,7 @@ export function ociImage(args: OciImageArgs): OciImageSpec {
     operations,
     outputs,
     evidence: a.evidence.map((e) => C.evidence(e)),
-  };
+  } satisfies OciImageSpec, OciImageBuilder.inserted);
 }
 
 /** The oci-image ornament as the registry (src/ornaments/registry.ts) loads it, with a one-layer sample spec. */

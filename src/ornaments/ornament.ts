@@ -1,7 +1,11 @@
-/** Ornaments: the base spec schema plus inserted fields; `forget` is derived from the base schema (it strips unknown keys). */
+/**
+ * Ornaments: the base spec schema plus inserted fields, strict like every record (an unknown key is an error with a
+ * "did you mean"); `forget` is derived from the base schema: it keeps the base schema's keys and parses them.
+ */
 import { z } from "zod";
 import { BuilderSpec } from "../core/spec.js";
 import { jsonSchemaOf } from "../core/json-schema.js";
+import { strictObject } from "../core/strict.js";
 import { parseOrThrow } from "../core/validate-schema.js";
 import { compileSpec, unsafeProgram, type Program } from "../program/program.js";
 
@@ -39,14 +43,14 @@ export function defineOrnament<Fields extends z.ZodRawShape, B extends Ornament<
   base?: B;
 }): Ornament<z.ZodObject<BaseShape & (B extends Ornament<z.ZodObject<infer BS>> ? BS : object) & Fields>> {
   const baseSchema = (def.base?.schema ?? BuilderSpec) as z.ZodObject<z.ZodRawShape>;
-  const schema = baseSchema.extend(def.fields) as unknown as z.ZodObject<BaseShape & z.ZodRawShape>;
+  const schema = strictObject({ ...baseSchema.shape, ...def.fields }) as unknown as z.ZodObject<BaseShape & z.ZodRawShape>;
   const inserted = [...(def.base?.inserted ?? []), ...Object.keys(def.fields)];
   const kept = Object.keys(BuilderSpec.shape);
   const ornament: Ornament<typeof schema> = {
     name: def.name,
     schema,
     inserted,
-    forget: (spec) => BuilderSpec.parse(spec),
+    forget: (spec) => BuilderSpec.parse(Object.fromEntries(kept.flatMap((k) => (k in spec ? [[k, (spec as Record<string, unknown>)[k]]] : [])))),
     jsonSchema: () => jsonSchemaOf(schema),
     describe: () => ({ name: def.name, base: def.base?.name ?? "MetaBuilderSpec", constructor: "MetaBuilderSpec", kept, inserted }),
   };

@@ -4,6 +4,7 @@ import * as R from "../core/records.js";
 import * as RT from "../core/runtime.js";
 import * as S from "../core/spec.js";
 import { operationSchemas, type OpCon, type OpOf } from "../core/spec.js";
+import { withoutOrnamentFields } from "../core/ornamented.js";
 import { parseOrThrow } from "../core/validate-schema.js";
 
 type Input<S extends z.ZodType> = Omit<z.input<S>, "_con">;
@@ -66,7 +67,7 @@ export function hostPackage(name: string): R.HostPackage {
 export function pathPackage(path: string, name?: string): R.PathPackage {
   return parseOrThrow(R.PathPackage, { _con: "pathPackage", path, ...(name ? { name } : {}) }, "pathPackage", "constructor.invalid");
 }
-/** The output of another builder, given as its spec (or an ornamented spec, which is forgotten to the base). */
+/** The output of another builder, given as its spec (or a spec made by an ornament's constructor, forgotten to the base). */
 export function builderOutput(spec: unknown): S.BuilderPackage {
-  return parseOrThrow(S.BuilderPackage, { _con: "builderPackage", spec }, "builderOutput", "constructor.invalid") as S.BuilderPackage;
+  return parseOrThrow(S.BuilderPackage, { _con: "builderPackage", spec: withoutOrnamentFields(spec) }, "builderOutput", "constructor.invalid") as S.BuilderPackage;
 }

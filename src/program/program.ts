@@ -1,6 +1,7 @@
 /** Programs from specs (reference section 4): validation against the schemas, then lowering to operations. */
 import { z } from "zod";
 import { BuilderSpec, Operation } from "../core/spec.js";
+import { withoutOrnamentFields } from "../core/ornamented.js";
 import { parseOrThrow } from "../core/validate-schema.js";
 import { unsafeProgram, type Program } from "./fold.js";
 
@@ -19,7 +20,10 @@ export function compileSpec(spec: BuilderSpec): Operation[] {
   return ops;
 }
 
-/** Validates a spec against the base spec type and compiles it to a program. */
+/**
+ * Validates a spec against the base spec type (strictly: an unknown key is an error) and compiles it to a program. A
+ * spec made by an ornament's constructor is accepted without the fields that ornament inserted and checked.
+ */
 export function fromSpec(spec: unknown): Program {
-  return unsafeProgram(compileSpec(parseOrThrow(BuilderSpec, spec, "builder spec")));
+  return unsafeProgram(compileSpec(parseOrThrow(BuilderSpec, withoutOrnamentFields(spec), "builder spec")));
 }

@@ -2,6 +2,7 @@
  * The plan step table: one row per step kind, giving the verb views label it with and the shell it renders to. Shared
  * by the plan view, introspect, the backends, the fingerprint and the engine, so the plan you read is the plan that runs.
  */
+import { outputRelative } from "../core/output-path.js";
 import type { BuildPlan, PlanStep, StepCon, StepOf } from "../core/plan.js";
 import { dq, escapeShellArg, heredocMarker, isLocalPath, ldLibraryPathExport, pathMapKey, renderArg, renderEnvValue } from "./render.js";
 
@@ -13,7 +14,12 @@ export interface StepDef<K extends StepCon> {
   readonly render: (step: StepOf<K>) => string;
 }
 
-const mkdirParent = (path: string) => `mkdir -p "$(dirname "$out/${dq(path)}")"`;
+// The destination of a write or copy: "$out" itself, or "$out/<path relative to $out>".
+const target = (path: string) => {
+  const rel = outputRelative(path);
+  return rel === "" ? `"$out"` : `"$out/${dq(rel)}"`;
+};
+const mkdirParent = (path: string) => `mkdir -p "$(dirname ${target(path)})"`;
 
 /** The step table's type: a row for every plan step kind, and nothing else. */
 export type StepTable = { readonly [K in StepCon]: StepDef<K> };
@@ -33,7 +39,7 @@ export const planSteps = {
     verb: "write",
     render: (step) => {
       const marker = heredocMarker(step.text);
-      return [mkdirParent(step.path), `cat > "$out/${dq(step.path)}" <<'${marker}'`, step.text, marker].join("\n");
+      return [mkdirParent(step.path), `cat > ${target(step.path)} <<'${marker}'`, step.text, marker].join("\n");
     },
   },
   copyStep: {
@@ -41,7 +47,7 @@ export const planSteps = {
     render: (step) => {
       const src = step.source._con === "localSource" ? step.source.path : "";
       const from = isLocalPath(src) ? `"$${pathMapKey(src)}"` : escapeShellArg(src);
-      return [mkdirParent(step.path), `cp -r ${from} "$out/${dq(step.path)}"`].join("\n");
+      return [mkdirParent(step.path), `cp -r ${from} ${target(step.path)}`].join("\n");
     },
   },
 } as const satisfies StepTable;

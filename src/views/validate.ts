@@ -1,6 +1,8 @@
 /** The validate view: walks the program and collects diagnostics; `ok` when there are none. */
 import { type Program, type OpHandlers, fold } from "../program/fold.js";
 import { scopeProblems } from "../program/scope.js";
+import type { OpOf, Operation } from "../core/spec.js";
+import { canonicalJson } from "../core/hash.js";
 
 /** One problem found by validation. */
 export interface Diagnostic {
@@ -64,9 +66,35 @@ const SCOPE = {
   service: { code: "runtime.undeclared-service", path: ["materialize-unit", "name"] },
 } as const;
 
-/** Validates a program: non-empty names (the original's checks), then declared tools and services (the scope check), per operation in order. */
+/** The declarations whose names are unique in a program: a tool, an output. */
+const UNIQUE: { readonly [K in Operation["_con"]]?: { effect: string; what: string; decl: (op: OpOf<K>) => { name: string } } } = {
+  declareTool: { effect: "declare-tool.tool", what: "tool", decl: (op) => op.tool },
+  transformOutput: { effect: "transform-output.output", what: "output", decl: (op) => op.output },
+};
+
+/** A second, different declaration of a tool or output name is an error at it (repeating the same one is not). */
+function duplicates(program: Program): Diagnostic[] {
+  const seen = new Map<string, { operation: number; json: string }>();
+  const out: Diagnostic[] = [];
+  program.operations.forEach((op, i) => {
+    const u = UNIQUE[op._con] as { effect: string; what: string; decl: (op: Operation) => { name: string } } | undefined;
+    const decl = u?.decl(op);
+    if (u === undefined || decl === undefined || decl.name === "") return;
+    const key = `${u.what}:${decl.name}`;
+    const first = seen.get(key);
+    const json = canonicalJson(decl);
+    if (first === undefined) seen.set(key, { operation: i, json });
+    else if (first.json !== json) {
+      const message = `${u.what} '${decl.name}' is declared twice, differently (first by operation ${first.operation})`;
+      out.push({ severity: "error", code: `builder.duplicate-${u.what}`, path: [u.effect, "name"], message, operation: i });
+    }
+  });
+  return out;
+}
+
+/** Validates a program: non-empty names (the original's checks), unique tool and output names, then declared tools and services (the scope check), per operation in order. */
 export function validate(program: Program): ValidationResult {
-  const s = fold<State>(program, handlers, { diagnostics: [] }, "validate");
+  const s = fold<State>(program, handlers, { diagnostics: [...duplicates(program)] }, "validate");
   const scoped: Diagnostic[] = scopeProblems(program, "validate").map((p) => ({ severity: "error", ...SCOPE[p.used.kind], message: p.message, operation: p.operation }));
   // Stable: for one operation, its name checks come before its scope problem.
   const diagnostics = [...s.diagnostics, ...scoped].sort((a, b) => a.operation - b.operation);

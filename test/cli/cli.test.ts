@@ -111,7 +111,7 @@ describe.concurrent("mb over examples/oci-image", () => {
     expect(text.stdout.split("\n").slice(0, 3)).toEqual([
       "# plan busybox-shell-oci-image (builder runCommand), 9 step(s)",
       "# tools: bash, tar, coreutils",
-      "# outputs: oci-layout -> oci-layout (json), index -> $out/index.json (json), blobs -> $out/blobs (tree), oci-archive -> $out/image.oci.tar (tar)",
+      "# outputs: oci-layout -> oci-layout (json), index -> index.json (json), blobs -> blobs (tree), oci-archive -> image.oci.tar (tar)",
     ]);
   });
 
@@ -214,7 +214,7 @@ describe.concurrent("mb over small fixtures, exact output", () => {
       stdout: [
         "# plan hello (builder runCommand), 2 step(s)",
         "# tools: bash",
-        "# outputs: greeting -> $out/greeting (text)",
+        "# outputs: greeting -> greeting (text)",
         "",
         "# step 1/2: greet",
         `bash -c 'printf "%s\\n" "$1" > "'"$out"'/greeting"' greet 'hello world'`,
@@ -261,7 +261,7 @@ describe.concurrent("mb over small fixtures, exact output", () => {
       ## Outputs
 
       - output 'notes' at notes.txt (path)
-      - output 'greeting' at $out/greeting (text)
+      - output 'greeting' at greeting (text)
 
       ## Evidence
 
@@ -272,7 +272,7 @@ describe.concurrent("mb over small fixtures, exact output", () => {
       - \`builder.declareTool\` \`bash\` - declare tool 'bash'
       - \`builder.runTool\` \`greet\` - run 'bash' with 4 argument(s)
       - \`builder.writeFile\` \`notes\` - write output 'notes' at notes.txt (path)
-      - \`builder.transformOutput\` \`greeting\` - transform output 'greeting' at $out/greeting (text)
+      - \`builder.transformOutput\` \`greeting\` - transform output 'greeting' at greeting (text)
       - \`builder.materializeDerivation\` \`hello\` - materialize derivation 'hello' with runCommand
       - \`builder.declareEvidence\` \`greets\` - declare evidence 'greets'
       "

@@ -63,9 +63,11 @@ describe("fromSpec", () => {
     ]);
   });
 
-  it("strips fields the base spec does not know (the projection ornaments rely on)", () => {
-    const program = mb.fromSpec({ ...baseSpec, layers: [1, 2], extra: { deep: true } });
-    expect(program.operations).toEqual(baseSpec.operations);
+  it("rejects fields the base spec does not know, naming each with a near name", () => {
+    const e = thrown(() => mb.fromSpec({ ...baseSpec, oprations: [], extra: { deep: true } }));
+    expect(e.code).toBe("spec.invalid");
+    expect(e.issues.map((i) => formatPath(i.path))).toEqual(["(root)"]);
+    expect(e.message).toContain("unknown keys `oprations` (did you mean `operations`?), `extra`");
   });
 
   it("rejects a malformed spec before any view runs, with the path of every problem", () => {
@@ -141,8 +143,9 @@ describe("fromOrnamentedSpec", () => {
     const e = thrown(() => mb.fromOrnamentedSpec(mb.OciImageBuilder, withoutImageFields));
     expect(e.message.split("\n")[0]).toBe("MetaBuilderOciImage spec does not match its schema (2 problems):");
     expect(e.issues.map((i) => formatPath(i.path))).toEqual(["layers", "architecture"]);
-    // The base spec alone accepts it: the ornament's type is stricter than the base.
-    expect(mb.fromSpec(withoutImageFields).operations).toHaveLength(18);
+    // The base spec rejects the ornament's other fields: a copy of an ornamented spec is no base spec.
+    expect(thrown(() => mb.fromSpec(withoutImageFields)).message).toContain("unknown keys `entrypoint`");
+    expect(mb.fromSpec(mb.OciImageBuilder.forget(image)).operations).toHaveLength(18);
   });
 });
 

@@ -16,11 +16,12 @@ import { bashStep, building, cleanup, entries, FIXTURES, lastLine, mb, output, s
 afterAll(cleanup);
 
 describe("output locations", () => {
-  it("accept $out, $out/x and x (relative to $out), and refuse paths that leave $out", () => {
+  it("accept $out, $out/x and x (relative to $out), and refuse what is no output path", () => {
     expect(outputLocation("/s/o", "$out")).toBe("/s/o");
     expect(outputLocation("/s/o", "$out/index.json")).toBe("/s/o/index.json");
     expect(outputLocation("/s/o", "oci-layout")).toBe("/s/o/oci-layout");
-    expect(outputLocation("/s/o", "a/./b/")).toBe("/s/o/a/b");
+    expect(outputLocation("/s/o", "a/./b")).toBe("/s/o/a/b");
+    expect(outputLocation("/s/o", "a/./b/")).toBeNull();
     expect(outputLocation("/s/o", "/etc/passwd")).toBeNull();
     expect(outputLocation("/s/o", "$out/../x")).toBeNull();
     expect(outputLocation("/s/o", "../x")).toBeNull();
@@ -160,7 +161,7 @@ describe("a build that breaks an output promise", () => {
     const store = tempDir("store");
     const r = mb(["build", join(FIXTURES, "broken-promise.json"), "--store", store, "--no-out-link"]);
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/^mb: error: build of 'broken-promise' broke an output promise:\n {2}- output 'index' \(\$out\/index\.json, json\): it does not parse as JSON/m);
+    expect(r.stderr).toMatch(/^mb: error: build of 'broken-promise' broke an output promise:\n {2}- output 'index' \(index\.json, json\): it does not parse as JSON/m);
     expect(entries(store)).toEqual([]);
   });
 
@@ -181,7 +182,7 @@ ${lie ? 'echo tampered >> "$TMPDIR/b"\n' : ""}mv "$TMPDIR/b" "$out/blobs/sha256/
     expect(ok.status, ok.stderr).toBe(0);
     const bad = mb(["build", make(true), "--store", store, "--no-out-link"]);
     expect(bad.status).toBe(1);
-    expect(bad.stderr).toMatch(/- output 'blobs' \(\$out\/blobs, oci-blobs\): blob sha256:[0-9a-f]{64} has digest sha256:[0-9a-f]{64}: its bytes do not match its name/);
+    expect(bad.stderr).toMatch(/- output 'blobs' \(blobs, oci-blobs\): blob sha256:[0-9a-f]{64} has digest sha256:[0-9a-f]{64}: its bytes do not match its name/);
     expect(entries(store).length).toBe(1);
     expect(building(store)).toEqual([]);
   });
@@ -200,19 +201,17 @@ ${lie ? 'echo tampered >> "$TMPDIR/b"\n' : ""}mv "$TMPDIR/b" "$out/blobs/sha256/
         output("tree", "$out/tree", "tree"),
         output("missing", "$out/missing", "path"),
         output("good", "good.json", "json"),
-        output("outside", "/etc/hostname", "text"),
       ],
     }));
     const r = mb(["build", file, "--store", store, "--no-out-link"]);
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain("mb: error: build of 'broken-promises' broke 7 output promises:\n");
-    expect(r.stderr).toMatch(/- output 'data' \(\$out\/data\.json, json\): it does not parse as JSON/);
+    expect(r.stderr).toContain("mb: error: build of 'broken-promises' broke 6 output promises:\n");
+    expect(r.stderr).toMatch(/- output 'data' \(data\.json, json\): it does not parse as JSON/);
     expect(r.stderr).toContain("- output 'image' (image.tar, tar): it does not read as a tar archive: the file is 10 bytes, shorter than one 512-byte tar block");
-    expect(r.stderr).toContain("- output 'prog' ($out/prog, elf): it is not an ELF file");
+    expect(r.stderr).toContain("- output 'prog' (prog, elf): it is not an ELF file");
     expect(r.stderr).toContain("- output 'notes' (notes.txt, text): it is not valid UTF-8 text");
-    expect(r.stderr).toContain("- output 'tree' ($out/tree, tree): it is not a directory");
-    expect(r.stderr).toContain("- output 'missing' ($out/missing, path): it does not exist");
-    expect(r.stderr).toContain("- output 'outside' (/etc/hostname, text): its path is outside $out");
+    expect(r.stderr).toContain("- output 'tree' (tree, tree): it is not a directory");
+    expect(r.stderr).toContain("- output 'missing' (missing, path): it does not exist");
     expect(r.stderr).not.toContain("'good'");
     expect(entries(store)).toEqual([]);
     expect(building(store)).toEqual([]);

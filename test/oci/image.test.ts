@@ -38,7 +38,8 @@ describe("config text is data, never shell", () => {
       fc.property(
         fc.record({
           labels: fc.dictionary(nasty, nasty, { maxKeys: 4 }),
-          env: fc.array(nasty, { maxLength: 4 }),
+          // env entries are KEY=value (a non-empty KEY without '='); everything else about them is anything.
+          env: fc.array(fc.tuple(nasty.filter((k) => k !== "" && !k.includes("=")), nasty).map(([k, v]) => `${k}=${v}`), { maxLength: 4 }),
           cmd: fc.array(nasty, { maxLength: 4 }),
           entrypoint: fc.array(nasty, { maxLength: 3 }),
         }),
@@ -73,7 +74,7 @@ describe("config text through mb build", () => {
     const store = join(tempDir("mb-prop"), "store");
     const text = fc.oneof(fc.string({ unit: "binary", maxLength: 16 }), fc.constantFrom("$out", "'$out'", "`id`", "\\", "\n", "%s", "$(id)"));
     fc.assert(
-      fc.property(fc.record({ labels: fc.dictionary(text, text, { maxKeys: 3 }), env: fc.array(text, { maxLength: 3 }), cmd: fc.array(text, { maxLength: 3 }), entrypoint: fc.array(text, { maxLength: 2 }) }), (a) => {
+      fc.property(fc.record({ labels: fc.dictionary(text, text, { maxKeys: 3 }), env: fc.array(fc.tuple(text.filter((k) => k !== "" && !k.includes("=")), text).map(([k, v]) => `${k}=${v}`), { maxLength: 3 }), cmd: fc.array(text, { maxLength: 3 }), entrypoint: fc.array(text, { maxLength: 2 }) }), (a) => {
         const out = mbBuild(specFile(ociImage({ name: "prop", layers: [{ name: "l", source: tiny }], ...a })), store);
         const c = configBySkopeo(out, "prop").config ?? {};
         expect([c.Labels ?? {}, c.Env ?? [], c.Cmd ?? [], c.Entrypoint ?? []]).toEqual([a.labels, a.env, a.cmd, a.entrypoint]);

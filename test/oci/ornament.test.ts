@@ -131,13 +131,13 @@ describe("the ornament law", () => {
   const text = fc.string({ unit: "binary", maxLength: 12 });
   const args = fc.record({
     name: fc.stringMatching(/^[a-z][a-z0-9-]{0,10}$/),
-    layers: fc.array(
+    layers: fc.uniqueArray(
       fc.record({ name: fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._-]{0,8}$/), source: fc.constant("/srv/rootfs"), compression: fc.constantFrom("none", "gzip", "zstd") }),
-      { minLength: 1, maxLength: 3 },
+      { minLength: 1, maxLength: 3, selector: (l) => l.name },
     ),
     entrypoint: fc.array(text, { maxLength: 3 }),
     cmd: fc.array(text, { maxLength: 3 }),
-    env: fc.array(text, { maxLength: 3 }),
+    env: fc.array(fc.tuple(text.filter((k) => k !== "" && !k.includes("=")), text).map(([k, v]) => `${k}=${v}`), { maxLength: 3 }),
     labels: fc.dictionary(text, text, { maxKeys: 3 }),
     exposedPorts: fc.array(fc.constantFrom("80", "53/udp", "443/tcp"), { maxLength: 3 }),
   });

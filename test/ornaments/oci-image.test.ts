@@ -76,9 +76,9 @@ describe("ociImage with a single layer", () => {
   it("declares the four outputs", () => {
     expect(spec.outputs.map((o) => [o.name, o.path, o.format])).toEqual([
       ["oci-layout", "oci-layout", "json"],
-      ["index", "$out/index.json", "json"],
-      ["blobs", "$out/blobs", "tree"],
-      ["oci-archive", "$out/image.oci.tar", "tar"],
+      ["index", "index.json", "json"],
+      ["blobs", "blobs", "tree"],
+      ["oci-archive", "image.oci.tar", "tar"],
     ]);
   });
 

@@ -1,6 +1,7 @@
 // The ornament law (reference section 6): compiling forget(spec) yields the same program as compiling spec, for every
 // ornament of the registry (its sample spec, generated base specs carrying its fields, generated extra fields), for
-// generated oci-image constructor arguments, and for generated ornaments stacked over the base spec.
+// generated oci-image constructor arguments, and for generated ornaments stacked over the base spec. Specs are strict:
+// generated extra fields are rejected, naming the field, by the ornament's schema and by the base spec's.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
@@ -32,7 +33,10 @@ const ociArgs: fc.Arbitrary<mb.OciImageArgs> = fc.record(
     labels: fc.dictionary(word, anyText, { maxKeys: 3 }),
     architecture: fc.constantFrom("amd64", "arm64", "riscv64"),
     os: fc.constantFrom("linux", "freebsd"),
-    evidence: fc.array(fc.record({ name: word, payload: fc.dictionary(word, fc.jsonValue(), { maxKeys: 2 }) }).map((e) => mb.evidence(e)), { maxLength: 2 }),
+    evidence: fc.array(
+      fc.record({ name: word, payload: fc.record({ command: anyText, expectedOutput: anyText, text: anyText, data: fc.jsonValue() }, { requiredKeys: [] }) }).map((e) => mb.evidence(e)),
+      { maxLength: 2 },
+    ),
   },
   { requiredKeys: ["name", "layers"] },
 );
@@ -63,6 +67,20 @@ const baseSpec = fc.record({
   outputs: [],
   evidence,
 }));
+
+/** Asserts that `f` throws a spec error naming every key of `junk` as unknown (nothing when `junk` is empty). */
+function rejectsJunk(junk: Record<string, unknown>, f: () => unknown): void {
+  const keys = Object.keys(junk);
+  if (keys.length === 0) return void f();
+  let error: unknown;
+  try {
+    f();
+  } catch (e) {
+    error = e;
+  }
+  expect(error).toBeInstanceOf(mb.MbError);
+  for (const k of keys) expect((error as mb.MbError).message).toContain(`\`${k}\``);
+}
 
 /** Every registered ornament, loaded. */
 const registered = await Promise.all(mb.ORNAMENTS.map(async (entry) => ({ entry, ...(await entry.load()) })));
@@ -99,14 +117,16 @@ for (const { entry, ornament, example } of registered) {
       expect(mb.fromSpec(spec as mb.BuilderSpec)).toEqual(mb.fromOrnamentedSpec(ornament, spec));
     });
 
-    it("for generated base specs carrying its fields, with generated extra fields", () => {
+    it("for generated base specs carrying its fields; generated extra fields are rejected", () => {
       fc.assert(
         fc.property(baseSpec, extraFieldsBeside(ornament.inserted), (base, junk) => {
-          const spec = { ...junk, ...base, ...inserted };
+          const spec = { ...base, ...inserted };
           const plain = mb.fromSpec(base);
           expect(mb.fromOrnamentedSpec(ornament, spec)).toEqual(plain);
           expect(mb.fromSpec(ornament.forget(ornament.schema.parse(spec)))).toEqual(plain);
           expect(Object.keys(ornament.forget(spec)).sort()).toEqual(BASE_KEYS);
+          rejectsJunk(junk, () => mb.fromOrnamentedSpec(ornament, { ...junk, ...spec }));
+          rejectsJunk(junk, () => mb.fromSpec({ ...junk, ...base }));
         }),
         { numRuns: 100 },
       );
@@ -131,15 +151,13 @@ describe("oci-image constructor arguments: compile(forget(spec)) = compile(spec)
     );
   });
 
-  it("for generated specs with generated extra fields", () => {
+  it("for generated specs with generated extra fields: rejected, in the arguments and in the spec", () => {
     fc.assert(
       fc.property(ociArgs, extraFields, (args, extra) => {
         const spec = mb.ociImage(args);
-        const decorated = { ...extra, ...spec };
-        const program = mb.fromOrnamentedSpec(mb.OciImageBuilder, decorated);
-        expect(program).toEqual(mb.fromSpec(mb.OciImageBuilder.forget(mb.OciImageBuilder.schema.parse(decorated))));
-        expect(program).toEqual(mb.fromOrnamentedSpec(mb.OciImageBuilder, spec));
-        expect(Object.keys(mb.OciImageBuilder.forget(decorated as never)).sort()).toEqual(BASE_KEYS);
+        rejectsJunk(extra, () => mb.fromOrnamentedSpec(mb.OciImageBuilder, { ...extra, ...spec }));
+        rejectsJunk(extra, () => mb.fromSpec({ ...extra, ...mb.OciImageBuilder.forget(spec) }));
+        rejectsJunk(extra, () => mb.ociImage({ ...extra, ...args } as mb.OciImageArgs));
       }),
       { numRuns: 100 },
     );
@@ -157,10 +175,11 @@ describe("any ornament, stacked or not: compile(forget(spec)) = compile(spec)", 
     expect(Stacked.describe()).toEqual({ name: "Stacked", base: "Flavoured", constructor: "MetaBuilderSpec", kept, inserted: ["flavour", "level", "extra", "note"] });
   });
 
-  it("for generated base specs and generated inserted values", () => {
+  it("for generated base specs and generated inserted values; generated extra fields are rejected", () => {
     fc.assert(
       fc.property(baseSpec, anyText, fc.integer(), fc.array(fc.boolean(), { maxLength: 3 }), fc.option(anyText, { nil: undefined }), extraFields, (spec, flavour, level, extra, note, junk) => {
-        const flavoured = { ...junk, ...spec, flavour, level };
+        rejectsJunk(junk, () => mb.fromOrnamentedSpec(Flavoured, { ...junk, ...spec, flavour, level }));
+        const flavoured = { ...spec, flavour, level };
         const stacked = { ...flavoured, extra, ...(note === undefined ? {} : { note }) };
         const plain = mb.fromSpec(spec);
         expect(mb.fromOrnamentedSpec(Flavoured, flavoured)).toEqual(plain);

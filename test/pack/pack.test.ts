@@ -82,7 +82,7 @@ describe("npm pack, install into a scratch project, npx mb", () => {
     expect(md).toContain("- nodes: `2`\n- edges: `1`\n- services: `0`\n");
     expect(md).toContain("- node `operation:write-report` (operation) via `bash`\n- edge `tool:bash` -> `operation:write-report` (uses-tool)\n");
     expect(md).toContain("### Dry Run - Builder\n\n- tool `bash`\n- run `write-report` with `bash`\n- transform `report` (text)\n- materialize `scratch-report` with `runCommand`\n- evidence `says-ok`\n");
-    expect(md).toContain("### Materialized Outputs\n\n- report -> $out/report.txt (text)\n");
+    expect(md).toContain("### Materialized Outputs\n\n- report -> report.txt (text)\n");
     expect(md).toContain("### Materialization\n\n- derivation: `scratch-report`\n- outputs: `1`\n- runtime artifacts: `0`\n");
     expect(md.endsWith("### Substrates\n\n- dockerfile: `supported`\n- shell: `supported`\n")).toBe(true);
   }, 240_000);

@@ -85,7 +85,7 @@ describe("renderStep", () => {
   it("writeStep: mkdir, then a heredoc whose marker is METABUILDER_HEREDOC_<sha256 of the text>", () => {
     const text = '{"imageLayoutVersion":"1.0.0"}';
     expect(mb.heredocMarker(text)).toBe(`METABUILDER_HEREDOC_${sha(text)}`);
-    expect(mb.renderStep({ _con: "writeStep", name: "write:oci-layout", path: "oci-layout", text })).toBe(
+    expect(mb.renderStep({ _con: "writeStep", name: "write:oci-layout", path: mb.OutputPath.parse("oci-layout"), text })).toBe(
       [
         `mkdir -p "$(dirname "$out/oci-layout")"`,
         `cat > "$out/oci-layout" <<'METABUILDER_HEREDOC_18f0797eab35a4597c1e9624aa4f15fd91f6254e5538c1e0d193b2a95dd4acc6'`,
@@ -97,7 +97,7 @@ describe("renderStep", () => {
 
   it("copyStep: mkdir, then cp -r of the source's pathMap variable", () => {
     const source = mb.localSource({ name: "s", path: "/etc/motd" });
-    expect(mb.renderStep({ _con: "copyStep", name: "copy:etc/motd", source, path: "etc/motd" })).toBe(
+    expect(mb.renderStep({ _con: "copyStep", name: "copy:etc/motd", source, path: mb.OutputPath.parse("etc/motd") })).toBe(
       `mkdir -p "$(dirname "$out/etc/motd")"\ncp -r "$pathMap_${sha("/etc/motd")}" "$out/etc/motd"`,
     );
   });

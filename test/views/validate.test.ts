@@ -23,8 +23,6 @@ describe("builder.required-non-empty, per effect", () => {
     ["resolve-dependency.dependency", "name", [mb.resolveDependency({ dependency: mb.dependency({ name: "", package: pkg }) })]],
     ["declare-tool.tool", "name", [mb.declareTool({ tool: named("") })]],
     ["run-tool", "name", [mb.declareTool({ tool: named("t") }), mb.runTool({ name: "", tool: named("t") })]],
-    ["write-file.output", "path", [mb.writeFile({ output: out(""), text: "x" })]],
-    ["copy-path.output", "path", [mb.copyPath({ source: mb.localSource({ name: "s", path: "/tmp/s" }), output: out("") })]],
     ["transform-output.output", "name", [mb.transformOutput({ output: out("$out/x", "") })]],
     ["validate-value.validation", "name", [mb.validateValue({ validation: mb.validation({ name: "", value: 1 }) })]],
     ["emit-descriptor.descriptor", "name", [mb.emitDescriptor({ descriptor: mb.descriptor({ name: "" }) })]],
