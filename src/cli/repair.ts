@@ -3,8 +3,9 @@
  * rebuilt where a builder known to the evaluation cache makes it (imports and artifacts come back with the builds
  * that reference them). Each entry is reported as rebuilt, removed (no known builder makes it now), or busy.
  */
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { listDir } from "../engine/dirs.js";
 import type { EvalRecord } from "../engine/eval-cache.js";
 import { tryLock } from "../engine/lock.js";
 import type { Store, StorePath } from "../engine/store.js";
@@ -26,14 +27,8 @@ const quiet: Io = { out: () => {}, err: () => {}, isTTY: false };
 /** The evaluation-cache records of this store whose builder file still exists. */
 function knownBuilders(store: Store): EvalRecord[] {
   const dir = join(store.cacheDir, "eval");
-  let names: string[] = [];
-  try {
-    names = readdirSync(dir).filter((n) => n.endsWith(".json"));
-  } catch {
-    return [];
-  }
   const out: EvalRecord[] = [];
-  for (const n of names) {
+  for (const n of listDir(dir).filter((n) => n.endsWith(".json"))) {
     try {
       const rec = JSON.parse(readFileSync(join(dir, n), "utf8")) as EvalRecord;
       if (rec.key.storeDir === store.dir && existsSync(rec.key.builder) && Array.isArray(rec.storePaths)) out.push(rec);

@@ -2,8 +2,9 @@
  * Garbage collection: everything the live roots (roots.ts) reach through metadata references stays, as does anything
  * being realized; the rest goes, with dead roots, abandoned build directories, stale logs, locks and cache records.
  */
-import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { listDir } from "./dirs.js";
 import { lockOwner } from "./lock.js";
 import { liveEntries, listRoots, withGcLock } from "./roots.js";
 import { forceRemove, isEntryName, type Store, type StorePath } from "./store.js";
@@ -51,16 +52,16 @@ function collectLocked(store: Store, opts: { dryRun: boolean }): GcResult {
       rmSync(`${t}.owner`, { force: true });
     }
     // logs of entries that are gone, and locks whose owner died
-    for (const f of safeList(store.logDir)) {
+    for (const f of listDir(store.logDir)) {
       const base = f.replace(/\.log(\.check)?$/, "");
       if (isEntryName(base) && !existsSync(join(store.dir, base)) && lockOwner(join(store.lockDir, `${base}.lock`)) === null) rmSync(join(store.logDir, f), { force: true });
     }
-    for (const f of safeList(store.lockDir)) {
+    for (const f of listDir(store.lockDir)) {
       if (f.endsWith(".lock") && lockOwner(join(store.lockDir, f)) === null) rmSync(join(store.lockDir, f), { force: true });
     }
     // evaluation-cache records whose result is gone
     const evalDir = join(store.cacheDir, "eval");
-    for (const f of safeList(evalDir)) {
+    for (const f of listDir(evalDir)) {
       try {
         const rec = JSON.parse(readFileSync(join(evalDir, f), "utf8")) as { root?: { storePath?: string } };
         if (!rec.root?.storePath || !existsSync(rec.root.storePath)) rmSync(join(evalDir, f), { force: true });
@@ -70,12 +71,4 @@ function collectLocked(store: Store, opts: { dryRun: boolean }): GcResult {
     }
   }
   return { removed, freedBytes, kept, deadRoots, abandonedTemps };
-}
-
-function safeList(dir: string): string[] {
-  try {
-    return readdirSync(dir);
-  } catch {
-    return [];
-  }
 }

@@ -4,14 +4,14 @@
  * under the store's gc lock, which `mb gc` holds from reading the roots to its last removal: a root is either seen by
  * a collection or added after it ended, so gc can never remove an entry a build is about to hand out.
  */
-import { lstatSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, unlinkSync } from "node:fs";
+import { lstatSync, readFileSync, readlinkSync, rmSync, symlinkSync, unlinkSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { sha256 } from "../core/hash.js";
 import { interrupted } from "./interrupt.js";
 import { acquireLock } from "./lock.js";
 import { formatOwner, ownerAlive, parseOwner, selfOwner } from "./owner.js";
 import { writeFileAtomic, type Store, type StorePath } from "./store.js";
-import { ensureDir } from "./dirs.js";
+import { ensureDir, listDir } from "./dirs.js";
 
 /** The store-wide lock `mb gc` holds while it collects, and root writers hold while they add a root. */
 export function gcLockPath(store: Store): string {
@@ -71,14 +71,8 @@ export interface RootInfo {
 
 /** Every root of the store, live or dead. */
 export function listRoots(store: Store): RootInfo[] {
-  let names: string[];
-  try {
-    names = readdirSync(store.rootDir);
-  } catch {
-    return [];
-  }
   const out: RootInfo[] = [];
-  for (const n of names.sort()) {
+  for (const n of listDir(store.rootDir).sort()) {
     const root = join(store.rootDir, n);
     if (n.startsWith("tmp-")) {
       if (n.endsWith(".tmp")) continue; // a temp root being written: its writer holds the gc lock, so this is debris

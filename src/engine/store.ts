@@ -16,7 +16,7 @@ import { existsSync, lstatSync, readdirSync, readFileSync, renameSync, rmSync, s
 import { randomBytes } from "node:crypto";
 import { basename, join } from "node:path";
 import { ExitCode, MbError } from "../core/errors.js";
-import { ensureDir } from "./dirs.js";
+import { ensureDir, listDir } from "./dirs.js";
 import { formatOwner, ownerAlive, parseOwner, selfOwner } from "./owner.js";
 import { cheapProblem, readEntryMeta, type EntryMeta } from "./store-meta.js";
 import { forceRemove, writeFileAtomic } from "./store-fs.js";
@@ -149,14 +149,8 @@ export class Store {
 
   /** Temporary paths in .b whose owner is gone (abandoned builds), with their owner files. */
   abandonedTemps(): string[] {
-    let names: string[];
-    try {
-      names = readdirSync(this.buildDir);
-    } catch {
-      return [];
-    }
     const out: string[] = [];
-    for (const n of names) {
+    for (const n of listDir(this.buildDir)) {
       if (n.endsWith(".owner") || n.endsWith(".tmp")) continue;
       let owner = null;
       try {
@@ -202,24 +196,16 @@ export class Store {
 
   /** Base names of every entry (complete or not) in the store. */
   entryNames(): string[] {
-    try {
-      return readdirSync(this.dir).filter(isEntryName).sort();
-    } catch {
-      return [];
-    }
+    return listDir(this.dir).filter(isEntryName).sort();
   }
 
   /** Base names of every metadata record. */
   metaNames(): string[] {
-    try {
-      return readdirSync(this.metaDir)
-        .filter((f) => f.endsWith(".json"))
-        .map((f) => f.slice(0, -5))
-        .filter(isEntryName)
-        .sort();
-    } catch {
-      return [];
-    }
+    return listDir(this.metaDir)
+      .filter((f) => f.endsWith(".json"))
+      .map((f) => f.slice(0, -5))
+      .filter(isEntryName)
+      .sort();
   }
 
   /** Total size in bytes of a path (for gc's report). */
