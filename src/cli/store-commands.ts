@@ -4,6 +4,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import { ExitCode, MbError } from "../core/errors.js";
 import { collectGarbage } from "../engine/gc.js";
 import { isEntryName, Store } from "../engine/store.js";
+import { storeFault } from "../engine/store-errors.js";
 import { cachedRoot } from "./build.js";
 import { prepare, storeDirFrom, resolutionOf } from "./context.js";
 import type { Io } from "./io.js";
@@ -60,7 +61,9 @@ export async function runStoreVerify(flags: { store?: string; json: boolean; rep
   let repairs: RepairOutcome[] = [];
   if (flags.repair && r.problems.length > 0) {
     const { repairStore } = await import("./repair.js");
-    repairs = await repairStore(store, r.problems);
+    repairs = await repairStore(store, r.problems).catch((e: unknown) => {
+      throw storeFault(e, store.dir, "repair entries");
+    });
   }
   const ok = r.problems.length === 0 || (flags.repair && repairs.every((o) => o.action === "rebuilt"));
   if (flags.json) {
@@ -81,7 +84,9 @@ export async function runGc(flags: { store?: string; json: boolean; dryRun: bool
     else io.out(`store ${store.dir} does not exist: nothing to collect\n`);
     return ExitCode.ok;
   }
-  const r = await collectGarbage(store, { dryRun: flags.dryRun });
+  const r = await collectGarbage(store, { dryRun: flags.dryRun }).catch((e: unknown) => {
+    throw storeFault(e, store.dir, "collect garbage");
+  });
   if (flags.json) io.out(JSON.stringify({ store: store.dir, dryRun: flags.dryRun, ...r }, null, 2) + "\n");
   else {
     const verb = flags.dryRun ? "would remove" : "removed";

@@ -21,12 +21,20 @@ export function storeErrno(e: unknown): string | null {
 
 /** `e` as a clear store error (exit 1) when it is a known file-system failure; anything else is returned unchanged. */
 export function storeFault(e: unknown, storeDir: string, doing: string): unknown {
+  if (e instanceof MbError) return stepOnFullDisk(e, storeDir);
   const code = storeErrno(e);
-  if (code === null || e instanceof MbError) return e;
+  if (code === null) return e;
   const advice = ADVICE[code]!;
   const path = (e as NodeJS.ErrnoException).path;
   return new MbError("store.io", `cannot ${doing} in the store ${storeDir}: ${advice.what} (${code}${path ? ` at ${path}` : ""}); nothing partial was kept`, {
     exitCode: ExitCode.problems,
     hint: advice.hint,
   });
+}
+
+/** A failed step whose output says the disk is full gets the store's full-disk hint (its build directory is there). */
+function stepOnFullDisk(e: MbError, storeDir: string): MbError {
+  if (!/No space left on device|Disk quota exceeded/.test(e.message)) return e;
+  const hint = `the disk of the store ${storeDir} (where builds run) may be full: ${ADVICE.ENOSPC!.hint}`;
+  return new MbError(e.code, e.message, { exitCode: e.exitCode, issues: e.issues, hint: e.hint ? `${hint}; ${e.hint}` : hint });
 }

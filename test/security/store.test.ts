@@ -94,6 +94,8 @@ describe("a full disk", () => {
         } else {
           expect(r.status, where).toBe(1);
           expect(r.stderr, where).toMatch(/ENOSPC|No space left on device/);
+          expect(r.stderr, where).toContain(`the store ${store}`); // named, with what to do
+          expect(r.stderr, where).toMatch(/hint: .*free some space .*--store/);
           expect(partial(store), where).toEqual([]);
           seen.push(/cannot install .* the disk is full \(ENOSPC\)/.test(r.stderr) ? "install" : /step 1\/1 'write'/.test(r.stderr) ? "step" : "other");
         }
