@@ -7,8 +7,10 @@ import { lstatSync, readlinkSync, renameSync, symlinkSync, unlinkSync } from "no
 import { resolve } from "node:path";
 import { ExitCode, MbError } from "../core/errors.js";
 import { evalCacheEnabled, lookupEval, storeEval, type EvalKey } from "../engine/eval-cache.js";
-import { addRoot } from "../engine/gc.js";
+import { addRoot, addTempRoot } from "../engine/roots.js";
+import { storeErrno, storeFault } from "../engine/store-errors.js";
 import type { RealizeOptions } from "../engine/options.js";
+import type { ResolvedBuild } from "../engine/resolve.js";
 import { Store } from "../engine/store.js";
 import { hostSystem } from "../engine/system.js";
 import { prepare, sourceDateEpochFrom, storeDirFrom, type Prepared, resolutionOf } from "./context.js";
@@ -68,7 +70,7 @@ export async function prepareForBuild(arg: string, storeFlag: string | undefined
 }
 
 /** Points `link` at `target` (atomically) and records it as a gc root; refuses to replace anything but a symlink. */
-export function makeOutLink(store: Store, link: string, target: string): void {
+export async function makeOutLink(store: Store, link: string, target: string, io: Io): Promise<void> {
   const abs = resolve(link);
   let current: string | null = null;
   try {
@@ -93,26 +95,54 @@ export function makeOutLink(store: Store, link: string, target: string): void {
     symlinkSync(target, tmp);
     renameSync(tmp, abs);
   }
-  addRoot(store, abs);
+  try {
+    await addRoot(store, abs);
+  } catch (e) {
+    if (!readOnly(e)) throw storeFault(e, store.dir, `register the out-link '${link}' as a gc root`);
+    io.err(`mb: warning: the store ${store.dir} is read-only: the out-link '${link}' is not registered as a gc root\n`);
+  }
 }
 
-async function engineRun<T>(prepared: Prepared, flags: { keepFailed: boolean; jobs: number }, progress: Progress, body: (opts: RealizeOptions) => Promise<T>): Promise<T> {
+/** True for the errors of a store mounted or made read-only (a cache hit still works there, registering nothing). */
+function readOnly(e: unknown): boolean {
+  const code = storeErrno(e);
+  return code === "EROFS" || code === "EACCES" || code === "EPERM";
+}
+
+/**
+ * Runs `body` with `paths` held by a temporary gc root, taken before `body` looks at the store, so a concurrent
+ * `mb gc` either ran before (and `body` sees what it removed) or keeps them until `body` has made its out-link. A
+ * read-only store takes no root (nothing can collect through this mount either).
+ */
+async function underTempRoot<T>(store: Store, paths: readonly string[], body: () => Promise<T>): Promise<T> {
+  let drop = (): void => {};
+  try {
+    drop = await addTempRoot(store, [...new Set(paths)]);
+  } catch (e) {
+    if (!readOnly(e)) throw storeFault(e, store.dir, "record a temporary gc root");
+  }
+  try {
+    return await body();
+  } finally {
+    drop();
+  }
+}
+
+/** Runs `body` with the engine set up for `prepared`: the store laid out, signals handled, a temporary gc root held. */
+export async function engineRun<T>(prepared: Prepared, flags: { keepFailed: boolean; jobs: number }, progress: Progress, body: (opts: RealizeOptions) => Promise<T>): Promise<T> {
   const { Interrupt } = await import("../engine/interrupt.js");
-  const { addTempRoot } = await import("../engine/gc.js");
   const store = new Store(prepared.storeDir);
   store.ensureLayout();
   const interrupt = new Interrupt();
   const uninstall = interrupt.install();
   // Everything this run may use stays alive while it runs, whatever a concurrent `mb gc` decides.
   const used = resolutionOf(prepared).builds.flatMap((b) => [b.storePath, ...b.imports.map((i) => i.storePath), ...b.storeInputs, ...b.plan.runtimeArtifacts.map((a) => a.storePath)]);
-  const dropRoot = addTempRoot(store, [...new Set(used)]);
   const { HashPool } = await import("../engine/hash-pool.js");
   const hashPool = new HashPool();
   try {
-    return await body({ store, sourceDateEpoch: prepared.sourceDateEpoch, keepFailed: flags.keepFailed, jobs: flags.jobs, emit: progress.emit, interrupt, hashPool });
+    return await underTempRoot(store, used, () => body({ store, sourceDateEpoch: prepared.sourceDateEpoch, keepFailed: flags.keepFailed, jobs: flags.jobs, emit: progress.emit, interrupt, hashPool }));
   } finally {
     await hashPool.close();
-    dropRoot();
     uninstall();
   }
 }
@@ -121,19 +151,29 @@ async function engineRun<T>(prepared: Prepared, flags: { keepFailed: boolean; jo
 export async function runBuild(arg: string, flags: BuildFlags, io: Io): Promise<number> {
   const storeDir = storeDirFrom(flags.store);
   const progress = createProgress(flags.json ? "json" : io.isTTY ? "tty" : "plain", io);
-  const finish = (storePath: string): number => {
+  // The out-link is made while the entry is still held by this run's temporary root (see underTempRoot).
+  const link = async (store: Store, storePath: string): Promise<void> => {
     progress.close();
-    if (flags.outLink !== null) makeOutLink(new Store(storeDir), flags.outLink, storePath);
+    if (flags.outLink !== null) await makeOutLink(store, flags.outLink, storePath, io);
+  };
+  const finish = (storePath: string): number => {
     if (flags.json) progress.emit({ event: "result", storePath });
     else io.out(`${storePath}\n`);
     return ExitCode.ok;
   };
   try {
     if (!flags.check) {
-      const hit = cachedRoot(arg, storeDir, true);
+      const hit = cachedRoot(arg, storeDir, false);
       if (hit) {
-        progress.emit({ event: "cached", name: hit.name, storePath: hit.storePath });
-        return finish(hit.storePath);
+        const store = new Store(storeDir);
+        const handed = await underTempRoot(store, [hit.storePath], async () => {
+          const e = store.entry(hit.storePath);
+          if (!e || !store.isValid(e)) return false;
+          progress.emit({ event: "cached", name: hit.name, storePath: hit.storePath });
+          await link(store, hit.storePath);
+          return true;
+        });
+        if (handed) return finish(hit.storePath);
       }
     }
     const prepared = await prepareForBuild(arg, flags.store, io);
@@ -142,24 +182,48 @@ export async function runBuild(arg: string, flags: BuildFlags, io: Io): Promise<
     const { realizeAll } = await import("../engine/schedule.js");
     await engineRun(prepared, flags, progress, async (opts) => {
       await realizeAll(resolutionOf(prepared), opts, flags.check);
-      if (!flags.check) return;
-      const outcome = await checkBuild(root, opts);
-      progress.emit({ event: "check", storePath: root.storePath, reproducible: outcome.differences.length === 0, differences: outcome.differences });
-      if (outcome.differences.length > 0) {
-        const shown = outcome.differences.slice(0, 50).map((d) => `  ${d.kind.padEnd(12)} ${d.path}`);
-        const more = outcome.differences.length > 50 ? [`  ... and ${outcome.differences.length - 50} more`] : [];
-        throw new MbError(
-          "build.not-reproducible",
-          `'${root.name}' is not reproducible: a rebuild differs from the stored entry ${root.storePath} in ${outcome.differences.length} place${outcome.differences.length === 1 ? "" : "s"}:\n${[...shown, ...more].join("\n")}`,
-          { exitCode: ExitCode.problems, hint: outcome.keptAt ? `the rebuild is kept at ${outcome.keptAt}` : "rerun with --keep-failed to keep the rebuild for inspection" },
-        );
+      if (flags.check) {
+        const outcome = await checkBuild(root, opts);
+        progress.emit({ event: "check", storePath: root.storePath, reproducible: outcome.differences.length === 0, differences: outcome.differences });
+        if (outcome.differences.length > 0) {
+          const shown = outcome.differences.slice(0, 50).map((d) => `  ${d.kind.padEnd(12)} ${d.path}`);
+          const more = outcome.differences.length > 50 ? [`  ... and ${outcome.differences.length - 50} more`] : [];
+          throw new MbError(
+            "build.not-reproducible",
+            `'${root.name}' is not reproducible: a rebuild differs from the stored entry ${root.storePath} in ${outcome.differences.length} place${outcome.differences.length === 1 ? "" : "s"}:\n${[...shown, ...more].join("\n")}`,
+            { exitCode: ExitCode.problems, hint: outcome.keptAt ? `the rebuild is kept at ${outcome.keptAt}` : "rerun with --keep-failed to keep the rebuild for inspection" },
+          );
+        }
+        if (!flags.json) io.err(`mb: ${root.name} is reproducible: a rebuild matches the stored entry\n`);
       }
-      if (!flags.json) io.err(`mb: ${root.name} is reproducible: a rebuild matches the stored entry\n`);
+      await link(opts.store, root.storePath);
     });
     return finish(root.storePath);
   } finally {
     progress.close();
   }
+}
+
+/**
+ * Re-hashes the entry evidence is about to run against; a corrupt one is exit 1 naming the entry and, from a rebuild
+ * aside compared file by file, the files that differ.
+ */
+async function mustBeIntact(root: ResolvedBuild, opts: RealizeOptions): Promise<void> {
+  const { verifyEntry } = await import("../engine/verify.js");
+  const bad = verifyEntry(opts.store, opts.store.mustEntry(root.storePath));
+  if (!bad) return;
+  let files = "";
+  try {
+    const { checkBuild } = await import("../engine/realize.js");
+    const diff = (await checkBuild(root, { ...opts, emit: () => {} })).differences;
+    if (diff.length > 0) files = `; a rebuild differs in ${diff.slice(0, 10).map((d) => `'${d.path}' (${d.kind})`).join(", ")}${diff.length > 10 ? ` and ${diff.length - 10} more` : ""}`;
+  } catch {
+    // the rebuild only names the files; the entry is corrupt regardless
+  }
+  throw new MbError("check.corrupt-entry", `the store entry ${root.storePath} of '${root.name}' is corrupt: ${bad.detail}${files}; no evidence was run`, {
+    exitCode: ExitCode.problems,
+    hint: "run `mb store verify --repair` to remove and rebuild it",
+  });
 }
 
 /** `mb check`: builds if needed, then runs each evidence command against the result; exit 1 naming failed evidence. */
@@ -172,6 +236,7 @@ export async function runCheck(arg: string, flags: BuildFlags, io: Io): Promise<
     const { runEvidence } = await import("../engine/evidence.js");
     const outcomes = await engineRun(prepared, flags, progress, async (opts) => {
       await realizeAll(resolutionOf(prepared), opts);
+      await mustBeIntact(root, opts);
       progress.close();
       return runEvidence(root, root.storePath, {
         sourceDateEpoch: prepared.sourceDateEpoch,

@@ -37,6 +37,7 @@ Building (the store):
   check <builder>               build if needed, then run each evidence command against the result
   log <builder|store path>      the build log of an entry
   store verify                  re-hash every entry against its metadata; exit 1 on missing or corrupt ones
+                                (--repair: remove each, rebuild it where a known builder makes it; exit 0 if all rebuilt)
   gc                            remove entries not reachable from live out-links
 
 <builder> is a .ts/.js module (default export, or file#name), a directory holding builder.ts, or a .json spec.
@@ -50,6 +51,7 @@ Options:
   --check         build: rebuild in a temporary location and report differences (reproducibility)
   -j, --jobs N    build, check: run up to N independent builds at once (default 1)
   --dry-run       gc: only list what would be removed
+  --repair        store verify: remove what fails, rebuild what a known builder makes
   --debug         show stack traces
   -h, --help      this text
 
@@ -78,6 +80,7 @@ type Values = {
   check: boolean;
   jobs?: string;
   "dry-run": boolean;
+  repair: boolean;
 };
 
 /** Which commands accept each command-specific flag. */
@@ -89,6 +92,7 @@ const FLAG_COMMANDS: Record<string, readonly string[]> = {
   check: ["build"],
   jobs: ["build", "check"],
   "dry-run": ["gc"],
+  repair: ["store"],
 };
 
 function checkFlags(command: string, values: Values, view: boolean): void {
@@ -117,7 +121,7 @@ async function runBuilding(command: string, rest: string[], values: Values, io: 
     if (sub !== "verify") throw usage(`store needs a subcommand: 'verify'${sub ? `, got '${sub}'` : ""}`);
     if (more.length > 0) throw usage(`unexpected argument '${more[0]}'`);
     const { runStoreVerify } = await import("./store-commands.js");
-    return runStoreVerify({ store: values.store, json: values.json }, io);
+    return runStoreVerify({ store: values.store, json: values.json, repair: values.repair }, io);
   }
   if (command === "gc") {
     if (rest.length > 0) throw usage(`unexpected argument '${rest[0]}'`);
@@ -169,6 +173,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
           check: { type: "boolean", default: false },
           jobs: { type: "string", short: "j" },
           "dry-run": { type: "boolean", default: false },
+          repair: { type: "boolean", default: false },
           debug: { type: "boolean", default: false },
           help: { type: "boolean", short: "h", default: false },
         },

@@ -1,12 +1,14 @@
-/** `mb log`, `mb store verify` and `mb gc`: reading and tending the store. */
+/** `mb log`, `mb store verify [--repair]` and `mb gc`: reading and tending the store. */
 import { existsSync, lstatSync, readFileSync, readlinkSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { ExitCode, MbError } from "../core/errors.js";
-import { collectGarbage, verifyStore } from "../engine/gc.js";
+import { collectGarbage } from "../engine/gc.js";
 import { isEntryName, Store } from "../engine/store.js";
+import { storeFault } from "../engine/store-errors.js";
 import { cachedRoot } from "./build.js";
 import { prepare, storeDirFrom, resolutionOf } from "./context.js";
 import type { Io } from "./io.js";
+import type { RepairOutcome } from "./repair.js";
 
 /** The store path an argument names directly (a store path, or an out-link to one), or null when it names a builder. */
 function storePathArg(arg: string): string | null {
@@ -48,27 +50,43 @@ export async function runLog(arg: string, flags: { store?: string }, io: Io): Pr
   return ExitCode.ok;
 }
 
-/** `mb store verify`: re-hashes every entry; exit 1 when any is missing, corrupt or incomplete. */
-export function runStoreVerify(flags: { store?: string; json: boolean }, io: Io): number {
+/**
+ * `mb store verify [--repair]`: re-hashes every entry; exit 1 when any is missing, corrupt or incomplete. With
+ * --repair, each is removed and rebuilt where it can be (repair.ts); exit 1 unless every one was rebuilt.
+ */
+export async function runStoreVerify(flags: { store?: string; json: boolean; repair: boolean }, io: Io): Promise<number> {
   const store = new Store(storeDirFrom(flags.store));
+  const { verifyStore } = await import("../engine/verify.js");
   const r = store.exists() ? verifyStore(store) : { checked: 0, problems: [] };
-  if (flags.json) io.out(JSON.stringify({ store: store.dir, checked: r.checked, ok: r.problems.length === 0, problems: r.problems }, null, 2) + "\n");
-  else {
+  let repairs: RepairOutcome[] = [];
+  if (flags.repair && r.problems.length > 0) {
+    const { repairStore } = await import("./repair.js");
+    repairs = await repairStore(store, r.problems).catch((e: unknown) => {
+      throw storeFault(e, store.dir, "repair entries");
+    });
+  }
+  const ok = r.problems.length === 0 || (flags.repair && repairs.every((o) => o.action === "rebuilt"));
+  if (flags.json) {
+    io.out(JSON.stringify({ store: store.dir, checked: r.checked, ok, problems: r.problems, ...(flags.repair ? { repairs } : {}) }, null, 2) + "\n");
+  } else {
     for (const p of r.problems) io.out(`${p.kind} ${p.storePath}: ${p.detail}\n`);
+    for (const o of repairs) io.out(`${o.action} ${o.storePath}: ${o.detail}\n`);
     io.out(`verified ${r.checked} entr${r.checked === 1 ? "y" : "ies"} in ${store.dir}: ${r.problems.length === 0 ? "ok" : `${r.problems.length} problem${r.problems.length === 1 ? "" : "s"}`}\n`);
   }
-  return r.problems.length === 0 ? ExitCode.ok : ExitCode.problems;
+  return ok ? ExitCode.ok : ExitCode.problems;
 }
 
 /** `mb gc [--dry-run]`: removes entries not reachable from live out-links. */
-export function runGc(flags: { store?: string; json: boolean; dryRun: boolean }, io: Io): number {
+export async function runGc(flags: { store?: string; json: boolean; dryRun: boolean }, io: Io): Promise<number> {
   const store = new Store(storeDirFrom(flags.store));
   if (!store.exists()) {
     if (flags.json) io.out(JSON.stringify({ store: store.dir, removed: [], freedBytes: 0, kept: 0 }, null, 2) + "\n");
     else io.out(`store ${store.dir} does not exist: nothing to collect\n`);
     return ExitCode.ok;
   }
-  const r = collectGarbage(store, { dryRun: flags.dryRun });
+  const r = await collectGarbage(store, { dryRun: flags.dryRun }).catch((e: unknown) => {
+    throw storeFault(e, store.dir, "collect garbage");
+  });
   if (flags.json) io.out(JSON.stringify({ store: store.dir, dryRun: flags.dryRun, ...r }, null, 2) + "\n");
   else {
     const verb = flags.dryRun ? "would remove" : "removed";

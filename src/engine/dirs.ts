@@ -1,5 +1,5 @@
 /** Creating directories safely. */
-import { mkdirSync, statSync } from "node:fs";
+import { mkdirSync, readdirSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 /**
  * `mkdir -p` that cannot loop: Node's recursive mkdir spins forever where mkdir answers ENOENT under an existing
@@ -17,4 +17,13 @@ export function ensureDir(dir: string, depth = 0): void {
   }
   ensureDir(dirname(dir), depth + 1);
   mkdirSync(dir);
+}
+
+/** The names in a directory, or none when it cannot be read (missing, not a directory). */
+export function listDir(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
 }

@@ -7,11 +7,12 @@
  * Every stamp taken while witnessing is recorded, so the evaluation cache can later check that nothing it depends
  * on has changed.
  */
-import { closeSync, lstatSync, openSync, readdirSync, readFileSync, readlinkSync, realpathSync, renameSync, statSync, writeSync, type Stats } from "node:fs";
+import { lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync, type Stats } from "node:fs";
 import { createHash } from "node:crypto";
 import { dirname, join } from "node:path";
 import { hashFile, hashTree } from "./tree-hash.js";
 import { ensureDir } from "./dirs.js";
+import { writeFileAtomic } from "./store-fs.js";
 
 /** What a resolution depended on, with the stamp it saw. */
 export interface Witness {
@@ -198,14 +199,7 @@ export function flushIdentityCache(): void {
   if (!cacheFile || !entries || !dirty) return;
   try {
     ensureDir(dirname(cacheFile));
-    const tmp = `${cacheFile}.${process.pid}.tmp`;
-    const fd = openSync(tmp, "w");
-    try {
-      writeSync(fd, JSON.stringify({ v: 4, entries }));
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, cacheFile);
+    writeFileAtomic(cacheFile, JSON.stringify({ v: 4, entries }));
     dirty = false;
   } catch {
     // a cache that cannot be written is only slower

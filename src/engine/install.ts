@@ -1,11 +1,14 @@
 /**
  * Installing a store entry once: every kind of entry (an imported path, a runtime artifact, a build) enters the store
  * by the same sequence: lock the entry, look again whether it is valid, claim a temporary path, produce the entry
- * there, and install it atomically (rename, then metadata). A failure or an interrupt leaves nothing in the store.
+ * there, and install it atomically (rename, then metadata). A failure or an interrupt leaves nothing in the store; a
+ * full disk, a read-only store or a name too long is a clear error (store-errors.ts). A broken entry (a torn record, a
+ * failed cheap check) counts as missing: it is made again and replaces the broken one under the lock.
  */
 import { acquireLock, type Lock } from "./lock.js";
 import { interrupted } from "./interrupt.js";
 import type { RealizeOptions } from "./options.js";
+import { storeFault } from "./store-errors.js";
 import type { EntryMeta, StorePath } from "./store.js";
 
 /** How one entry is made, for `installOnce`. */
@@ -39,8 +42,16 @@ async function lockEntry(p: StorePath, name: string, opts: Pick<RealizeOptions, 
  * failure and on a forced exit (a second signal). Returns what `produce` made, or null when the entry was valid.
  */
 export async function installOnce<R>(p: StorePath, opts: Pick<RealizeOptions, "store" | "emit" | "interrupt">, production: Production<R>): Promise<{ readonly made: R } | null> {
+  if (opts.store.isValid(p)) return null;
+  try {
+    return await installLocked(p, opts, production);
+  } catch (e) {
+    throw storeFault(e, opts.store.dir, `install ${p}`);
+  }
+}
+
+async function installLocked<R>(p: StorePath, opts: Pick<RealizeOptions, "store" | "emit" | "interrupt">, production: Production<R>): Promise<{ readonly made: R } | null> {
   const { store } = opts;
-  if (store.isValid(p)) return null;
   const lock = await lockEntry(p, production.name, opts);
   try {
     if (store.isValid(p)) return null;

@@ -3,8 +3,9 @@
  * lock whose owner died is recognized and broken. A second process building the same plan waits for the lock, then
  * finds the entry complete and reuses it.
  */
-import { closeSync, fstatSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, fstatSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync } from "node:fs";
 import { randomBytes } from "node:crypto";
+import { writeAll } from "./store-fs.js";
 import { formatOwner, ownerAlive, parseOwner, selfOwner, type Owner } from "./owner.js";
 
 /** A held lock; release it once. */
@@ -26,10 +27,13 @@ function tryCreate(path: string): boolean {
     throw e;
   }
   try {
-    writeSync(fd, formatOwner(selfOwner()));
-  } finally {
+    writeAll(fd, Buffer.from(formatOwner(selfOwner())));
+  } catch (e) {
     closeSync(fd);
+    unlinkSync(path); // a torn lock would make others wait for nothing
+    throw e;
   }
+  closeSync(fd);
   return true;
 }
 

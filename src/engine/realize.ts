@@ -3,7 +3,7 @@
  * and a build executed and installed; each enters the store through `installOnce`, so a failure, an interrupt or a
  * broken promise leaves nothing there. `checkBuild` rebuilds an entry aside to compare. Scheduling is schedule.ts's.
  */
-import { chmodSync, existsSync, utimesSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { basename } from "node:path";
 import type { BuildPlan, RuntimeArtifact } from "../core/plan.js";
 import { packageInfo } from "../core/package.js";
@@ -98,6 +98,8 @@ export async function writeArtifact(a: RuntimeArtifact, opts: RealizeOptions): P
       outputHash: `sha256:${hashTree(temp)}`,
       references: [],
       builtAt: new Date().toISOString(),
+      files: 1,
+      bytes: statSync(temp).size,
     }),
   });
   if (written) opts.emit({ event: "artifact", name: a.name, storePath: p });

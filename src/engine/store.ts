@@ -8,60 +8,27 @@
  *   .b/                   outputs being built (same path length as the final entry) and their owner files
  *   .roots/               garbage-collector roots: symlinks to out-links, and temporary roots of running builds
  *   .cache/               the identity cache and the evaluation cache
+ *
+ * An entry is reused only when its record reads back whole and the entry passes the cheap check against it
+ * (store-meta.ts); anything else counts as missing and is rebuilt under the entry's lock.
  */
-import { chmodSync, closeSync, existsSync, lstatSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import { existsSync, lstatSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { basename, join } from "node:path";
 import { ExitCode, MbError } from "../core/errors.js";
-import { ensureDir } from "./dirs.js";
+import { ensureDir, listDir } from "./dirs.js";
 import { formatOwner, ownerAlive, parseOwner, selfOwner } from "./owner.js";
+import { cheapProblem, readEntryMeta, type EntryMeta } from "./store-meta.js";
+import { forceRemove, writeFileAtomic } from "./store-fs.js";
+
+export { forceRemove, writeFileAtomic } from "./store-fs.js";
+export type { EntryMeta, StepRecord, ToolIdentity } from "./store-meta.js";
 
 /** A path to an entry of a store (checked to lie directly in the store directory). */
 export type StorePath = string & { readonly __brand: "StorePath" };
 
 const ENTRY = /^[0-9abcdfghijklmnpqrsvwxyz]{32}-[A-Za-z0-9+._?=-]+$/;
 const NIX32 = "0123456789abcdfghijklmnpqrsvwxyz";
-
-/** One tool as the metadata records it. */
-export interface ToolIdentity {
-  readonly name: string;
-  readonly package: string;
-  readonly origin: string;
-  readonly version: string | null;
-  readonly contentHash: string | null;
-  readonly executables: Record<string, string>;
-}
-
-/** One step as the metadata records it. */
-export interface StepRecord {
-  readonly name: string;
-  readonly durationMs: number;
-}
-
-/** The metadata record of a complete entry. */
-export interface EntryMeta {
-  /** 2: the output hash is tree-hash format 2 (per-file digests); 1: format 1. */
-  readonly version: 1 | 2;
-  readonly storePath: string;
-  readonly kind: "build" | "import" | "artifact";
-  readonly name: string;
-  /** The hash part of the store path: the plan's fingerprint hash (builds), or the content-derived name (imports, artifacts). */
-  readonly planHash: string;
-  readonly fingerprint?: Record<string, unknown>;
-  readonly tools?: ToolIdentity[];
-  readonly steps?: StepRecord[];
-  /** `sha256:<hashTree of the entry>`. */
-  readonly outputHash: string;
-  /** Store paths this entry needs alive: dependencies, imports, runtime artifacts. */
-  readonly references: string[];
-  readonly source?: string;
-  readonly builtAt: string;
-  readonly durationMs?: number;
-  /** Builds: how long sealing the output took, of durationMs. */
-  readonly sealMs?: number;
-  readonly files?: number;
-  readonly bytes?: number;
-}
 
 /** True when a base name looks like a store entry. */
 export function isEntryName(name: string): boolean {
@@ -76,42 +43,6 @@ export function randomName(length: number): string {
   return s;
 }
 
-/** Removes a path whatever its modes (store entries are read-only). */
-export function forceRemove(path: string): void {
-  try {
-    rmSync(path, { recursive: true, force: true });
-    return;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== "EACCES" && (e as NodeJS.ErrnoException).code !== "EPERM") throw e;
-  }
-  makeWritable(path);
-  rmSync(path, { recursive: true, force: true });
-}
-
-function makeWritable(path: string): void {
-  let st;
-  try {
-    st = lstatSync(path);
-  } catch {
-    return;
-  }
-  if (!st.isDirectory()) return;
-  chmodSync(path, 0o700);
-  for (const name of readdirSync(path)) makeWritable(join(path, name));
-}
-
-/** Writes a file atomically (temp file in the same directory, then rename). */
-export function writeFileAtomic(path: string, text: string): void {
-  const tmp = `${path}.${process.pid}.${randomBytes(3).toString("hex")}.tmp`;
-  const fd = openSync(tmp, "w", 0o644);
-  try {
-    writeSync(fd, text);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
-}
-
 /** A store directory. */
 export class Store {
   readonly metaDir: string;
@@ -120,6 +51,8 @@ export class Store {
   readonly buildDir: string;
   readonly rootDir: string;
   readonly cacheDir: string;
+  /** Entries this process found valid (or installed): checked once per run. */
+  private readonly vouched = new Set<string>();
 
   constructor(readonly dir: string) {
     this.metaDir = join(dir, ".meta");
@@ -174,18 +107,25 @@ export class Store {
     return join(this.lockDir, `${basename(p)}.lock`);
   }
 
-  /** True when the entry is complete: it exists and has its metadata record. */
-  isValid(p: StorePath): boolean {
-    return existsSync(this.metaPath(p)) && existsSync(p);
+  /** Why an entry may not be reused (no record, a torn record, a failed cheap check), or null when it may. */
+  problemOf(p: StorePath): string | null {
+    const meta = readEntryMeta(this.metaPath(p), p);
+    if (typeof meta === "string") return meta;
+    return cheapProblem(p, meta);
   }
 
-  /** The metadata record of an entry, or null. */
+  /** True when the entry is complete: it exists, its record reads back whole, and it passes the cheap check. */
+  isValid(p: StorePath): boolean {
+    if (this.vouched.has(p)) return true;
+    if (this.problemOf(p) !== null) return false;
+    this.vouched.add(p);
+    return true;
+  }
+
+  /** The metadata record of an entry, or null when it is missing or torn. */
   readMeta(p: StorePath): EntryMeta | null {
-    try {
-      return JSON.parse(readFileSync(this.metaPath(p), "utf8")) as EntryMeta;
-    } catch {
-      return null;
-    }
+    const meta = readEntryMeta(this.metaPath(p), p);
+    return typeof meta === "string" ? null : meta;
   }
 
   /**
@@ -209,14 +149,8 @@ export class Store {
 
   /** Temporary paths in .b whose owner is gone (abandoned builds), with their owner files. */
   abandonedTemps(): string[] {
-    let names: string[];
-    try {
-      names = readdirSync(this.buildDir);
-    } catch {
-      return [];
-    }
     const out: string[] = [];
-    for (const n of names) {
+    for (const n of listDir(this.buildDir)) {
       if (n.endsWith(".owner") || n.endsWith(".tmp")) continue;
       let owner = null;
       try {
@@ -229,21 +163,32 @@ export class Store {
     return out;
   }
 
-  /** Moves a finished temporary output into place and records its metadata; the entry is valid once this returns. */
+  /**
+   * Moves a finished temporary output into place and records its metadata (written in full, flushed, read back); the
+   * entry is valid once this returns. A broken entry already there is replaced; if the record cannot be written, the
+   * entry is removed again, so nothing partial stays.
+   */
   install(temp: string, p: StorePath, meta: EntryMeta): void {
-    if (existsSync(p)) {
+    if (existsSync(p) || existsSync(this.metaPath(p))) {
       if (this.isValid(p)) {
         forceRemove(temp); // another process won; its result is the same plan's
         return;
       }
-      forceRemove(p); // a partial entry left by a crash
+      this.remove(p); // a partial or broken entry
     }
     renameSync(temp, p);
-    writeFileAtomic(this.metaPath(p), JSON.stringify(meta, null, 2) + "\n");
+    try {
+      writeFileAtomic(this.metaPath(p), JSON.stringify(meta, null, 2) + "\n", true);
+    } catch (e) {
+      this.remove(p);
+      throw e;
+    }
+    this.vouched.add(p);
   }
 
   /** Removes an entry and what the store knows about it (metadata first, so it is never seen half-removed). */
   remove(p: StorePath): void {
+    this.vouched.delete(p);
     rmSync(this.metaPath(p), { force: true });
     forceRemove(p);
     rmSync(this.logPath(p), { force: true });
@@ -251,24 +196,16 @@ export class Store {
 
   /** Base names of every entry (complete or not) in the store. */
   entryNames(): string[] {
-    try {
-      return readdirSync(this.dir).filter(isEntryName).sort();
-    } catch {
-      return [];
-    }
+    return listDir(this.dir).filter(isEntryName).sort();
   }
 
   /** Base names of every metadata record. */
   metaNames(): string[] {
-    try {
-      return readdirSync(this.metaDir)
-        .filter((f) => f.endsWith(".json"))
-        .map((f) => f.slice(0, -5))
-        .filter(isEntryName)
-        .sort();
-    } catch {
-      return [];
-    }
+    return listDir(this.metaDir)
+      .filter((f) => f.endsWith(".json"))
+      .map((f) => f.slice(0, -5))
+      .filter(isEntryName)
+      .sort();
   }
 
   /** Total size in bytes of a path (for gc's report). */
