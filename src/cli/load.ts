@@ -1,8 +1,9 @@
 /** Loading a builder: a `.ts`/`.js` module (default or `#name` export), a directory holding `builder.ts`, or a `.json` spec. */
-import { existsSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { createHash, randomBytes } from "node:crypto";
+import { existsSync, readFileSync, realpathSync, renameSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { isUtf8 } from "node:buffer";
 import { homedir } from "node:os";
-import { isBuiltin, register } from "node:module";
+import { isBuiltin } from "node:module";
 import { dirname, extname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { ExitCode, MbError } from "../core/errors.js";
@@ -10,7 +11,9 @@ import { markUncacheable, witness, witnessing } from "../engine/identity.js";
 import { fromSpec, isProgram, sequence, type Program } from "../program/program.js";
 import { locateBuilder } from "./locate.js";
 import { ensureDir } from "../engine/dirs.js";
-import { jsonErrorOffset, lineCol } from "./json-position.js";
+import { invalidUtf8Offset, jsonErrorOffset, lineCol } from "./json-position.js";
+import { importCycle, metaOf, type BundleMeta } from "./import-cycle.js";
+import { LoadFailure, importIsolated, loadTimeoutFrom } from "./load-isolated.js";
 
 export { locateBuilder };
 
@@ -21,8 +24,6 @@ export interface LoadedBuilder {
   /** The export used (`default` or the `#name`). */
   readonly exportName: string;
 }
-
-let hooksRegistered = false;
 
 function usage(code: string, message: string, hint?: string): MbError {
   return new MbError(code, message, { exitCode: ExitCode.usage, hint });
@@ -40,7 +41,14 @@ function fromValue(value: unknown, file: string): Program {
 
 function loadJson(file: string): Program {
   witness("file", file);
-  const text = readFileSync(file, "utf8");
+  const bytes = readFileSync(file);
+  if (!isUtf8(bytes)) {
+    const at = invalidUtf8Offset(bytes) ?? 0;
+    const before = bytes.subarray(0, at).toString("utf8");
+    const hex = bytes.subarray(at, at + 4).toString("hex").replace(/(..)/g, "0x$1 ").trim();
+    throw usage("builder.invalid-utf8", `${file}: not valid UTF-8 at byte offset ${at} (${lineCol(before, before.length)}): bytes ${hex}`);
+  }
+  const text = bytes.toString("utf8");
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -59,32 +67,11 @@ function loadJson(file: string): Program {
   }
 }
 
-/**
- * Imports a TypeScript builder. Fast path: esbuild bundles the builder with its relative imports (packages stay
- * external) into a hidden file beside it, so `metabuilder` and other packages resolve exactly as from the builder
- * itself; the file is removed at once. When the directory is not writable, module hooks transpile on load instead.
- */
-async function importTypeScript(file: string): Promise<Record<string, unknown>> {
-  const code = cachedBundle(file) ?? (await bundle(file));
-  const temp = join(dirname(file), `.mb-builder-${process.pid}-${randomBytes(4).toString("hex")}.mjs`);
-  try {
-    writeFileSync(temp, code, { flag: "wx" });
-  } catch {
-    if (!hooksRegistered) {
-      register(new URL("./ts-hooks.js", import.meta.url));
-      hooksRegistered = true;
-    }
-    return (await import(pathToFileURL(file).href)) as Record<string, unknown>;
-  }
-  try {
-    return (await import(pathToFileURL(temp).href)) as Record<string, unknown>;
-  } finally {
-    rmSync(temp, { force: true });
-  }
+/** A bundled builder: its code and what it was made from. */
+interface Bundled {
+  readonly code: string;
+  readonly meta: BundleMeta;
 }
-
-/** What esbuild's metafile says a bundle read. */
-type BundleMeta = { inputs: Record<string, { imports: { path: string; external?: boolean }[] }> };
 
 /** A bundled builder kept with the content hash of every source file it was made from. */
 interface BundleRecord {
@@ -110,7 +97,7 @@ function hashOf(path: string): string | null {
 }
 
 /** The bundle made last time, when every source file it was made from is unchanged: no esbuild at all. */
-function cachedBundle(file: string): string | null {
+function cachedBundle(file: string): Bundled | null {
   let record: BundleRecord;
   try {
     record = JSON.parse(readFileSync(bundleCacheFile(file), "utf8")) as BundleRecord;
@@ -120,11 +107,11 @@ function cachedBundle(file: string): string | null {
   if (record.version !== 1 || record.entry !== file) return null;
   for (const [path, hash] of Object.entries(record.hashes)) if (hashOf(path) !== hash) return null;
   if (witnessing()) witnessBundle(record.meta, file);
-  return record.code;
+  return { code: record.code, meta: record.meta };
 }
 
 /** Bundles a builder with esbuild and keeps the result for the next run. */
-async function bundle(file: string): Promise<string> {
+async function bundle(file: string): Promise<Bundled> {
   const { build } = await import("esbuild");
   const result = await build({
     entryPoints: [file],
@@ -144,7 +131,7 @@ async function bundle(file: string): Promise<string> {
   const hashes: Record<string, string> = {};
   for (const input of Object.keys(meta.inputs)) {
     const h = hashOf(resolve(input));
-    if (h === null) return code; // an input we cannot read again: do not keep the bundle
+    if (h === null) return { code, meta }; // an input we cannot read again: do not keep the bundle
     hashes[resolve(input)] = h;
   }
   try {
@@ -156,7 +143,7 @@ async function bundle(file: string): Promise<string> {
   } catch {
     // a cache that cannot be written is only slower
   }
-  return code;
+  return { code, meta };
 }
 
 /** The root of the `metabuilder` package a builder in `dir` imports (self-reference or node_modules), or null. */
@@ -193,29 +180,41 @@ function witnessBundle(meta: BundleMeta, file: string): void {
   }
 }
 
+/**
+ * Imports a module builder in a worker (see load-isolated.ts). A TypeScript builder is bundled with esbuild (its
+ * relative imports included, packages left external) and the bundle is served in memory for the builder's own URL,
+ * so `metabuilder`, other packages and `import.meta.url` resolve exactly as from the builder, and no file is written
+ * beside it. JavaScript builders are imported as they are.
+ */
 async function loadModule(file: string, exportName: string): Promise<Program> {
-  let mod: Record<string, unknown>;
-  try {
-    if (!/\.m?ts$/.test(file)) markUncacheable("JavaScript builders are imported unbundled, so the files they read are not known");
-    mod = /\.m?ts$/.test(file) ? await importTypeScript(file) : ((await import(pathToFileURL(file).href)) as Record<string, unknown>);
-  } catch (e) {
-    if (e instanceof MbError) throw new MbError(e.code, `${file}: ${e.message}`, { exitCode: ExitCode.usage, issues: e.issues });
-    const err = e as Error & { errors?: { text: string; location?: { line: number; column: number } }[] };
-    if (Array.isArray(err.errors) && err.errors.length > 0) {
-      const lines = err.errors.map((x) => `  - ${x.location ? `line ${x.location.line}, column ${x.location.column + 1}: ` : ""}${x.text}`);
-      throw usage("builder.syntax", `${file}: cannot be compiled:\n${lines.join("\n")}`);
+  const timeoutMs = loadTimeoutFrom();
+  const ts = /\.m?ts$/.test(file);
+  if (!ts) markUncacheable("JavaScript builders are imported unbundled, so the files they read are not known");
+  let bundled: Bundled | null = null;
+  if (ts) {
+    try {
+      bundled = cachedBundle(file) ?? (await bundle(file));
+    } catch (e) {
+      const err = e as Error & { errors?: { text: string; location?: { line: number; column: number } }[] };
+      if (Array.isArray(err.errors) && err.errors.length > 0) {
+        const lines = err.errors.map((x) => `  - ${x.location ? `line ${x.location.line}, column ${x.location.column + 1}: ` : ""}${x.text}`);
+        throw usage("builder.syntax", `${file}: cannot be compiled:\n${lines.join("\n")}`);
+      }
+      throw usage("builder.load-failed", `${file}: cannot be loaded: ${err.message ?? String(e)}`);
     }
-    throw usage("builder.load-failed", `${file}: cannot be loaded: ${err.message ?? String(e)}`);
   }
-  if (!(exportName in mod) || mod[exportName] === undefined) {
-    const names = Object.keys(mod).filter((k) => k !== "default");
-    throw usage(
-      "builder.no-export",
-      `${file}: has no ${exportName === "default" ? "default export" : `export named '${exportName}'`}${names.length ? ` (exports: ${names.join(", ")})` : ""}`,
-    );
+  let value: unknown;
+  try {
+    value = await importIsolated(file, { url: pathToFileURL(file).href, code: bundled?.code ?? null, exportName }, timeoutMs);
+  } catch (e) {
+    if (e instanceof LoadFailure && e.how !== "value") {
+      const cycle = importCycle(bundled?.meta ?? (await metaOf(file)), file);
+      if (cycle) e.message += ` (the builder's files import each other: ${cycle.join(" -> ")})`;
+    }
+    throw e;
   }
   try {
-    return fromValue(mod[exportName], file);
+    return fromValue(value, file);
   } catch (e) {
     if (e instanceof MbError) throw new MbError(e.code, `${file}${exportName === "default" ? "" : `#${exportName}`}: ${e.message}`, { exitCode: e.exitCode, issues: e.issues });
     throw e;
