@@ -62,7 +62,7 @@ function fromReport(file: string, r: Exclude<LoadReport, { kind: "loaded" }>, ex
 }
 
 /**
- * Imports `url` (with `code` served for it when given) in a worker and returns the export as plain data. Rejects with
+ * Imports `request.url` in a worker and returns the export as plain data. Rejects with
  * an MbError (exit 2) naming `file` when the builder fails, does not settle, or takes longer than `timeoutMs`.
  */
 export function importIsolated(file: string, request: LoadRequest, timeoutMs: number): Promise<unknown> {

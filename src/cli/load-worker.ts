@@ -3,15 +3,13 @@
  * loaded, failed (import error, unhandled rejection, uncaught exception, an export that is not data) or unsettled
  * (a top-level await that never settles). It reports once to the parent and never touches the file system.
  */
-import { register } from "node:module";
 import { parentPort, workerData } from "node:worker_threads";
 import { MbError, type Issue } from "../core/errors.js";
 import { NotData, plainData } from "./builder-value.js";
 
-/** What the worker was asked to load: the builder's URL, its bundled code (TypeScript) or null, and the export. */
+/** What the worker was asked to load: the module's URL (a builder file, or a bundle's data: URL) and the export. */
 export interface LoadRequest {
   readonly url: string;
-  readonly code: string | null;
   readonly exportName: string;
 }
 
@@ -65,7 +63,6 @@ process.on("beforeExit", () => {
   if (!settled) report({ kind: "unsettled" });
 });
 
-if (request.code !== null) register(new URL("./load-hooks.js", import.meta.url), { data: { url: request.url, code: request.code } });
 let mod: Record<string, unknown> | undefined;
 try {
   mod = (await import(request.url)) as Record<string, unknown>;
