@@ -56,7 +56,9 @@ function fromReport(file: string, r: Exclude<LoadReport, { kind: "loaded" }>, ex
       });
     case "failed": {
       const code = r.code ?? (r.how === "value" ? "builder.invalid" : r.how === "import" ? "builder.load-failed" : `builder.${r.how}`);
-      return new LoadFailure(r.how, `${r.how === "value" ? at : file}: ${HOW[r.how]}: ${r.message}`, { code, ...(r.issues ? { issues: r.issues } : {}), ...(r.stack ? { stack: r.stack } : {}) });
+      // An MbError thrown while importing (a malformed constructor call) speaks for itself.
+      const what = r.how === "import" && r.code ? r.message : `${HOW[r.how]}: ${r.message}`;
+      return new LoadFailure(r.how, `${r.how === "value" ? at : file}: ${what}`, { code, ...(r.issues ? { issues: r.issues } : {}), ...(r.stack ? { stack: r.stack } : {}) });
     }
   }
 }
