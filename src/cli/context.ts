@@ -48,8 +48,6 @@ export async function prepare(
 ): Promise<Prepared> {
   const identity = await import("../engine/identity.js");
   const { loadBuilder } = await import("./load.js");
-  const { resolveProgram } = await import("../engine/resolve.js");
-  const { hostSystem } = await import("../engine/system.js");
   const storeDir = storeDirFrom(opts.store);
   const sourceDateEpoch = sourceDateEpochFrom();
   identity.useIdentityCache(join(storeDir, ".cache", "identity.json"));
@@ -59,7 +57,12 @@ export async function prepare(
     identity.witness("tree", resolve(fileURLToPath(new URL("..", import.meta.url))));
   }
   try {
-    const loaded = await loadBuilder(arg);
+    // A module builder loads in a worker thread: the engine's modules load here meanwhile.
+    const loading = loadBuilder(arg);
+    loading.catch(() => {}); // awaited just below
+    const { resolveProgram } = await import("../engine/resolve.js");
+    const { hostSystem } = await import("../engine/system.js");
+    const loaded = await loading;
     let resolution: Resolution | null = null;
     try {
       resolution = resolveProgram(loaded.program, { storeDir, system: hostSystem(), sourceDateEpoch, strict: opts.strict, warn: opts.warn });

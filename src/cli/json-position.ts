@@ -96,3 +96,25 @@ export function lineCol(text: string, offset: number): string {
   const line = before.split("\n").length;
   return `line ${line}, column ${offset - before.lastIndexOf("\n")}`;
 }
+
+/** The byte offset at which `bytes` stop being UTF-8 (the first byte of the bad sequence), or null when they are. */
+export function invalidUtf8Offset(bytes: Uint8Array): number | null {
+  const cont = (i: number, lo = 0x80, hi = 0xbf) => i < bytes.length && bytes[i]! >= lo && bytes[i]! <= hi;
+  let i = 0;
+  while (i < bytes.length) {
+    const b = bytes[i]!;
+    let n: number;
+    if (b < 0x80) n = 1;
+    else if (b >= 0xc2 && b <= 0xdf) n = cont(i + 1) ? 2 : 0;
+    else if (b >= 0xe0 && b <= 0xef) {
+      const [lo, hi] = b === 0xe0 ? [0xa0, 0xbf] : b === 0xed ? [0x80, 0x9f] : [0x80, 0xbf];
+      n = cont(i + 1, lo, hi) && cont(i + 2) ? 3 : 0;
+    } else if (b >= 0xf0 && b <= 0xf4) {
+      const [lo, hi] = b === 0xf0 ? [0x90, 0xbf] : b === 0xf4 ? [0x80, 0x8f] : [0x80, 0xbf];
+      n = cont(i + 1, lo, hi) && cont(i + 2) && cont(i + 3) ? 4 : 0;
+    } else n = 0;
+    if (n === 0) return i;
+    i += n;
+  }
+  return null;
+}

@@ -1,19 +1,19 @@
 /** Loading a builder: a `.ts`/`.js` module (default or `#name` export), a directory holding `builder.ts`, or a `.json` spec. */
-import { existsSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { createHash, randomBytes } from "node:crypto";
-import { homedir } from "node:os";
-import { isBuiltin, register } from "node:module";
-import { dirname, extname, join, resolve } from "node:path";
+import { readFileSync } from "node:fs";
+import { isUtf8 } from "node:buffer";
+import { extname } from "node:path";
 import { pathToFileURL } from "node:url";
 import { ExitCode, MbError } from "../core/errors.js";
-import { markUncacheable, witness, witnessing } from "../engine/identity.js";
-import { isProgram, sequence, type Program } from "../program/program.js";
-import { programOfSpec } from "./spec-program.js";
+import { markUncacheable, witness } from "../engine/identity.js";
+import type { Program } from "../program/program.js";
 import { locateBuilder } from "./locate.js";
-import { ensureDir } from "../engine/dirs.js";
-import { jsonErrorOffset, lineCol } from "./json-position.js";
+import { invalidUtf8Offset, jsonErrorOffset, lineCol } from "./json-position.js";
+import { importCycle, metaOf } from "./import-cycle.js";
+import { bundleBuilder, bundleUrl, type Bundled } from "./bundle.js";
+import { LoadFailure, importIsolated, loadTimeoutFrom } from "./load-isolated.js";
 
 export { locateBuilder };
+export { metabuilderRootFor } from "./bundle.js";
 
 /** A loaded builder: the program and the file it came from. */
 export interface LoadedBuilder {
@@ -23,14 +23,14 @@ export interface LoadedBuilder {
   readonly exportName: string;
 }
 
-let hooksRegistered = false;
-
 function usage(code: string, message: string, hint?: string): MbError {
   return new MbError(code, message, { exitCode: ExitCode.usage, hint });
 }
 
-
-async function fromValue(value: unknown, file: string): Promise<Program> {
+/** The program of an exported value; the schemas (zod) load only here, while a module builder loads in its worker. */
+async function fromValue(value: unknown): Promise<Program> {
+  const { isProgram, sequence } = await import("../program/program.js");
+  const { programOfSpec } = await import("./spec-program.js");
   if (isProgram(value)) return sequence((value as Program).operations);
   if (value === null || typeof value !== "object") {
     // The callers prefix the file name.
@@ -41,7 +41,14 @@ async function fromValue(value: unknown, file: string): Promise<Program> {
 
 async function loadJson(file: string): Promise<Program> {
   witness("file", file);
-  const text = readFileSync(file, "utf8");
+  const bytes = readFileSync(file);
+  if (!isUtf8(bytes)) {
+    const at = invalidUtf8Offset(bytes) ?? 0;
+    const before = bytes.subarray(0, at).toString("utf8");
+    const hex = bytes.subarray(at, at + 4).toString("hex").replace(/(..)/g, "0x$1 ").trim();
+    throw usage("builder.invalid-utf8", `${file}: not valid UTF-8 at byte offset ${at} (${lineCol(before, before.length)}): bytes ${hex}`);
+  }
+  const text = bytes.toString("utf8");
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -53,7 +60,7 @@ async function loadJson(file: string): Promise<Program> {
     throw usage("builder.invalid-json", `${file}: invalid JSON${at !== null ? ` at ${lineCol(text, at)}` : ""}: ${msg}`);
   }
   try {
-    return await fromValue(value, file);
+    return await fromValue(value);
   } catch (e) {
     if (e instanceof MbError) throw new MbError(e.code, `${file}: ${e.message}`, { exitCode: e.exitCode, issues: e.issues });
     throw e;
@@ -61,162 +68,42 @@ async function loadJson(file: string): Promise<Program> {
 }
 
 /**
- * Imports a TypeScript builder. Fast path: esbuild bundles the builder with its relative imports (packages stay
- * external) into a hidden file beside it, so `metabuilder` and other packages resolve exactly as from the builder
- * itself; the file is removed at once. When the directory is not writable, module hooks transpile on load instead.
+ * Imports a module builder in a worker (see load-isolated.ts). A TypeScript builder is bundled (see bundle.ts) and
+ * imported from memory, so no file is ever written beside it; JavaScript builders are imported as they are.
  */
-async function importTypeScript(file: string): Promise<Record<string, unknown>> {
-  const code = cachedBundle(file) ?? (await bundle(file));
-  const temp = join(dirname(file), `.mb-builder-${process.pid}-${randomBytes(4).toString("hex")}.mjs`);
-  try {
-    writeFileSync(temp, code, { flag: "wx" });
-  } catch {
-    if (!hooksRegistered) {
-      register(new URL("./ts-hooks.js", import.meta.url));
-      hooksRegistered = true;
-    }
-    return (await import(pathToFileURL(file).href)) as Record<string, unknown>;
-  }
-  try {
-    return (await import(pathToFileURL(temp).href)) as Record<string, unknown>;
-  } finally {
-    rmSync(temp, { force: true });
-  }
-}
-
-/** What esbuild's metafile says a bundle read. */
-type BundleMeta = { inputs: Record<string, { imports: { path: string; external?: boolean }[] }> };
-
-/** A bundled builder kept with the content hash of every source file it was made from. */
-interface BundleRecord {
-  readonly version: 1;
-  readonly entry: string;
-  readonly meta: BundleMeta;
-  readonly hashes: Record<string, string>;
-  readonly code: string;
-}
-
-/** Where bundled builders are kept between runs (`$XDG_CACHE_HOME/metabuilder/bundles`). */
-function bundleCacheFile(file: string): string {
-  const cache = process.env.XDG_CACHE_HOME || join(homedir(), ".cache");
-  return join(resolve(cache), "metabuilder", "bundles", `${createHash("sha256").update(file).digest("hex").slice(0, 32)}.json`);
-}
-
-function hashOf(path: string): string | null {
-  try {
-    return createHash("sha256").update(readFileSync(path)).digest("hex");
-  } catch {
-    return null;
-  }
-}
-
-/** The bundle made last time, when every source file it was made from is unchanged: no esbuild at all. */
-function cachedBundle(file: string): string | null {
-  let record: BundleRecord;
-  try {
-    record = JSON.parse(readFileSync(bundleCacheFile(file), "utf8")) as BundleRecord;
-  } catch {
-    return null;
-  }
-  if (record.version !== 1 || record.entry !== file) return null;
-  for (const [path, hash] of Object.entries(record.hashes)) if (hashOf(path) !== hash) return null;
-  if (witnessing()) witnessBundle(record.meta, file);
-  return record.code;
-}
-
-/** Bundles a builder with esbuild and keeps the result for the next run. */
-async function bundle(file: string): Promise<string> {
-  const { build } = await import("esbuild");
-  const result = await build({
-    entryPoints: [file],
-    bundle: true,
-    packages: "external",
-    format: "esm",
-    platform: "node",
-    target: "node20",
-    write: false,
-    logLevel: "silent",
-    sourcemap: "inline",
-    metafile: true,
-  });
-  const meta = result.metafile as BundleMeta;
-  if (witnessing()) witnessBundle(meta, file);
-  const code = result.outputFiles[0]!.text;
-  const hashes: Record<string, string> = {};
-  for (const input of Object.keys(meta.inputs)) {
-    const h = hashOf(resolve(input));
-    if (h === null) return code; // an input we cannot read again: do not keep the bundle
-    hashes[resolve(input)] = h;
-  }
-  try {
-    const target = bundleCacheFile(file);
-    ensureDir(dirname(target));
-    const temp = `${target}.${process.pid}.tmp`;
-    writeFileSync(temp, JSON.stringify({ version: 1, entry: file, meta, hashes, code } satisfies BundleRecord));
-    renameSync(temp, target);
-  } catch {
-    // a cache that cannot be written is only slower
-  }
-  return code;
-}
-
-/** The root of the `metabuilder` package a builder in `dir` imports (self-reference or node_modules), or null. */
-export function metabuilderRootFor(dir: string): string | null {
-  let scoped = false;
-  for (let d = resolve(dir); ; d = dirname(d)) {
-    if (!scoped && existsSync(join(d, "package.json"))) {
-      scoped = true;
-      try {
-        if ((JSON.parse(readFileSync(join(d, "package.json"), "utf8")) as { name?: unknown }).name === "metabuilder") return d;
-      } catch {
-        // not a package we can read
-      }
-    }
-    if (existsSync(join(d, "node_modules", "metabuilder", "package.json"))) return realpathSync(join(d, "node_modules", "metabuilder"));
-    if (dirname(d) === d) return null;
-  }
-}
-
-/** Witnesses what a bundled builder read: its source files, and the metabuilder package it imports. */
-function witnessBundle(meta: BundleMeta, file: string): void {
-  for (const [input, info] of Object.entries(meta.inputs)) {
-    witness("file", resolve(input));
-    for (const imp of info.imports) {
-      if (!imp.external || isBuiltin(imp.path)) continue;
-      if (imp.path === "metabuilder" || imp.path.startsWith("metabuilder/")) {
-        const root = metabuilderRootFor(dirname(file));
-        if (root) witness("tree", join(root, "dist"));
-        else markUncacheable("the builder imports 'metabuilder' from an unknown place");
-      } else {
-        markUncacheable(`the builder imports the package '${imp.path}', whose files are not witnessed`);
-      }
-    }
-  }
-}
-
 async function loadModule(file: string, exportName: string): Promise<Program> {
-  let mod: Record<string, unknown>;
-  try {
-    if (!/\.m?ts$/.test(file)) markUncacheable("JavaScript builders are imported unbundled, so the files they read are not known");
-    mod = /\.m?ts$/.test(file) ? await importTypeScript(file) : ((await import(pathToFileURL(file).href)) as Record<string, unknown>);
-  } catch (e) {
-    if (e instanceof MbError) throw new MbError(e.code, `${file}: ${e.message}`, { exitCode: ExitCode.usage, issues: e.issues });
-    const err = e as Error & { errors?: { text: string; location?: { line: number; column: number } }[] };
-    if (Array.isArray(err.errors) && err.errors.length > 0) {
-      const lines = err.errors.map((x) => `  - ${x.location ? `line ${x.location.line}, column ${x.location.column + 1}: ` : ""}${x.text}`);
-      throw usage("builder.syntax", `${file}: cannot be compiled:\n${lines.join("\n")}`);
+  const timeoutMs = loadTimeoutFrom();
+  const ts = /\.m?ts$/.test(file);
+  if (!ts) markUncacheable("JavaScript builders are imported unbundled, so the files they read are not known");
+  let bundled: Bundled | null = null;
+  if (ts) {
+    try {
+      bundled = await bundleBuilder(file);
+    } catch (e) {
+      const err = e as Error & { errors?: { text: string; location?: { line: number; column: number } }[] };
+      if (Array.isArray(err.errors) && err.errors.length > 0) {
+        const lines = err.errors.map((x) => `  - ${x.location ? `line ${x.location.line}, column ${x.location.column + 1}: ` : ""}${x.text}`);
+        throw usage("builder.syntax", `${file}: cannot be compiled:\n${lines.join("\n")}`);
+      }
+      throw usage("builder.load-failed", `${file}: cannot be loaded: ${err.message ?? String(e)}`);
     }
-    throw usage("builder.load-failed", `${file}: cannot be loaded: ${err.message ?? String(e)}`);
   }
-  if (!(exportName in mod) || mod[exportName] === undefined) {
-    const names = Object.keys(mod).filter((k) => k !== "default");
-    throw usage(
-      "builder.no-export",
-      `${file}: has no ${exportName === "default" ? "default export" : `export named '${exportName}'`}${names.length ? ` (exports: ${names.join(", ")})` : ""}`,
-    );
+  const url = bundled ? bundleUrl(bundled.code, file) : pathToFileURL(file).href;
+  const loading = importIsolated(file, { url, exportName }, timeoutMs);
+  loading.catch(() => {}); // awaited below, after the schemas have loaded alongside the worker
+  await import("../program/program.js");
+  let value: unknown;
+  try {
+    value = await loading;
+  } catch (e) {
+    if (e instanceof LoadFailure && e.how !== "value") {
+      const cycle = importCycle(bundled?.meta ?? (await metaOf(file)), file);
+      if (cycle) e.message += ` (the builder's files import each other: ${cycle.join(" -> ")})`;
+    }
+    throw e;
   }
   try {
-    return await fromValue(mod[exportName], file);
+    return await fromValue(value);
   } catch (e) {
     if (e instanceof MbError) throw new MbError(e.code, `${file}${exportName === "default" ? "" : `#${exportName}`}: ${e.message}`, { exitCode: e.exitCode, issues: e.issues });
     throw e;

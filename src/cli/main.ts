@@ -56,7 +56,8 @@ Options:
   -h, --help      this text
 
 Environment: MB_STORE (the store), SOURCE_DATE_EPOCH (default 1; part of every store path), MB_EVAL_CACHE=0 (always
-load and resolve the builder, even when its resolution is cached; builders are assumed pure functions of their files).
+load and resolve the builder, even when its resolution is cached; builders are assumed pure functions of their files),
+MB_LOAD_TIMEOUT (seconds a builder may take to load, default 30).
 
 Exit codes: 0 fine; 1 the view found problems (diagnostics, an undeclared tool or service, a missing package),
 a build, check or verification failed; 2 usage errors and builders that cannot be loaded or do not match their

@@ -1,7 +1,8 @@
 // jsonErrorOffset: where JSON text first goes wrong, agreeing with JSON.parse on what is JSON.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { jsonErrorOffset, lineCol } from "../../src/cli/json-position.js";
+import { isUtf8 } from "node:buffer";
+import { invalidUtf8Offset, jsonErrorOffset, lineCol } from "../../src/cli/json-position.js";
 
 const parses = (t: string) => {
   try {
@@ -47,5 +48,31 @@ describe("jsonErrorOffset", () => {
 
   it("names line and column", () => {
     expect(lineCol("{\n  \"a\": [\n}", 11)).toBe("line 3, column 1");
+  });
+});
+
+describe("invalidUtf8Offset", () => {
+  it.each([
+    [[0x61, 0xff], 1],
+    [[0xc0, 0xaf], 0],
+    [[0x61, 0xed, 0xa0, 0x80], 1],
+    [[0xe2, 0x82], 0],
+    [[0xf4, 0x90, 0x80, 0x80], 0],
+    [[0xe2, 0x82, 0xac, 0x80], 3],
+  ])("finds the first bad byte of %j at %i", (bytes, offset) => {
+    expect(invalidUtf8Offset(Uint8Array.from(bytes))).toBe(offset);
+  });
+
+  it("agrees with Node's isUtf8, and everything before the offset is UTF-8", () => {
+    const bytes = fc.oneof(fc.uint8Array({ maxLength: 24 }), fc.string({ unit: "binary" }).map((s) => new Uint8Array(Buffer.from(s))));
+    fc.assert(
+      fc.property(bytes, fc.uint8Array({ maxLength: 3 }), (good, tail) => {
+        const b = Buffer.concat([Buffer.from(good), Buffer.from(tail)]);
+        const at = invalidUtf8Offset(b);
+        expect(at === null).toBe(isUtf8(b));
+        if (at !== null) expect(isUtf8(b.subarray(0, at))).toBe(true);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
