@@ -148,6 +148,9 @@ describe("a broken entry", () => {
     const store = tempDir("store");
     const evidence = [{ _con: "MetaBuilderEvidence", name: "lists-bin", payload: { command: 'ls "$out/bin"' } }];
     const file = writeSpec(tempDir("spec"), "flip.json", dataSpec("flipped", 3000, evidence));
+    // A file changed within the last second is not kept in the evaluation cache (it may change again unseen), and
+    // --repair rebuilds only what that cache knows: let the spec age past that second, as a builder written a while ago has.
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1100);
     const path = lastLine(mb(["build", file, "--store", store, "--no-out-link"]).stdout);
     tamper(join(path, "data"), (f) => {
       const b = readFileSync(f);
@@ -259,7 +262,7 @@ describe("a name too long for the file system", () => {
     const r = mb(["build", file, "--store", store, "--no-out-link"]);
     expect(r.status).not.toBe(0);
     expect(r.stderr).not.toMatch(/internal error/);
-    expect(r.stderr).toMatch(/too long/);
+    expect(r.stderr).toMatch(/too long|at most \d+ characters/);
     expect(partial(store)).toEqual([]);
   });
 });
