@@ -60,13 +60,16 @@ export function parseDockerfile(text: string): Instruction[] {
   return out;
 }
 
-/** The words of an ENV/ARG line as Docker's word lexer splits them: blanks split, quotes and `\` escapes removed. */
-export function dockerWords(rest: string): string[] {
+/**
+ * The words of an ENV/ARG line as Docker's word lexer splits them: blanks split, quotes and `\` escapes removed.
+ * With `split` false (a word of a JSON-form instruction), blanks are kept inside the one word.
+ */
+export function dockerWords(rest: string, split = true): string[] {
   const words: string[] = [];
   let word: string | null = null;
   for (let i = 0; i < rest.length; i++) {
     const c = rest[i]!;
-    if (/\s/.test(c)) {
+    if (split && /\s/.test(c)) {
       if (word !== null) words.push(word);
       word = null;
     } else if (c === "\\" && i + 1 < rest.length) word = (word ?? "") + rest[++i];
