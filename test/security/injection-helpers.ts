@@ -75,11 +75,13 @@ export function dockerWords(rest: string, split = true): string[] {
     } else if (c === "\\" && i + 1 < rest.length) word = (word ?? "") + rest[++i];
     else if (c === "'") {
       const end = rest.indexOf("'", i + 1);
+      if (end < 0) throw new Error(`unterminated ' in ${JSON.stringify(rest)}`);
       word = (word ?? "") + rest.slice(i + 1, end);
       i = end;
     } else if (c === '"') {
       word ??= "";
       for (i++; i < rest.length && rest[i] !== '"'; i++) word += rest[i] === "\\" && /[\\"$]/.test(rest[i + 1] ?? "") ? rest[++i] : rest[i];
+      if (i >= rest.length) throw new Error(`unterminated " in ${JSON.stringify(rest)}`);
     } else word = (word ?? "") + c;
   }
   if (word !== null) words.push(word);

@@ -106,17 +106,22 @@ describe("comment injection: a newline in a service (unit) name", () => {
 
     it("an input's base name cannot set another variable (ENV out=...): spaces, quotes and $ arrive byte-exact", () => {
       const dir = temps.tempDir("basename-env");
+      const envOf = (name: string) => {
+        const r = mb(["render", "dockerfile", writeSpec(dir, specOf("copy", [readSourceOf(`/inputs-dir/${name}`)]))], { cwd: dir });
+        expect(r.status).toBe(0);
+        return { text: r.stdout, envs: parseDockerfile(r.stdout).filter((i) => i.keyword === "ENV").map((i) => envPairs(i.rest)) };
+      };
+      const simple = envOf("b out=:evil");
+      expect(simple.envs.map((pairs) => pairs.map(([k]) => k))).toEqual([["out"], [expect.stringMatching(/^pathMap_[0-9a-f]{64}$/)]]);
+      expect(simple.envs[1]![0]![1]).toBe("/inputs/b out=:evil");
       const name = `it's "b" $HOME \${x} out=:evil é`;
-      const spec = writeSpec(dir, specOf("copy", [readSourceOf(`/inputs-dir/${name}`)]));
-      const r = mb(["render", "dockerfile", spec], { cwd: dir });
-      expect(r.status).toBe(0);
-      const envs = parseDockerfile(r.stdout).filter((i) => i.keyword === "ENV").map((i) => envPairs(i.rest));
-      expect(envs.map((pairs) => pairs.map(([k]) => k))).toEqual([["out"], [expect.stringMatching(/^pathMap_[0-9a-f]{64}$/)]]);
+      const { text, envs } = envOf(name);
+      expect(envs.map((pairs) => pairs.length)).toEqual([1, 1]);
       expect(envs[1]![0]![1]).toBe(`/inputs/${name}`);
       const ctx = join(root, "ctx-env");
       mkdirSync(ctx);
       writeFileSync(join(ctx, name), "x");
-      const img = podmanBuild(podman, ctx, r.stdout, base, "localhost/env");
+      const img = podmanBuild(podman, ctx, text, base, "localhost/env");
       expect(img.built.status).toBe(0);
       expect(img.env).toContain("out=/out");
       expect(img.env).toContain(`${envs[1]![0]![0]}=/inputs/${name}`);
