@@ -25,11 +25,12 @@ describe("dependency-path injection", () => {
   it("mb build: a dependency path holding shell syntax is a validation error (exit 2), never run by the driver prelude", () => {
     const dir = temps.tempDir("dep-build");
     const marker = join(dir, "pwned");
-    const spec = writeSpec(dir, specOf("dep-inject", [dependencyOn(`/x;touch ${marker};:`), ...noop]));
+    // A shell redirection, not a command: the build's PATH holds only the declared tools.
+    const spec = writeSpec(dir, specOf("dep-inject", [dependencyOn(`/x;echo pwned>${marker};:`), ...noop]));
     const r = mb(["build", spec, "--no-out-link"], { store: join(dir, "store"), cwd: dir });
     expect(existsSync(marker)).toBe(false);
     expect(r.status).toBe(2);
-    expect(r.stderr).toContain(`dependency path "/x;touch ${marker};:" is not a store path`);
+    expect(r.stderr).toContain(`dependency path "/x;echo pwned>${marker};:" is not a store path`);
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
