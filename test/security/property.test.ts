@@ -28,8 +28,9 @@ const textOrNul = fc.oneof({ weight: 9, arbitrary: text }, { weight: 1, arbitrar
 const fileName = text.map((s) => s.replaceAll("/", "_")).filter((s) => s !== "" && s !== "." && s !== ".." && Buffer.byteLength(s) < 120);
 
 const bash = mb.tool({ name: "bash", package: mb.hostPackage("bash") });
-// The script names the output through `printenv out`: a `$out` in an argument is the spec's word, substituted by mb.
-const SCRIPT = 'cd "$(printenv out)" && printf "%s\\0" "$@" > args && for n in $(compgen -e | grep ^MBP_ | sort); do printf "%s\\0" "${!n}"; done > env';
+// The script names the output through `printenv out` (a `$out` in an argument is the spec's word, substituted by mb)
+// and lists the env with bash alone (`${!MBP_@}`, sorted): a build's PATH holds only the declared tools.
+const SCRIPT = 'cd "$(printenv out)" && printf "%s\\0" "$@" > args && for n in "${!MBP_@}"; do printf "%s\\0" "${!n}"; done > env';
 
 /** One random spec: names, labels, env, args, paths, texts, service names and descriptions all drawn from `text`. */
 const specCase = fc.record({
@@ -201,7 +202,7 @@ describe("property: mb build of random values", () => {
         expect(readFileSync(join(out, "env"))).toEqual(nulJoined(names.map((n) => expandOut(c.env[n]!, out))));
         for (const f of c.files) expect(readFileSync(join(out, "files", f.file))).toEqual(Buffer.from(`${f.body}\n`, "utf8"));
       }),
-      { numRuns: 5 },
+      { numRuns: 10 },
     );
   });
 });
