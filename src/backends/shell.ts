@@ -2,7 +2,8 @@
 import { ExitCode, MbError } from "../core/errors.js";
 import type { BuildPlan } from "../core/plan.js";
 import { needsGuard } from "./guards.js";
-import { escapeShellArg, ldLibraryPathExport } from "../program/render.js";
+import { ldLibraryPathExport } from "../program/render.js";
+import { comment, escapeShellArg } from "../program/quote.js";
 import { renderStep } from "../program/steps.js";
 
 /** Why a plan has no shell translation (empty when supported). */
@@ -26,6 +27,6 @@ export function renderShell(plan: BuildPlan): string {
   const ld = ldLibraryPathExport(plan.nativePaths);
   if (ld) lines.push(ld);
   for (const s of plan.steps) lines.push(renderStep(s));
-  for (const a of plan.runtimeArtifacts) lines.push(`# runtime artifact ${a.kind}:${a.name} (built outside this script): ${a.storePath}`);
+  for (const a of plan.runtimeArtifacts) lines.push(comment(`runtime artifact ${a.kind}:${a.name} (built outside this script): ${a.storePath}`));
   return lines.join("\n") + "\n";
 }

@@ -7,6 +7,7 @@ import { describe } from "../views/describe.js";
 import { dryRun } from "../views/dry-run.js";
 import { dryStepLabel, introspect } from "../views/introspect.js";
 import { compile } from "../program/compile.js";
+import { comment } from "../program/quote.js";
 import { planExportOf } from "../views/plan-export.js";
 import { planViewOf } from "../views/plan-view.js";
 import { validate } from "../views/validate.js";
@@ -71,12 +72,13 @@ export function runView(command: string, positional: readonly string[], p: Prepa
           shell: pv.shell,
         });
       } else {
-        io.out(`# plan ${pv.name} (builder ${pv.builder}), ${pv.steps.length} step(s)\n`);
-        io.out(`# tools: ${pv.tools.map((t) => t.name).join(", ") || "none"}\n`);
-        io.out(`# outputs: ${pv.outputs.map((o) => `${o.name} -> ${o.path} (${o.format})`).join(", ") || "none"}\n`);
-        for (const [k, v] of Object.entries(pv.pathMap)) io.out(`# ${k} = ${v}\n`);
-        for (const a of pv.runtimeArtifacts) io.out(`# runtime artifact ${a.summary}\n`);
-        pv.steps.forEach((s, i) => io.out(`\n# step ${i + 1}/${pv.steps.length}: ${s.name}\n${s.shell}\n`));
+        // Every name goes through the quoting module's comment(): a newline in a name cannot end its `#` line.
+        io.out(`${comment(`plan ${pv.name} (builder ${pv.builder}), ${pv.steps.length} step(s)`)}\n`);
+        io.out(`${comment(`tools: ${pv.tools.map((t) => t.name).join(", ") || "none"}`)}\n`);
+        io.out(`${comment(`outputs: ${pv.outputs.map((o) => `${o.name} -> ${o.path} (${o.format})`).join(", ") || "none"}`)}\n`);
+        for (const [k, v] of Object.entries(pv.pathMap)) io.out(`${comment(`${k} = ${v}`)}\n`);
+        for (const a of pv.runtimeArtifacts) io.out(`${comment(`runtime artifact ${a.summary}`)}\n`);
+        pv.steps.forEach((s, i) => io.out(`\n${comment(`step ${i + 1}/${pv.steps.length}: ${s.name}`)}\n${s.shell}\n`));
       }
       return ExitCode.ok;
     }

@@ -6,7 +6,7 @@
  * here until its row exists, and in every view until handled.
  */
 import { canonicalJson, storeHash } from "./hash.js";
-import { packageInfo } from "./package.js";
+import { packageInfo, safeName } from "./package.js";
 import type { Family, PlanStep, RuntimeArtifact } from "./plan.js";
 import type { Output } from "./records.js";
 import type { CapabilityCategory, Protocol } from "./runtime.js";
@@ -79,7 +79,7 @@ export function serviceDescriptor(svc: Service): Record<string, unknown> {
 
 // A service's artifact depends only on the service, so its hash is computed once per service value.
 const artifactHashes = new WeakMap<Service, string>();
-/** The runtime artifact of a service: its descriptor, written as its own store file named by its content. */
+/** The runtime artifact of a service: its descriptor, written as its own store file named by its content (and its name, kept to the store's safe set). */
 export function serviceArtifact(svc: Service, storeDir: string): RuntimeArtifact {
   const descriptor = serviceDescriptor(svc);
   let hash = artifactHashes.get(svc);
@@ -87,7 +87,7 @@ export function serviceArtifact(svc: Service, storeDir: string): RuntimeArtifact
     hash = storeHash(`service-artifact:${canonicalJson(descriptor)}`);
     artifactHashes.set(svc, hash);
   }
-  return { _con: "MetaBuilderRuntimeArtifact", kind: "service", name: svc.name, descriptor, storePath: `${storeDir}/${hash}-service-${svc.name}.json` };
+  return { _con: "MetaBuilderRuntimeArtifact", kind: "service", name: svc.name, descriptor, storePath: `${storeDir}/${hash}-service-${safeName(svc.name)}.json` };
 }
 
 /** The operation table (reference sections 3 and 5). */

@@ -13,6 +13,12 @@ export function storeName(path: string): string {
   return /^[0-9a-z]{32}-/.test(base) ? base.slice(33) : base;
 }
 
+/** Store entry names are `<hash>-<name>`; names keep to a safe character set. */
+export function safeName(name: string): string {
+  const cleaned = name.replace(/[^A-Za-z0-9+._?=-]/g, "-").replace(/^\.+/, "");
+  return cleaned === "" ? "output" : cleaned;
+}
+
 /** Pure summary of a package reference, as deps, plan and describe use it. */
 export function packageInfo(ref: PackageRef): PackageInfo {
   if (typeof ref === "string") return ref.startsWith("/") ? { packageName: storeName(ref), outPath: ref } : { packageName: ref, outPath: null };

@@ -1,6 +1,6 @@
 /** Store paths known before building: the fingerprint of a plan covers everything that can change its output. Pure computation. */
 import { canonicalJson, storeHash } from "../core/hash.js";
-import { packageInfo } from "../core/package.js";
+import { packageInfo, safeName } from "../core/package.js";
 import type { BuildPlan } from "../core/plan.js";
 import type { PackageRef } from "../core/spec.js";
 import { planShell } from "./steps.js";
@@ -47,11 +47,7 @@ export function planHash(plan: BuildPlan, ctx: FingerprintContext): string {
   return storeHash(canonicalJson(fingerprint(plan, ctx)));
 }
 
-/** Store entry names are `<hash>-<name>`; names keep to a safe character set. */
-export function safeName(name: string): string {
-  const cleaned = name.replace(/[^A-Za-z0-9+._?=-]/g, "-").replace(/^\.+/, "");
-  return cleaned === "" ? "output" : cleaned;
-}
+export { safeName };
 
 /** The store path of a plan, known before it is built. */
 export function storePathOf(plan: BuildPlan, ctx: FingerprintContext): string {

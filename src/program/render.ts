@@ -1,14 +1,13 @@
-/** Shell text for plan steps (reference section 5): escaping, arguments, `$out`, heredoc markers and library paths. */
+/**
+ * Shell text for plan steps (reference section 5): arguments, env values, heredoc markers and library paths, all
+ * quoted through the one quoting module (`quote.ts`).
+ */
 import { sha256 } from "../core/hash.js";
 import { isPackageObject, packageInfo } from "../core/package.js";
 import type { Arg } from "../core/spec.js";
+import { assertDependencyPath, dq, escapeShellArg, splitAroundOut } from "./quote.js";
 
-const BARE = /^[A-Za-z0-9,._+:@%/-]+$/;
-
-/** Shell-escapes a word: bare when made only of `[A-Za-z0-9,._+:@%/-]`, else single-quoted with `'` as `'\''`. */
-export function escapeShellArg(s: string): string {
-  return BARE.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`;
-}
+export { dq, escapeShellArg, splitAroundOut };
 
 /**
  * A local path: text that is an absolute path. The plan maps each one to a `pathMap_*` variable; resolution then
@@ -23,11 +22,6 @@ export function pathMapKey(path: string): string {
   return `pathMap_${sha256(path)}`;
 }
 
-/** Splits on `$out`, escapes each piece and joins them with `"$out"`. */
-export function splitAroundOut(s: string): string {
-  return s.split("$out").map(escapeShellArg).join(`"$out"`);
-}
-
 /** Renders one runTool argument. */
 export function renderArg(arg: Arg): string {
   if (typeof arg === "number") return escapeShellArg(String(arg));
@@ -36,19 +30,12 @@ export function renderArg(arg: Arg): string {
     return escapeShellArg(info.outPath ?? info.packageName);
   }
   if (isLocalPath(arg)) return `"$${pathMapKey(arg as string)}"`;
-  if (arg.includes("$out")) return splitAroundOut(arg);
-  return escapeShellArg(arg);
+  return splitAroundOut(arg);
 }
 
 /** Renders a runTool environment value. */
 export function renderEnvValue(v: string | number): string {
-  const s = String(v);
-  return s.includes("$out") ? splitAroundOut(s) : escapeShellArg(s);
-}
-
-/** Escapes text for the inside of a double-quoted shell string. */
-export function dq(s: string): string {
-  return s.replace(/[\\"$`]/g, (c) => `\\${c}`);
+  return splitAroundOut(String(v));
 }
 
 /** The heredoc marker of a text: `METABUILDER_HEREDOC_<sha256 of the text>`. */
@@ -56,12 +43,15 @@ export function heredocMarker(text: string): string {
   return `METABUILDER_HEREDOC_${sha256(text)}`;
 }
 
-/** `LD_LIBRARY_PATH` text for native paths: each path's `lib` directory, colon-joined. */
+/**
+ * `LD_LIBRARY_PATH` text for native paths: each path's `lib` directory, colon-joined. An absolute path must have the
+ * store path form (else exit 2); a package name (unresolved) is kept as text.
+ */
 export function libraryPath(nativePaths: readonly string[]): string {
-  return nativePaths.map((p) => `${p}/lib`).join(":");
+  return nativePaths.map((p) => `${assertDependencyPath(p, "native dependency")}/lib`).join(":");
 }
 
-/** The LD_LIBRARY_PATH export line, or null when there are no native paths. */
+/** The LD_LIBRARY_PATH export line (its paths one quoted word; an assignment does not split the rest), or null when there are no native paths. */
 export function ldLibraryPathExport(nativePaths: readonly string[]): string | null {
-  return nativePaths.length === 0 ? null : `export LD_LIBRARY_PATH=${libraryPath(nativePaths)}:\${LD_LIBRARY_PATH:-}`;
+  return nativePaths.length === 0 ? null : `export LD_LIBRARY_PATH=${escapeShellArg(`${libraryPath(nativePaths)}:`)}\${LD_LIBRARY_PATH:-}`;
 }

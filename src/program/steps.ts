@@ -3,7 +3,9 @@
  * by the plan view, introspect, the backends, the fingerprint and the engine, so the plan you read is the plan that runs.
  */
 import { outputRelative } from "../core/output-path.js";
+import { ExitCode, MbError } from "../core/errors.js";
 import type { BuildPlan, PlanStep, StepCon, StepOf } from "../core/plan.js";
+import { oneLine, shellTextProblem } from "./quote.js";
 import { dq, escapeShellArg, heredocMarker, isLocalPath, ldLibraryPathExport, pathMapKey, renderArg, renderEnvValue } from "./render.js";
 
 /** One row of the step table. */
@@ -57,8 +59,10 @@ export function stepVerb(con: StepCon): string {
   return (planSteps as StepTable)[con].verb;
 }
 
-/** Renders a step as shell through its row of the step table. */
+/** Renders a step as shell through its row of the step table; a NUL byte anywhere in the step is an error (exit 2). */
 export function renderStep(step: PlanStep): string {
+  const problem = shellTextProblem(step);
+  if (problem !== null) throw new MbError("plan.nul", `step '${oneLine(step.name)}': ${problem}`, { exitCode: ExitCode.usage });
   return ((planSteps as StepTable)[step._con].render as (s: PlanStep) => string)(step);
 }
 

@@ -1,5 +1,6 @@
 /** The validate view: walks the program and collects diagnostics; `ok` when there are none. */
 import { type Program, type OpHandlers, fold } from "../program/fold.js";
+import { dependencyPathProblem } from "../program/quote.js";
 import { scopeProblems } from "../program/scope.js";
 import type { OpOf, Operation } from "../core/spec.js";
 import { canonicalJson } from "../core/hash.js";
@@ -42,9 +43,16 @@ const named = (s: State, i: number, effect: string, value: { name: string }): St
   return s;
 };
 
+/** A dependency given as an absolute path must have the store path form: it reaches shell text (LD_LIBRARY_PATH). */
+function storePathDependency(s: State, i: number, pkg: unknown): State {
+  const message = typeof pkg === "string" ? dependencyPathProblem(pkg) : null;
+  if (message !== null) s.diagnostics.push({ severity: "error", code: "builder.dependency-path", path: ["resolve-dependency.dependency", "package"], message, operation: i });
+  return s;
+}
+
 const handlers = {
   readSource: (op, s, i) => named(named(s, i, "read-source", op), i, "read-source.source", op.source),
-  resolveDependency: (op, s, i) => named(s, i, "resolve-dependency.dependency", op.dependency),
+  resolveDependency: (op, s, i) => storePathDependency(named(s, i, "resolve-dependency.dependency", op.dependency), i, op.dependency.package),
   declareTool: (op, s, i) => named(s, i, "declare-tool.tool", op.tool),
   runTool: (op, s, i) => named(named(s, i, "run-tool", op), i, "run-tool.tool", op.tool),
   writeFile: (op, s, i) => (requireNonEmpty(s, i, "write-file.output", "path", op.output.path), s),

@@ -112,8 +112,8 @@ describe("renderDockerfile", () => {
       RUN command -v sh >/dev/null
       ENV out=/out
       RUN mkdir -p /out
-      COPY motd /inputs/motd
-      ENV pathMap_a5017c23a9f6ed2d1b4e08408fedf24e39aab24bacd1d1597c1432e80497614b=/inputs/motd
+      COPY ["motd", "/inputs/motd"]
+      ENV pathMap_a5017c23a9f6ed2d1b4e08408fedf24e39aab24bacd1d1597c1432e80497614b="/inputs/motd"
       RUN touch ''"$out"/stamp
       RUN <<'METABUILDER_RUN_c89069ce09d59f7c8e2d3a544a402d98706df208911831b18e90a2a15183698a'
       sh -c 'echo one

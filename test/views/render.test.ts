@@ -7,6 +7,7 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import * as mb from "../../src/index.js";
+import { expandOut } from "../../src/program/quote.js";
 
 const sha = mb.sha256;
 const printf = mb.tool({ name: "printf", package: mb.hostPackage("bash") });
@@ -42,7 +43,12 @@ describe("$out splitting", () => {
     expect(mb.renderArg("--cpp_out=$out/cpp")).toBe(`'--cpp_out='"$out"/cpp`);
     expect(mb.renderArg("$out")).toBe(`''"$out"''`);
     expect(mb.renderArg("$out/a b/$out")).toBe(`''"$out"'/a b/'"$out"''`);
-    expect(mb.renderArg("$outdir")).toBe(`''"$out"dir`);
+  });
+
+  it("only a whole-word $out or ${out} is substituted, never the start of $outdir or $output", () => {
+    expect(mb.renderArg("$outdir")).toBe(`'$outdir'`);
+    expect(mb.renderArg("$output/$out_x")).toBe(`'$output/$out_x'`);
+    expect(mb.renderArg("${out}/a:$out-b")).toBe(`''"$out"/a:"$out"-b`);
   });
 
   it("applies to env values too", () => {
@@ -106,7 +112,7 @@ describe("renderStep", () => {
 // ---- Property tests: the rendered text, run by bash, gives the process exactly the intended bytes ----------------
 
 const OUT = "/tmp/mb out/*?[x] 'q' \"d\" $HOME";
-const tricky = fc.constantFrom("$out", "$", "'", '"', "\\", "`", " ", "\n", "\t", "*", "?", "~", "#", "!", "=", "$(", "${", "/", "-", "é", "💡", "\r", "%s");
+const tricky = fc.constantFrom("$out", "${out}", "$outdir", "$", "'", '"', "\\", "`", " ", "\n", "\t", "*", "?", "~", "#", "!", "=", "$(", "${", "/", "-", "é", "💡", "\r", "%s");
 /** Strings without NUL, biased towards shell metacharacters and `$out`. */
 const text = fc
   .oneof(fc.string({ unit: "binary" }), fc.array(fc.oneof(tricky, fc.string({ maxLength: 3 })), { maxLength: 8 }).map((p) => p.join("")))
@@ -122,7 +128,7 @@ const arg: fc.Arbitrary<mb.Arg> = fc.oneof(
 function received(a: mb.Arg): string {
   if (typeof a === "number") return String(a);
   if (typeof a !== "string") throw new Error("no packages here");
-  return mb.isLocalPath(a) ? a : a.replaceAll("$out", OUT);
+  return mb.isLocalPath(a) ? a : expandOut(a, OUT);
 }
 
 /** Runs the plan-view shell of a program in bash with `$out` set; returns stdout bytes. */
@@ -172,7 +178,7 @@ describe("property: env values reach the process unchanged", () => {
           const names = Object.keys(env).sort();
           const script = `for n in ${names.join(" ")}; do printf '%s\\0' "\${!n}"; done`;
           const program = mb.sequence([mb.declareTool({ tool: bash }), mb.runTool({ name: "show-env", tool: bash, args: ["-c", script], env })]);
-          const expected = names.map((n) => String(env[n]).replaceAll("$out", OUT));
+          const expected = names.map((n) => expandOut(String(env[n]), OUT));
           expect(runShell(program)).toEqual(nulJoined(expected));
         },
       ),
