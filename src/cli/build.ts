@@ -8,6 +8,7 @@ import { resolve } from "node:path";
 import { ExitCode, MbError } from "../core/errors.js";
 import { evalCacheEnabled, lookupEval, storeEval, type EvalKey } from "../engine/eval-cache.js";
 import { addRoot } from "../engine/gc.js";
+import type { SandboxMode } from "../engine/confine.js";
 import type { RealizeOptions } from "../engine/options.js";
 import { Store } from "../engine/store.js";
 import { hostSystem } from "../engine/system.js";
@@ -22,17 +23,19 @@ export interface BuildFlags {
   /** The out-link path; null for none. */
   readonly outLink: string | null;
   readonly keepFailed: boolean;
+  /** How steps are confined (`--no-sandbox`: none). */
+  readonly sandbox: SandboxMode;
   readonly check: boolean;
   readonly jobs: number;
   readonly json: boolean;
 }
 
-function evalKeyOf(file: string, exportName: string, storeDir: string): EvalKey {
-  return { builder: file, exportName, storeDir, sourceDateEpoch: sourceDateEpochFrom(), system: hostSystem(), path: process.env.PATH ?? "", cwd: process.cwd() };
+function evalKeyOf(file: string, exportName: string, storeDir: string, sandbox: SandboxMode): EvalKey {
+  return { builder: file, exportName, storeDir, sourceDateEpoch: sourceDateEpochFrom(), system: hostSystem(), path: process.env.PATH ?? "", cwd: process.cwd(), sandbox };
 }
 
 /** The root store path from the evaluation cache when its entry is complete; null to take the full path. */
-export function cachedRoot(arg: string, storeDir: string, needValid: boolean): { name: string; storePath: string } | null {
+export function cachedRoot(arg: string, storeDir: string, needValid: boolean, sandbox: SandboxMode): { name: string; storePath: string } | null {
   if (!evalCacheEnabled()) return null;
   let loc;
   try {
@@ -40,7 +43,7 @@ export function cachedRoot(arg: string, storeDir: string, needValid: boolean): {
   } catch {
     return null; // the full path reports it
   }
-  const rec = lookupEval(evalKeyOf(loc.file, loc.exportName, storeDir));
+  const rec = lookupEval(evalKeyOf(loc.file, loc.exportName, storeDir, sandbox));
   if (!rec) return null;
   if (needValid) {
     const store = new Store(storeDir);
@@ -51,14 +54,14 @@ export function cachedRoot(arg: string, storeDir: string, needValid: boolean): {
 }
 
 /** Loads and resolves strictly, witnessing everything read, and keeps the resolution in the evaluation cache. */
-export async function prepareForBuild(arg: string, storeFlag: string | undefined, io: Io): Promise<Prepared> {
-  const prepared = await prepare(arg, { store: storeFlag, strict: true, warn: (m) => io.err(`mb: warning: ${m}\n`), witness: evalCacheEnabled(), persistIdentities: true });
+export async function prepareForBuild(arg: string, storeFlag: string | undefined, sandbox: SandboxMode, io: Io): Promise<Prepared> {
+  const prepared = await prepare(arg, { store: storeFlag, sandbox, strict: true, warn: (m) => io.err(`mb: warning: ${m}\n`), witness: evalCacheEnabled(), persistIdentities: true });
   const w = prepared.witnessed;
   if (w && w.uncacheable === null) {
     const { file, exportName } = prepared.loaded;
     storeEval({
       v: 1,
-      key: evalKeyOf(file, exportName, prepared.storeDir),
+      key: evalKeyOf(file, exportName, prepared.storeDir, sandbox),
       witnesses: w.witnesses,
       root: { name: resolutionOf(prepared).root.name, storePath: resolutionOf(prepared).root.storePath },
       storePaths: resolutionOf(prepared).builds.map((b) => b.storePath),
@@ -96,7 +99,9 @@ export function makeOutLink(store: Store, link: string, target: string): void {
   addRoot(store, abs);
 }
 
-async function engineRun<T>(prepared: Prepared, flags: { keepFailed: boolean; jobs: number }, progress: Progress, body: (opts: RealizeOptions) => Promise<T>): Promise<T> {
+async function engineRun<T>(prepared: Prepared, flags: { keepFailed: boolean; jobs: number; sandbox: SandboxMode }, progress: Progress, body: (opts: RealizeOptions) => Promise<T>): Promise<T> {
+  const { requireBwrap } = await import("../engine/confine.js");
+  const confine = flags.sandbox === "bwrap" ? requireBwrap() : null;
   const { Interrupt } = await import("../engine/interrupt.js");
   const { addTempRoot } = await import("../engine/gc.js");
   const store = new Store(prepared.storeDir);
@@ -109,7 +114,7 @@ async function engineRun<T>(prepared: Prepared, flags: { keepFailed: boolean; jo
   const { HashPool } = await import("../engine/hash-pool.js");
   const hashPool = new HashPool();
   try {
-    return await body({ store, sourceDateEpoch: prepared.sourceDateEpoch, keepFailed: flags.keepFailed, jobs: flags.jobs, emit: progress.emit, interrupt, hashPool });
+    return await body({ store, sourceDateEpoch: prepared.sourceDateEpoch, keepFailed: flags.keepFailed, jobs: flags.jobs, emit: progress.emit, interrupt, hashPool, confine });
   } finally {
     await hashPool.close();
     dropRoot();
@@ -130,13 +135,13 @@ export async function runBuild(arg: string, flags: BuildFlags, io: Io): Promise<
   };
   try {
     if (!flags.check) {
-      const hit = cachedRoot(arg, storeDir, true);
+      const hit = cachedRoot(arg, storeDir, true, flags.sandbox);
       if (hit) {
         progress.emit({ event: "cached", name: hit.name, storePath: hit.storePath });
         return finish(hit.storePath);
       }
     }
-    const prepared = await prepareForBuild(arg, flags.store, io);
+    const prepared = await prepareForBuild(arg, flags.store, flags.sandbox, io);
     const root = resolutionOf(prepared).root;
     const { checkBuild } = await import("../engine/realize.js");
     const { realizeAll } = await import("../engine/schedule.js");
@@ -166,7 +171,7 @@ export async function runBuild(arg: string, flags: BuildFlags, io: Io): Promise<
 export async function runCheck(arg: string, flags: BuildFlags, io: Io): Promise<number> {
   const progress = createProgress(flags.json ? "json" : io.isTTY ? "tty" : "plain", io);
   try {
-    const prepared = await prepareForBuild(arg, flags.store, io);
+    const prepared = await prepareForBuild(arg, flags.store, flags.sandbox, io);
     const root = resolutionOf(prepared).root;
     const { realizeAll } = await import("../engine/schedule.js");
     const { runEvidence } = await import("../engine/evidence.js");

@@ -11,7 +11,7 @@ import { interrupted } from "./interrupt.js";
 import type { RealizeOptions } from "./options.js";
 import { checkOutputs, checkSealedPromises, plainDigestsWanted } from "./outputs.js";
 import { problem, promisesBroken, shellFailed, stepFailed, tailLines, type FailedBuild } from "./reports.js";
-import type { ResolvedBuild } from "./resolve.js";
+import { referencesOf, type ResolvedBuild } from "./resolve.js";
 import { createSandbox, type StepsExit } from "./sandbox.js";
 import { sealTree } from "./seal.js";
 import { Speculator } from "./speculator.js";
@@ -45,7 +45,17 @@ export async function execute(build: ResolvedBuild, tempOut: string, finalPath: 
   const plan = build.plan;
   const view = planViewOf(plan);
   const total = view.steps.length;
-  const sandbox = createSandbox({ plan, inputStore: build.inputStore, sourceDateEpoch: opts.sourceDateEpoch, out: tempOut, farmCache: join(opts.store.cacheDir, "farms") });
+  const sandbox = createSandbox({
+    plan,
+    inputStore: build.inputStore,
+    sourceDateEpoch: opts.sourceDateEpoch,
+    out: tempOut,
+    farmCache: join(opts.store.cacheDir, "farms"),
+    baseTools: build.baseTools.executables,
+    buildRoot: opts.store.buildDir,
+    confine: opts.confine,
+    readOnly: referencesOf(build),
+  });
   const dropCleanup = interrupt.addCleanup(() => {
     sandbox.dispose();
     opts.store.releaseTemp(tempOut);
@@ -64,7 +74,7 @@ export async function execute(build: ResolvedBuild, tempOut: string, finalPath: 
       logFd,
       `mb: ${check ? "rebuilding (check)" : "building"} ${plan.name} -> ${finalPath}\n` +
         `mb: PATH holds: ${sandbox.path.join(" ") || "(nothing)"}\n` +
-        `mb: steps run by ${sandbox.shell} in ${sandbox.cwd}\n`,
+        `mb: steps run by ${sandbox.shell} in ${sandbox.cwd}${opts.confine ? ", in a bubblewrap sandbox" : ", unconfined (--no-sandbox)"}\n`,
     );
     emit({ event: "build-start", name: plan.name, storePath: finalPath, steps: total, check });
     // $out exists before the first step, as in the shell and Dockerfile backends.
