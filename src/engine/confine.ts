@@ -92,6 +92,8 @@ export interface SandboxView {
   readonly readOnly: readonly string[];
   /** The generated passwd, group and hosts. */
   readonly etcDir: string;
+  /** The store directory: inside, an empty read-only directory holding only the bound entries (wherever it lies). */
+  readonly storeDir?: string;
   readonly cwd: string;
 }
 
@@ -101,8 +103,12 @@ export function bwrapArgs(c: Confinement, view: SandboxView): string[] {
   // /tmp first: binds below it (a store under /tmp) then get mount points inside the private /tmp.
   args.push("--tmpfs", "/tmp", ...systemBinds(), "--proc", "/proc", "--dev", "/dev");
   for (const f of ["passwd", "group", "hosts"]) args.push("--ro-bind", join(view.etcDir, f), `/etc/${f}`);
+  if (view.storeDir) args.push("--tmpfs", view.storeDir);
   for (const p of view.readOnly) args.push("--ro-bind", p, p);
   for (const p of view.writable) args.push("--bind", p, p);
-  args.push("--chdir", view.cwd, "--");
+  // The sandbox's own root (the directories bwrap made to hold the mount points) read-only: nothing but the build
+  // directory, $out and the private /tmp is writable.
+  if (view.storeDir) args.push("--remount-ro", view.storeDir);
+  args.push("--remount-ro", "/", "--chdir", view.cwd, "--");
   return args;
 }

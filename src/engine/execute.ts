@@ -55,6 +55,7 @@ export async function execute(build: ResolvedBuild, tempOut: string, finalPath: 
     buildRoot: opts.store.buildDir,
     confine: opts.confine,
     readOnly: referencesOf(build),
+    storeDir: opts.store.dir,
   });
   const dropCleanup = interrupt.addCleanup(() => {
     sandbox.dispose();

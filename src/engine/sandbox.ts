@@ -119,6 +119,8 @@ export function createSandbox(opts: {
   readonly confine?: Confinement | null;
   /** Store entries (and other paths) the steps may read: bound read-only inside the sandbox. */
   readonly readOnly?: readonly string[];
+  /** The store directory, which the sandbox shows empty and read-only but for the bound entries. */
+  readonly storeDir?: string;
 }): Sandbox {
   const top = makeTop(opts.plan.name, opts.buildRoot);
   const cwd = join(top, "build");
@@ -153,7 +155,7 @@ export function createSandbox(opts: {
     const inside = (p: string) => [...bound, top].some((d) => p === d || p.startsWith(`${d}/`));
     const tools = toolBinds([...Object.values(farm), shell]).filter((p) => !inside(p));
     const readOnly = [...new Set([...bound, ...tools])].filter((p) => existsSync(p));
-    const args = bwrapArgs(confine, { writable: [top, opts.out], readOnly, etcDir: etc, cwd });
+    const args = bwrapArgs(confine, { writable: [top, opts.out], readOnly, etcDir: etc, cwd, ...(opts.storeDir ? { storeDir: opts.storeDir } : {}) });
     command = (script) => [args[0]!, [...args.slice(1), shell, script]];
   }
   const prelude = ["set -euo pipefail"];
