@@ -4,7 +4,7 @@
  * built at its final store path. Large files are digested by the Speculator while later steps still run.
  */
 import { closeSync, existsSync, mkdirSync, openSync, writeSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import type { MbError } from "../core/errors.js";
 import { planViewOf } from "../views/plan-view.js";
 import { interrupted } from "./interrupt.js";
@@ -52,7 +52,7 @@ export async function execute(build: ResolvedBuild, tempOut: string, finalPath: 
     out: tempOut,
     farmCache: join(opts.store.cacheDir, "farms"),
     baseTools: build.baseTools.executables,
-    buildRoot: opts.store.buildDir,
+    buildRoot: dirname(tempOut),
     confine: opts.confine,
     readOnly: referencesOf(build),
     storeDir: opts.store.dir,

@@ -1,13 +1,13 @@
 /**
- * The build environment: a fresh temporary directory per build (under the store's `.b/` when building, with an owner
- * file so gc removes what a killed build left), and exactly this environment for every step: `out`, `TMPDIR`, `HOME`
+ * The build environment: a fresh temporary directory per build (beside `$out` in the build's own directory of the
+ * store's `.b/` when building, so gc removes what a killed build left), and exactly this environment for every step: `out`, `TMPDIR`, `HOME`
  * (a directory that does not exist), `SOURCE_DATE_EPOCH`, `LC_ALL=C`, `PATH` (a symlink farm of the declared tools'
  * executables and the engine's base tools, nothing else) and `pathMap_*` (store copies of the local inputs). With a
  * confinement, the steps run inside bubblewrap (confine.ts).
  */
 import { spawn } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { createHash, randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
 import { isExecutableFile } from "./host.js";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -20,7 +20,6 @@ import { forceRemove } from "./store.js";
 import { ensureDir } from "./dirs.js";
 import { driverScript, MarkerParser, type StepsExit } from "./driver.js";
 import { bwrapArgs, toolBinds, writeSandboxEtc, type Confinement } from "./confine.js";
-import { formatOwner, selfOwner } from "./owner.js";
 
 export type { StepsExit } from "./driver.js";
 
@@ -113,7 +112,7 @@ export function createSandbox(opts: {
   readonly farmCache?: string;
   /** Executables the engine provides beyond the declared tools (the base tools of writeFile and copyPath). */
   readonly baseTools?: Readonly<Record<string, string>>;
-  /** Where the build directory goes (the store's `.b/`, beside an owner file); none: the system's temporary directory. */
+  /** Where the build directory goes: the build's own directory in the store's `.b/`, which holds `$out` too (gc removes it once its owner is gone); none: the system's temporary directory. */
   readonly buildRoot?: string;
   /** Run the steps inside bubblewrap; null or none: unconfined (`--no-sandbox`, evidence). */
   readonly confine?: Confinement | null;
@@ -155,7 +154,7 @@ export function createSandbox(opts: {
     const inside = (p: string) => [...bound, top].some((d) => p === d || p.startsWith(`${d}/`));
     const tools = toolBinds([...Object.values(farm), shell]).filter((p) => !inside(p));
     const readOnly = [...new Set([...bound, ...tools])].filter((p) => existsSync(p));
-    const args = bwrapArgs(confine, { writable: [top, opts.out], readOnly, etcDir: etc, cwd, ...(opts.storeDir ? { storeDir: opts.storeDir } : {}) });
+    const args = bwrapArgs(confine, { writable: opts.buildRoot ? [opts.buildRoot] : [top, opts.out], readOnly, etcDir: etc, cwd, ...(opts.storeDir ? { storeDir: opts.storeDir } : {}) });
     command = (script) => [args[0]!, [...args.slice(1), shell, script]];
   }
   const prelude = ["set -euo pipefail"];
@@ -235,21 +234,15 @@ export function createSandbox(opts: {
     },
     dispose() {
       if (existsSync(top)) forceRemove(top);
-      if (opts.buildRoot) rmSync(`${top}.owner`, { force: true });
     },
   };
 }
 
-/**
- * Makes the build directory: under `buildRoot` as `build-<random>-<name>`, its owner file written first (so gc never
- * takes a live build's directory for an abandoned one); else a fresh directory in the system's temporary directory.
- */
+/** Makes the build directory: `build-<name>` in `buildRoot` (the build's own directory beside $out), else a fresh one in the system's temporary directory. */
 function makeTop(name: string, buildRoot: string | undefined): string {
   const label = safeName(name).slice(0, 40);
   if (!buildRoot) return mkdtempSync(join(tmpdir(), `mb-build-${label}-`));
-  ensureDir(buildRoot);
-  const top = join(buildRoot, `build-${randomBytes(8).toString("hex")}-${label}`);
-  writeFileSync(`${top}.owner`, formatOwner(selfOwner()));
+  const top = join(buildRoot, `build-${label}`);
   mkdirSync(top);
   return top;
 }

@@ -9,9 +9,9 @@
  *   .roots/               garbage-collector roots: symlinks to out-links, and temporary roots of running builds
  *   .cache/               the identity cache and the evaluation cache
  */
-import { chmodSync, closeSync, existsSync, lstatSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import { randomBytes } from "node:crypto";
-import { basename, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { ExitCode, MbError } from "../core/errors.js";
 import { ensureDir } from "./dirs.js";
 import { formatOwner, ownerAlive, parseOwner, selfOwner } from "./owner.js";
@@ -189,22 +189,27 @@ export class Store {
   }
 
   /**
-   * Claims a fresh place to build an entry: `<store>/.b/<29 random chars>-<name>`, exactly as long as the final path,
-   * so self-references can be rewritten in place. The owner file written beside it lets gc tell abandoned ones.
+   * Claims a fresh place to build an entry: `<store>/.b/<12 random chars>/<16 random chars>-<name>`, exactly as long as
+   * the final path, so self-references can be rewritten in place. The directory around it is the build's own (the
+   * sandbox binds it writable, with the build directory inside it, and nothing of any other build); the owner file
+   * written beside that directory lets gc tell abandoned ones.
    */
   claimTemp(p: StorePath): string {
     const name = basename(p);
-    const temp = join(this.buildDir, `${randomName(29)}${name.slice(32)}`);
+    const own = join(this.buildDir, randomName(12));
+    const temp = join(own, `${randomName(16)}${name.slice(32)}`);
     if (temp.length !== p.length) throw new Error(`internal: temporary path length ${temp.length} != ${p.length}`);
     ensureDir(this.buildDir);
-    writeFileAtomic(`${temp}.owner`, formatOwner(selfOwner()));
+    writeFileAtomic(`${own}.owner`, formatOwner(selfOwner()));
+    mkdirSync(own);
     return temp;
   }
 
-  /** Gives a temporary path up: removes it (unless kept for inspection, when gc will remove it later) and its owner file. */
+  /** Gives a temporary path up: removes its directory (unless kept for inspection, when gc removes it later) and owner file. */
   releaseTemp(temp: string, keep = false): void {
-    if (!keep) forceRemove(temp);
-    rmSync(`${temp}.owner`, { force: true });
+    const own = dirname(temp);
+    if (!keep) forceRemove(own);
+    rmSync(`${own}.owner`, { force: true });
   }
 
   /** Temporary paths in .b whose owner is gone (abandoned builds), with their owner files. */
