@@ -1,7 +1,7 @@
 /**
  * The build environment: a fresh temporary directory per build (beside `$out` in the build's own directory of the
- * store's `.b/` when building, so gc removes what a killed build left), and exactly this environment for every step: `out`, `TMPDIR`, `HOME`
- * (a directory that does not exist), `SOURCE_DATE_EPOCH`, `LC_ALL=C`, `PATH` (a symlink farm of the declared tools'
+ * store's `.b/` when building, so gc removes what a killed build left), and exactly this environment for every step:
+ * `out`, `TMPDIR`, `HOME` (a directory that does not exist), `SOURCE_DATE_EPOCH`, `LC_ALL=C`, `PATH` (a symlink farm of the declared tools'
  * executables and the engine's base tools, nothing else) and `pathMap_*` (store copies of the local inputs). With a
  * confinement, the steps run inside bubblewrap (confine.ts).
  */
@@ -112,7 +112,10 @@ export function createSandbox(opts: {
   readonly farmCache?: string;
   /** Executables the engine provides beyond the declared tools (the base tools of writeFile and copyPath). */
   readonly baseTools?: Readonly<Record<string, string>>;
-  /** Where the build directory goes: the build's own directory in the store's `.b/`, which holds `$out` too (gc removes it once its owner is gone); none: the system's temporary directory. */
+  /**
+   * Where the build directory goes: the build's own directory in the store's `.b/`, which holds `$out` too (gc removes
+   * it once its owner is gone); none: the system's temporary directory.
+   */
   readonly buildRoot?: string;
   /** Run the steps inside bubblewrap; null or none: unconfined (`--no-sandbox`, evidence). */
   readonly confine?: Confinement | null;

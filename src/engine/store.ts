@@ -189,10 +189,8 @@ export class Store {
   }
 
   /**
-   * Claims a fresh place to build an entry: `<store>/.b/<12 random chars>/<16 random chars>-<name>`, exactly as long as
-   * the final path, so self-references can be rewritten in place. The directory around it is the build's own (the
-   * sandbox binds it writable, with the build directory inside it, and nothing of any other build); the owner file
-   * written beside that directory lets gc tell abandoned ones.
+   * Claims `<store>/.b/<12 random>/<16 random>-<name>`, as long as the final path (self-references are rewritten in
+   * place), in a directory of the build's own (the sandbox binds only it writable); its owner file tells gc abandoned ones.
    */
   claimTemp(p: StorePath): string {
     const name = basename(p);
@@ -205,7 +203,7 @@ export class Store {
     return temp;
   }
 
-  /** Gives a temporary path up: removes its directory (unless kept for inspection, when gc removes it later) and owner file. */
+  /** Gives a temporary path up: removes its directory (unless kept, for gc to remove later) and owner file. */
   releaseTemp(temp: string, keep = false): void {
     const own = dirname(temp);
     if (!keep) forceRemove(own);

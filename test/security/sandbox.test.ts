@@ -108,6 +108,25 @@ describe("SIGKILL of mb during a long step", () => {
     expect(entries(store)).toEqual([]);
   });
 
+  it("SIGINT still ends a sandboxed build at once: exit 130, no process, nothing left in the store", async () => {
+    const store = tempDir("store");
+    const seconds = String(3000 + Math.floor(Math.random() * 5000));
+    const file = writeSpec(tempDir("spec"), "int.json", spec({ name: "int-step", tools: ["bash", "coreutils"], ops: [bashStep("int", `sleep ${seconds}`)] }));
+    const run = mbStart(["build", file, "--store", store, "--no-out-link"]);
+    let status = -1;
+    try {
+      await until(() => pidsRunning(["sleep", seconds]).length === 1, 30_000, "the step to run");
+      run.child.kill("SIGINT");
+      status = (await run.done).status;
+      await until(() => pidsRunning(["sleep", seconds]).length === 0, 10_000, "the step's processes to be gone");
+    } finally {
+      for (const pid of pidsRunning(["sleep", seconds])) process.kill(pid, "SIGKILL");
+    }
+    expect(status).toBe(130);
+    expect(readdirSync(join(store, ".b"))).toEqual([]);
+    expect(entries(store)).toEqual([]);
+  });
+
   it("gc leaves the build directory of a live build alone", async () => {
     const store = tempDir("store");
     const seconds = String(3000 + Math.floor(Math.random() * 5000));
