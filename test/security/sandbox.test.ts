@@ -82,20 +82,35 @@ function pidsRunning(words: string[]): number[] {
   return out;
 }
 
+/**
+ * Starts `mb build` of a step running `copies` sleeps of a random length (its marker on the host) into `store`, and
+ * waits until they run; `done` kills whatever of them is left.
+ */
+async function longBuild(store: string, name: string, copies: 1 | 2, env?: NodeJS.ProcessEnv) {
+  const seconds = String(3000 + Math.floor(Math.random() * 5000));
+  const script = copies === 2 ? `sleep ${seconds} & sleep ${seconds}; wait` : `sleep ${seconds}`;
+  const file = writeSpec(tempDir("spec"), `${name}.json`, spec({ name, tools: ["bash", "coreutils"], ops: [bashStep(name, script)] }));
+  const run = mbStart(["build", file, "--store", store, "--no-out-link"], { env });
+  const sleeps = () => pidsRunning(["sleep", seconds]);
+  await until(() => sleeps().length === copies, 30_000, "the step's sleeps to run");
+  const gone = () => until(() => sleeps().length === 0, 10_000, "the step's processes to be gone");
+  const done = () => {
+    for (const pid of sleeps()) process.kill(pid, "SIGKILL");
+  };
+  return { run, gone, done };
+}
+
 describe("SIGKILL of mb during a long step", () => {
   it("leaves no process running, and gc removes the build directory it left in the store", async () => {
     const store = tempDir("store");
     const tmp = tempDir("tmp");
-    const seconds = String(3000 + Math.floor(Math.random() * 5000));
-    const file = writeSpec(tempDir("spec"), "long.json", spec({ name: "long-step", tools: ["bash", "coreutils"], ops: [bashStep("long", `sleep ${seconds} & sleep ${seconds}; wait`)] }));
-    const run = mbStart(["build", file, "--store", store, "--no-out-link"], { env: { TMPDIR: tmp } });
+    const { run, gone, done } = await longBuild(store, "long-step", 2, { TMPDIR: tmp });
     try {
-      await until(() => pidsRunning(["sleep", seconds]).length === 2, 30_000, "both sleeps of the step to run");
       run.child.kill("SIGKILL");
       await run.done;
-      await until(() => pidsRunning(["sleep", seconds]).length === 0, 10_000, "the step's processes to be gone after mb was killed");
+      await gone();
     } finally {
-      for (const pid of pidsRunning(["sleep", seconds])) process.kill(pid, "SIGKILL");
+      done();
     }
     // The killed build left its directory (and its $out) in the store's build area, nothing in TMPDIR.
     expect(readdirSync(tmp)).toEqual([]);
@@ -110,17 +125,14 @@ describe("SIGKILL of mb during a long step", () => {
 
   it("SIGINT still ends a sandboxed build at once: exit 130, no process, nothing left in the store", async () => {
     const store = tempDir("store");
-    const seconds = String(3000 + Math.floor(Math.random() * 5000));
-    const file = writeSpec(tempDir("spec"), "int.json", spec({ name: "int-step", tools: ["bash", "coreutils"], ops: [bashStep("int", `sleep ${seconds}`)] }));
-    const run = mbStart(["build", file, "--store", store, "--no-out-link"]);
+    const { run, gone, done } = await longBuild(store, "int-step", 1);
     let status = -1;
     try {
-      await until(() => pidsRunning(["sleep", seconds]).length === 1, 30_000, "the step to run");
       run.child.kill("SIGINT");
       status = (await run.done).status;
-      await until(() => pidsRunning(["sleep", seconds]).length === 0, 10_000, "the step's processes to be gone");
+      await gone();
     } finally {
-      for (const pid of pidsRunning(["sleep", seconds])) process.kill(pid, "SIGKILL");
+      done();
     }
     expect(status).toBe(130);
     expect(readdirSync(join(store, ".b"))).toEqual([]);
@@ -129,18 +141,15 @@ describe("SIGKILL of mb during a long step", () => {
 
   it("gc leaves the build directory of a live build alone", async () => {
     const store = tempDir("store");
-    const seconds = String(3000 + Math.floor(Math.random() * 5000));
-    const file = writeSpec(tempDir("spec"), "live.json", spec({ name: "live-step", tools: ["bash", "coreutils"], ops: [bashStep("live", `sleep ${seconds}`)] }));
-    const run = mbStart(["build", file, "--store", store, "--no-out-link"]);
+    const { run, done } = await longBuild(store, "live-step", 1);
     try {
-      await until(() => pidsRunning(["sleep", seconds]).length === 1, 30_000, "the step to run");
       const before = readdirSync(join(store, ".b")).sort();
       expect(mb(["gc", "--store", store]).status).toBe(0);
       expect(readdirSync(join(store, ".b")).sort()).toEqual(before);
     } finally {
       run.child.kill("SIGKILL");
       await run.done;
-      for (const pid of pidsRunning(["sleep", seconds])) process.kill(pid, "SIGKILL");
+      done();
     }
   });
 });
