@@ -9,6 +9,7 @@ import { ExitCode, MbError } from "../core/errors.js";
 import { evalCacheEnabled, lookupEval, storeEval, type EvalKey } from "../engine/eval-cache.js";
 import { addRoot, addTempRoot } from "../engine/roots.js";
 import { storeErrno, storeFault } from "../engine/store-errors.js";
+import type { SandboxMode } from "../engine/bwrap.js";
 import type { RealizeOptions } from "../engine/options.js";
 import type { ResolvedBuild } from "../engine/resolve.js";
 import { Store } from "../engine/store.js";
@@ -24,17 +25,19 @@ export interface BuildFlags {
   /** The out-link path; null for none. */
   readonly outLink: string | null;
   readonly keepFailed: boolean;
+  /** How steps are confined (`--no-sandbox`: none). */
+  readonly sandbox: SandboxMode;
   readonly check: boolean;
   readonly jobs: number;
   readonly json: boolean;
 }
 
-function evalKeyOf(file: string, exportName: string, storeDir: string): EvalKey {
-  return { builder: file, exportName, storeDir, sourceDateEpoch: sourceDateEpochFrom(), system: hostSystem(), path: process.env.PATH ?? "", cwd: process.cwd() };
+function evalKeyOf(file: string, exportName: string, storeDir: string, sandbox: SandboxMode): EvalKey {
+  return { builder: file, exportName, storeDir, sourceDateEpoch: sourceDateEpochFrom(), system: hostSystem(), path: process.env.PATH ?? "", cwd: process.cwd(), sandbox };
 }
 
 /** The root store path from the evaluation cache when its entry is complete; null to take the full path. */
-export function cachedRoot(arg: string, storeDir: string, needValid: boolean): { name: string; storePath: string } | null {
+export function cachedRoot(arg: string, storeDir: string, needValid: boolean, sandbox: SandboxMode): { name: string; storePath: string } | null {
   if (!evalCacheEnabled()) return null;
   let loc;
   try {
@@ -42,7 +45,7 @@ export function cachedRoot(arg: string, storeDir: string, needValid: boolean): {
   } catch {
     return null; // the full path reports it
   }
-  const rec = lookupEval(evalKeyOf(loc.file, loc.exportName, storeDir));
+  const rec = lookupEval(evalKeyOf(loc.file, loc.exportName, storeDir, sandbox));
   if (!rec) return null;
   if (needValid) {
     const store = new Store(storeDir);
@@ -53,14 +56,14 @@ export function cachedRoot(arg: string, storeDir: string, needValid: boolean): {
 }
 
 /** Loads and resolves strictly, witnessing everything read, and keeps the resolution in the evaluation cache. */
-export async function prepareForBuild(arg: string, storeFlag: string | undefined, io: Io): Promise<Prepared> {
-  const prepared = await prepare(arg, { store: storeFlag, strict: true, warn: (m) => io.err(`mb: warning: ${m}\n`), witness: evalCacheEnabled(), persistIdentities: true });
+export async function prepareForBuild(arg: string, storeFlag: string | undefined, sandbox: SandboxMode, io: Io): Promise<Prepared> {
+  const prepared = await prepare(arg, { store: storeFlag, sandbox, strict: true, warn: (m) => io.err(`mb: warning: ${m}\n`), witness: evalCacheEnabled(), persistIdentities: true });
   const w = prepared.witnessed;
   if (w && w.uncacheable === null) {
     const { file, exportName } = prepared.loaded;
     storeEval({
       v: 1,
-      key: evalKeyOf(file, exportName, prepared.storeDir),
+      key: evalKeyOf(file, exportName, prepared.storeDir, sandbox),
       witnesses: w.witnesses,
       root: { name: resolutionOf(prepared).root.name, storePath: resolutionOf(prepared).root.storePath },
       storePaths: resolutionOf(prepared).builds.map((b) => b.storePath),
@@ -129,7 +132,9 @@ async function underTempRoot<T>(store: Store, paths: readonly string[], body: ()
 }
 
 /** Runs `body` with the engine set up for `prepared`: the store laid out, signals handled, a temporary gc root held. */
-export async function engineRun<T>(prepared: Prepared, flags: { keepFailed: boolean; jobs: number }, progress: Progress, body: (opts: RealizeOptions) => Promise<T>): Promise<T> {
+export async function engineRun<T>(prepared: Prepared, flags: { keepFailed: boolean; jobs: number; sandbox: SandboxMode }, progress: Progress, body: (opts: RealizeOptions) => Promise<T>): Promise<T> {
+  const { requireBwrap } = await import("../engine/bwrap.js");
+  const confine = flags.sandbox === "bwrap" ? requireBwrap() : null;
   const { Interrupt } = await import("../engine/interrupt.js");
   const store = new Store(prepared.storeDir);
   store.ensureLayout();
@@ -140,7 +145,7 @@ export async function engineRun<T>(prepared: Prepared, flags: { keepFailed: bool
   const { HashPool } = await import("../engine/hash-pool.js");
   const hashPool = new HashPool();
   try {
-    return await underTempRoot(store, used, () => body({ store, sourceDateEpoch: prepared.sourceDateEpoch, keepFailed: flags.keepFailed, jobs: flags.jobs, emit: progress.emit, interrupt, hashPool }));
+    return await underTempRoot(store, used, () => body({ store, sourceDateEpoch: prepared.sourceDateEpoch, keepFailed: flags.keepFailed, jobs: flags.jobs, emit: progress.emit, interrupt, hashPool, confine }));
   } finally {
     await hashPool.close();
     uninstall();
@@ -163,7 +168,7 @@ export async function runBuild(arg: string, flags: BuildFlags, io: Io): Promise<
   };
   try {
     if (!flags.check) {
-      const hit = cachedRoot(arg, storeDir, false);
+      const hit = cachedRoot(arg, storeDir, false, flags.sandbox);
       if (hit) {
         const store = new Store(storeDir);
         const handed = await underTempRoot(store, [hit.storePath], async () => {
@@ -176,7 +181,7 @@ export async function runBuild(arg: string, flags: BuildFlags, io: Io): Promise<
         if (handed) return finish(hit.storePath);
       }
     }
-    const prepared = await prepareForBuild(arg, flags.store, io);
+    const prepared = await prepareForBuild(arg, flags.store, flags.sandbox, io);
     const root = resolutionOf(prepared).root;
     const { checkBuild } = await import("../engine/realize.js");
     const { realizeAll } = await import("../engine/schedule.js");
@@ -230,7 +235,7 @@ async function mustBeIntact(root: ResolvedBuild, opts: RealizeOptions): Promise<
 export async function runCheck(arg: string, flags: BuildFlags, io: Io): Promise<number> {
   const progress = createProgress(flags.json ? "json" : io.isTTY ? "tty" : "plain", io);
   try {
-    const prepared = await prepareForBuild(arg, flags.store, io);
+    const prepared = await prepareForBuild(arg, flags.store, flags.sandbox, io);
     const root = resolutionOf(prepared).root;
     const { realizeAll } = await import("../engine/schedule.js");
     const { runEvidence } = await import("../engine/evidence.js");

@@ -1,8 +1,9 @@
 /** What every command shares: the store location, the system, SOURCE_DATE_EPOCH, and resolving a loaded builder. */
 import { homedir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ExitCode, MbError } from "../core/errors.js";
+import type { SandboxMode } from "../engine/bwrap.js";
 import type { Resolution } from "../engine/resolve.js";
 import type { Program } from "../program/program.js";
 import type { Witness } from "../engine/identity.js";
@@ -44,7 +45,7 @@ export interface Prepared {
  */
 export async function prepare(
   arg: string,
-  opts: { store?: string; strict: boolean; warn: (m: string) => void; witness?: boolean; persistIdentities?: boolean; tolerantPlan?: boolean },
+  opts: { store?: string; sandbox?: SandboxMode; strict: boolean; warn: (m: string) => void; witness?: boolean; persistIdentities?: boolean; tolerantPlan?: boolean },
 ): Promise<Prepared> {
   const identity = await import("../engine/identity.js");
   const { loadBuilder } = await import("./load.js");
@@ -65,7 +66,15 @@ export async function prepare(
     const loaded = await loading;
     let resolution: Resolution | null = null;
     try {
-      resolution = resolveProgram(loaded.program, { storeDir, system: hostSystem(), sourceDateEpoch, strict: opts.strict, warn: opts.warn });
+      resolution = resolveProgram(loaded.program, {
+        storeDir,
+        system: hostSystem(),
+        sourceDateEpoch,
+        strict: opts.strict,
+        warn: opts.warn,
+        sandbox: opts.sandbox ?? "bwrap",
+        baseDir: dirname(loaded.file),
+      });
     } catch (e) {
       // Views that need no plan (validate, deps, dry-run, describe) still read a program that cannot be planned;
       // the plan's own error surfaces in the views that need it.

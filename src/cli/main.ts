@@ -48,6 +48,7 @@ Options:
   --store DIR     store directory (default $MB_STORE, else $XDG_CACHE_HOME/metabuilder/store)
   --out-link P    build: the symlink to the result (default ./result); --no-out-link for none
   --keep-failed   build, check: keep the build directory of a failed build
+  --no-sandbox    build, check, path: run steps without the bubblewrap sandbox (other store paths)
   --check         build: rebuild in a temporary location and report differences (reproducibility)
   -j, --jobs N    build, check: run up to N independent builds at once (default 1)
   --dry-run       gc: only list what would be removed
@@ -78,6 +79,7 @@ type Values = {
   "out-link"?: string;
   "no-out-link": boolean;
   "keep-failed": boolean;
+  "no-sandbox": boolean;
   check: boolean;
   jobs?: string;
   "dry-run": boolean;
@@ -90,6 +92,7 @@ const FLAG_COMMANDS: Record<string, readonly string[]> = {
   "out-link": ["build"],
   "no-out-link": ["build"],
   "keep-failed": ["build", "check"],
+  "no-sandbox": ["build", "check", "path"],
   check: ["build"],
   jobs: ["build", "check"],
   "dry-run": ["gc"],
@@ -147,6 +150,7 @@ async function runBuilding(command: string, rest: string[], values: Values, io: 
     store: values.store,
     outLink: command === "build" && !values["no-out-link"] ? (values["out-link"] ?? "result") : null,
     keepFailed: values["keep-failed"],
+    sandbox: values["no-sandbox"] ? ("none" as const) : ("bwrap" as const),
     check: values.check,
     jobs: jobsFrom(values.jobs),
     json: values.json,
@@ -171,6 +175,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
           "out-link": { type: "string" },
           "no-out-link": { type: "boolean", default: false },
           "keep-failed": { type: "boolean", default: false },
+          "no-sandbox": { type: "boolean", default: false },
           check: { type: "boolean", default: false },
           jobs: { type: "string", short: "j" },
           "dry-run": { type: "boolean", default: false },
@@ -224,7 +229,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     if (command === "path" && !values.json) {
       const { cachedRoot } = await import("./build.js");
       const { storeDirFrom } = await import("./context.js");
-      const hit = cachedRoot(builderArg, storeDirFrom(values.store), false);
+      const hit = cachedRoot(builderArg, storeDirFrom(values.store), false, values["no-sandbox"] ? "none" : "bwrap");
       if (hit) {
         io.out(`${hit.storePath}\n`);
         return ExitCode.ok;
@@ -232,7 +237,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     }
     const { prepare } = await import("./context.js");
     const { runView } = await import("./views.js");
-    const prepared = await prepare(builderArg, { store: values.store, strict: command === "path", tolerantPlan: command !== "path", warn: (m) => io.err(`mb: warning: ${m}\n`) });
+    const sandbox = values["no-sandbox"] ? ("none" as const) : ("bwrap" as const);
+    const prepared = await prepare(builderArg, { store: values.store, sandbox, strict: command === "path", tolerantPlan: command !== "path", warn: (m) => io.err(`mb: warning: ${m}\n`) });
     return runView(command, viewArgs, prepared, { json: values.json, format: values.format }, io);
   } catch (e) {
     if (e instanceof MbError) {

@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { listDir } from "../engine/dirs.js";
+import type { SandboxMode } from "../engine/bwrap.js";
 import type { EvalRecord } from "../engine/eval-cache.js";
 import { tryLock } from "../engine/lock.js";
 import type { Store, StorePath } from "../engine/store.js";
@@ -47,9 +48,10 @@ async function rebuild(rec: EvalRecord, store: Store): Promise<void> {
   try {
     if (existsSync(rec.key.cwd)) process.chdir(rec.key.cwd);
     process.env.SOURCE_DATE_EPOCH = String(rec.key.sourceDateEpoch);
-    const prepared = await prepareForBuild(arg, store.dir, quiet);
+    const sandbox: SandboxMode = rec.key.sandbox === "none" ? "none" : "bwrap";
+    const prepared = await prepareForBuild(arg, store.dir, sandbox, quiet);
     const { realizeAll } = await import("../engine/schedule.js");
-    await engineRun(prepared, { keepFailed: false, jobs: 1 }, createProgress("plain", quiet), (opts) => realizeAll(resolutionOf(prepared), opts, true));
+    await engineRun(prepared, { keepFailed: false, jobs: 1, sandbox }, createProgress("plain", quiet), (opts) => realizeAll(resolutionOf(prepared), opts, true));
   } finally {
     process.chdir(cwd);
     if (epoch === undefined) delete process.env.SOURCE_DATE_EPOCH;

@@ -30,7 +30,7 @@ export async function runLog(arg: string, flags: { store?: string }, io: Io): Pr
   let p = storePathArg(arg);
   if (p === null) {
     const storeDir = storeDirFrom(flags.store);
-    p = cachedRoot(arg, storeDir, false)?.storePath ?? null;
+    p = cachedRoot(arg, storeDir, false, "bwrap")?.storePath ?? null;
     if (p === null) {
       const prepared = await prepare(arg, { store: flags.store, strict: false, warn: (m) => io.err(`mb: warning: ${m}\n`) });
       if (!resolutionOf(prepared).root.complete) {

@@ -24,6 +24,8 @@ export interface EvalKey {
   readonly path: string;
   /** The working directory (relative path packages resolve against it). */
   readonly cwd: string;
+  /** How steps are confined (part of every store path). */
+  readonly sandbox: string;
 }
 
 /** A cached resolution. */

@@ -4,7 +4,7 @@
  * built at its final store path. Large files are digested by the Speculator while later steps still run.
  */
 import { closeSync, existsSync, mkdirSync, openSync, writeSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import type { MbError } from "../core/errors.js";
 import { planViewOf } from "../views/plan-view.js";
 import { interrupted } from "./interrupt.js";
@@ -12,7 +12,7 @@ import type { RealizeOptions } from "./options.js";
 import { confinedShell } from "./confine.js";
 import { checkOutputs, checkSealedPromises, plainDigestsWanted } from "./outputs.js";
 import { problem, promisesBroken, shellFailed, stepFailed, tailLines, type FailedBuild } from "./reports.js";
-import type { ResolvedBuild } from "./resolve.js";
+import { referencesOf, type ResolvedBuild } from "./resolve.js";
 import { createSandbox, type StepsExit } from "./sandbox.js";
 import { sealTree } from "./seal.js";
 import { Speculator } from "./speculator.js";
@@ -46,7 +46,18 @@ export async function execute(build: ResolvedBuild, tempOut: string, finalPath: 
   const plan = build.plan;
   const view = planViewOf(plan);
   const total = view.steps.length;
-  const sandbox = createSandbox({ plan, inputStore: build.inputStore, sourceDateEpoch: opts.sourceDateEpoch, out: tempOut, farmCache: join(opts.store.cacheDir, "farms") });
+  const sandbox = createSandbox({
+    plan,
+    inputStore: build.inputStore,
+    sourceDateEpoch: opts.sourceDateEpoch,
+    out: tempOut,
+    farmCache: join(opts.store.cacheDir, "farms"),
+    baseTools: build.baseTools.executables,
+    buildRoot: dirname(tempOut),
+    confine: opts.confine,
+    readOnly: referencesOf(build),
+    storeDir: opts.store.dir,
+  });
   const dropCleanup = interrupt.addCleanup(() => {
     sandbox.dispose();
     opts.store.releaseTemp(tempOut);
@@ -65,7 +76,7 @@ export async function execute(build: ResolvedBuild, tempOut: string, finalPath: 
       logFd,
       `mb: ${check ? "rebuilding (check)" : "building"} ${plan.name} -> ${finalPath}\n` +
         `mb: PATH holds: ${sandbox.path.join(" ") || "(nothing)"}\n` +
-        `mb: steps run by ${sandbox.shell} in ${sandbox.cwd}\n`,
+        `mb: steps run by ${sandbox.shell} in ${sandbox.cwd}${opts.confine ? ", in a bubblewrap sandbox" : ", unconfined (--no-sandbox)"}\n`,
     );
     emit({ event: "build-start", name: plan.name, storePath: finalPath, steps: total, check });
     // $out exists before the first step, as in the shell and Dockerfile backends.

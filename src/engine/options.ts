@@ -1,4 +1,5 @@
 /** How realization behaves: the options every part of the engine that realizes entries shares. */
+import type { Confinement } from "./bwrap.js";
 import type { Emit } from "./events.js";
 import type { HashPool } from "./hash-pool.js";
 import type { Interrupt } from "./interrupt.js";
@@ -16,4 +17,6 @@ export interface RealizeOptions {
   readonly interrupt: Interrupt;
   /** Worker threads that digest large output files; none: every file is hashed on the main thread, after the steps. */
   readonly hashPool?: HashPool;
+  /** bubblewrap, which confines every step; null: steps run unconfined (`--no-sandbox`). */
+  readonly confine: Confinement | null;
 }

@@ -14,7 +14,7 @@ import { treeStamp } from "./identity.js";
 import { installOnce } from "./install.js";
 import type { RealizeOptions } from "./options.js";
 import { problem } from "./reports.js";
-import type { PathImport, ResolvedBuild } from "./resolve.js";
+import { referencesOf, type PathImport, type ResolvedBuild } from "./resolve.js";
 import type { ToolIdentity } from "./store.js";
 import { CANONICAL_MTIME, copyTreeCanonical, copyTreePlain, hashTree } from "./tree-hash.js";
 
@@ -103,11 +103,6 @@ export async function writeArtifact(a: RuntimeArtifact, opts: RealizeOptions): P
     }),
   });
   if (written) opts.emit({ event: "artifact", name: a.name, storePath: p });
-}
-
-/** Everything a build's entry keeps alive. */
-function referencesOf(build: ResolvedBuild): string[] {
-  return [...new Set([...build.needs, ...build.imports.map((i) => i.storePath), ...build.storeInputs, ...build.plan.runtimeArtifacts.map((a) => a.storePath)])].sort();
 }
 
 /** Writes a build's runtime artifacts that are not in the store yet. */

@@ -4,7 +4,7 @@
  * returns the DAG of builds to realize (dependencies first).
  */
 import { existsSync } from "node:fs";
-import { basename, resolve as resolvePath } from "node:path";
+import { basename, isAbsolute, resolve as resolvePath } from "node:path";
 import { ExitCode, MbError } from "../core/errors.js";
 import { storeHash } from "../core/hash.js";
 import { mapPackages } from "../core/operations.js";
@@ -14,6 +14,8 @@ import type { PackageRef } from "../core/spec.js";
 import { compile } from "../program/compile.js";
 import { fingerprint, safeName, storePathFromFingerprint, type FingerprintContext } from "../program/fingerprint.js";
 import { fromSpec, unsafeProgram, type Program } from "../program/program.js";
+import { BASE_TOOLS_PACKAGE, lookupBaseTools, NO_BASE_TOOLS, type BaseTools } from "./base-tools.js";
+import type { SandboxMode } from "./bwrap.js";
 import { lookupHost } from "./host.js";
 import { cachedTreeIdentity } from "./identity.js";
 import { hostSystem } from "./system.js";
@@ -28,7 +30,12 @@ export interface ResolveOptions {
   /** Strict (building): a missing package or input is an error. Lenient (views): it stays unresolved, with a warning. */
   readonly strict: boolean;
   readonly warn?: (message: string) => void;
+  /** How steps will be confined (part of every store path); default `bwrap`. */
+  readonly sandbox?: SandboxMode;
+  /** The directory relative local sources are resolved against: the builder file's; default the working directory. */
+  readonly baseDir?: string;
 }
+
 
 /** A directory to import into the store by content. */
 export interface PathImport {
@@ -55,8 +62,15 @@ export interface ResolvedBuild {
   readonly inputStore: Record<string, string>;
   /** Store entries this build reads that are neither built nor imported by it (store paths given as inputs). */
   readonly storeInputs: string[];
+  /** The base tools the engine puts on PATH (none when the plan has no writeFile or copyPath step). */
+  readonly baseTools: BaseTools;
   /** False when some package or input could not be resolved (lenient mode only). */
   readonly complete: boolean;
+}
+
+/** Everything a build's entry keeps alive, which is also all of the store its steps may read. */
+export function referencesOf(build: ResolvedBuild): string[] {
+  return [...new Set([...build.needs, ...build.imports.map((i) => i.storePath), ...build.storeInputs, ...build.plan.runtimeArtifacts.map((a) => a.storePath)])].sort();
 }
 
 /** The root build and every build it needs, dependencies first. */
@@ -75,6 +89,7 @@ class Resolver {
   private readonly host = new Map<string, ResolvedPackage | null>();
   private readonly builders = new Map<string, ResolvedBuild>();
   private readonly order: ResolvedBuild[] = [];
+  private base: BaseTools | null | undefined;
 
   constructor(private readonly opts: ResolveOptions) {}
 
@@ -173,7 +188,7 @@ class Resolver {
     const state: BuildState = { complete: true, storeRefs: [] };
     const ops = program.operations.map((op, i) => {
       const at = `${where}, operation ${i}${"name" in op ? ` '${op.name}'` : ""}`;
-      return mapPackages(op, (ref) => this.pkg(ref, at, needs, imports, state));
+      return anchorSource(mapPackages(op, (ref) => this.pkg(ref, at, needs, imports, state)), this.opts.baseDir ?? process.cwd());
     });
     const resolved = unsafeProgram(ops);
     const plan = compile(resolved, { storeDir: this.opts.storeDir });
@@ -202,7 +217,16 @@ class Resolver {
       inputStore[key] = storePath;
       if (!imports.some((i) => i.storePath === storePath)) imports.push({ source: path, storePath, contentHash, stamp });
     }
-    const ctx: FingerprintContext = { storeDir: this.opts.storeDir, system: this.opts.system, sourceDateEpoch: this.opts.sourceDateEpoch, inputHashes };
+    const needsBase = plan.steps.some((s) => s._con !== "runStep");
+    const baseTools = needsBase ? this.baseTools(state) : NO_BASE_TOOLS;
+    const ctx: FingerprintContext = {
+      storeDir: this.opts.storeDir,
+      system: this.opts.system,
+      sourceDateEpoch: this.opts.sourceDateEpoch,
+      inputHashes,
+      sandbox: this.opts.sandbox ?? "bwrap",
+      baseTools: baseTools.identity,
+    };
     const fp = fingerprint(plan, ctx);
     const storePath = storePathFromFingerprint(plan.name, fp, ctx.storeDir);
     const existing = this.builders.get(storePath);
@@ -218,11 +242,23 @@ class Resolver {
       imports,
       inputStore,
       storeInputs: [...new Set(storeInputs)],
+      baseTools,
       complete: state.complete,
     };
     this.builders.set(storePath, build);
     this.order.push(build);
     return build;
+  }
+
+  /** The base tools, looked up once; their package missing is a missing package. */
+  private baseTools(state: BuildState): BaseTools {
+    this.base ??= lookupBaseTools();
+    if (this.base) return this.base;
+    const msg = `package '${BASE_TOOLS_PACKAGE}' (the engine's base tools for writeFile and copyPath steps) is not on this machine`;
+    if (this.opts.strict) this.fail("package.missing", msg, `install it, e.g. \`apt-get install ${BASE_TOOLS_PACKAGE}\``);
+    this.opts.warn?.(msg);
+    state.complete = false;
+    return NO_BASE_TOOLS;
   }
 
   /** The store entry a path lies in (the path itself or an ancestor directly under the store), or null. */
@@ -243,6 +279,15 @@ export function resolveProgram(program: Program, opts: ResolveOptions): Resoluti
   const r = new Resolver(opts);
   const root = r.build(program);
   return { root, builds: r.builds };
+}
+
+/**
+ * A local source with a relative path, made absolute against `baseDir` (the builder file's directory), so it is
+ * imported into the store and hashed like any other; never resolved against the build directory.
+ */
+function anchorSource<O extends Program["operations"][number]>(op: O, baseDir: string): O {
+  if ((op._con !== "copyPath" && op._con !== "readSource") || op.source._con !== "localSource" || isAbsolute(op.source.path)) return op;
+  return { ...op, source: { ...op.source, path: resolvePath(baseDir, op.source.path) } };
 }
 
 /** The store path a directory or file is imported at: named by its content hash and its base name. */

@@ -1,7 +1,9 @@
 /**
- * The build environment: a fresh temporary directory per build, and exactly this environment for every step: `out`,
- * `TMPDIR`, `HOME` (a directory that does not exist), `SOURCE_DATE_EPOCH`, `LC_ALL=C`, `PATH` (a symlink farm of the
- * declared tools' executables, nothing else) and `pathMap_*` (store copies of the local inputs).
+ * The build environment: a fresh temporary directory per build (beside `$out` in the build's own directory of the
+ * store's `.b/` when building, so gc removes what a killed build left), and exactly this environment for every step:
+ * `out`, `TMPDIR`, `HOME` (a directory that does not exist), `SOURCE_DATE_EPOCH`, `LC_ALL=C`, `PATH` (a symlink farm of the declared tools'
+ * executables and the engine's base tools, nothing else) and `pathMap_*` (store copies of the local inputs). With a
+ * confinement, the steps run inside bubblewrap (confine.ts).
  */
 import { spawn } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
@@ -17,6 +19,7 @@ import { killGroup, type Interrupt } from "./interrupt.js";
 import { forceRemove } from "./store.js";
 import { ensureDir } from "./dirs.js";
 import { driverScript, MarkerParser, type StepsExit } from "./driver.js";
+import { bwrapArgs, toolBinds, writeSandboxEtc, type Confinement } from "./bwrap.js";
 
 export type { StepsExit } from "./driver.js";
 
@@ -107,20 +110,34 @@ export function createSandbox(opts: {
   readonly out: string;
   /** Where PATH farms are kept and reused across builds (one per distinct set of tools); none: a farm per build. */
   readonly farmCache?: string;
+  /** Executables the engine provides beyond the declared tools (the base tools of writeFile and copyPath). */
+  readonly baseTools?: Readonly<Record<string, string>>;
+  /**
+   * Where the build directory goes: the build's own directory in the store's `.b/`, which holds `$out` too (gc removes
+   * it once its owner is gone); none: the system's temporary directory.
+   */
+  readonly buildRoot?: string;
+  /** Run the steps inside bubblewrap; null or none: unconfined (`--no-sandbox`, evidence). */
+  readonly confine?: Confinement | null;
+  /** Store entries (and other paths) the steps may read: bound read-only inside the sandbox. */
+  readonly readOnly?: readonly string[];
+  /** The store directory, which the sandbox shows empty and read-only but for the bound entries. */
+  readonly storeDir?: string;
 }): Sandbox {
-  const top = mkdtempSync(join(tmpdir(), `mb-build-${safeName(opts.plan.name).slice(0, 40)}-`));
+  const top = makeTop(opts.plan.name, opts.buildRoot);
   const cwd = join(top, "build");
   const tmp = join(top, "tmp");
   const bin = join(top, "bin");
   const steps = join(top, "steps");
-  for (const d of [cwd, tmp, bin, steps]) mkdirSync(d);
+  const etc = join(top, "etc");
+  for (const d of [cwd, tmp, bin, steps, etc]) mkdirSync(d);
   const farm: Record<string, string> = {};
-  for (const t of opts.plan.tools) {
-    for (const [name, target] of Object.entries(executablesOf(t.package, t.name))) {
-      if (name in farm || name.includes("/") || name.startsWith(".")) continue;
-      farm[name] = target;
-    }
-  }
+  const add = (name: string, target: string) => {
+    if (name in farm || name.includes("/") || name.startsWith(".")) return;
+    farm[name] = target;
+  };
+  for (const t of opts.plan.tools) for (const [name, target] of Object.entries(executablesOf(t.package, t.name))) add(name, target);
+  for (const [name, target] of Object.entries(opts.baseTools ?? {})) add(name, target);
   const pathDir = opts.farmCache ? cachedFarm(opts.farmCache, farm) : (writeFarm(bin, farm), bin);
   const env: Record<string, string> = {
     out: opts.out,
@@ -132,6 +149,17 @@ export function createSandbox(opts: {
     ...opts.inputStore,
   };
   const shell = "bash" in farm ? join(pathDir, "bash") : hostBash();
+  const confine = opts.confine ?? null;
+  let command = (script: string): [string, string[]] => [shell, [script]];
+  if (confine) {
+    writeSandboxEtc(etc, env.HOME!);
+    const bound = [...(opts.readOnly ?? []), ...(pathDir === bin ? [] : [pathDir])];
+    const inside = (p: string) => [...bound, top].some((d) => p === d || p.startsWith(`${d}/`));
+    const tools = toolBinds([...Object.values(farm), shell]).filter((p) => !inside(p));
+    const readOnly = [...new Set([...bound, ...tools])].filter((p) => existsSync(p));
+    const args = bwrapArgs(confine, { writable: opts.buildRoot ? [opts.buildRoot] : [top, opts.out], readOnly, etcDir: etc, cwd, ...(opts.storeDir ? { storeDir: opts.storeDir } : {}) });
+    command = (script) => [args[0]!, [...args.slice(1), shell, script]];
+  }
   const prelude = ["set -euo pipefail"];
   const ld = ldLibraryPathExport(opts.plan.nativePaths);
   if (ld) prelude.push(ld);
@@ -150,27 +178,35 @@ export function createSandbox(opts: {
       chmodSync(steps, 0o555);
       return new Promise<StepsExit>((resolve, reject) => {
         if (interrupt.signal) return resolve({ failed: list.length > 0 ? 0 : null, status: 130, signal: interrupt.signal });
-        const child = spawn(shell, [script], { cwd, env, detached: true, stdio: ["ignore", logFd, logFd, "pipe"] });
+        const [file, argv] = command(script);
+        const child = spawn(file, argv, { cwd, env, detached: true, stdio: ["ignore", logFd, logFd, "pipe"] });
         const pid = child.pid;
         if (pid !== undefined) interrupt.addGroup(pid);
         const parser = new MarkerParser(list.length);
-        const endGroup = (g: number) => {
-          killGroup(g);
-          interrupt.removeGroup(g);
+        // A confined driver reports pids of its own pid namespace: the host never signals those (the driver kills
+        // each step's group itself, and the namespace ends with bwrap); it kills bwrap's group instead.
+        const hostGroup = (g: number | null) => (confine ? null : g);
+        const endGroup = (g: number | null) => {
+          const h = hostGroup(g);
+          if (h === null) return;
+          killGroup(h);
+          interrupt.removeGroup(h);
         };
         const markers = child.stdio[3] as NodeJS.ReadableStream;
         markers.setEncoding("utf8");
         markers.on("data", (chunk: string) => {
           for (const e of parser.feed(chunk)) {
             if (e.kind === "start") {
-              interrupt.addGroup(e.group);
+              const h = hostGroup(e.group);
+              if (h !== null) interrupt.addGroup(h);
               on.onStart(e.index);
             } else if (e.kind === "done") {
               endGroup(e.group);
               on.onDone(e.index, e.status);
             } else {
               if (pid !== undefined) killGroup(pid);
-              if (e.group !== null) killGroup(e.group);
+              const h = hostGroup(e.group);
+              if (h !== null) killGroup(h);
             }
           }
         });
@@ -203,4 +239,13 @@ export function createSandbox(opts: {
       if (existsSync(top)) forceRemove(top);
     },
   };
+}
+
+/** Makes the build directory: `build-<name>` in `buildRoot` (the build's own directory beside $out), else a fresh one in the system's temporary directory. */
+function makeTop(name: string, buildRoot: string | undefined): string {
+  const label = safeName(name).slice(0, 40);
+  if (!buildRoot) return mkdtempSync(join(tmpdir(), `mb-build-${label}-`));
+  const top = join(buildRoot, `build-${label}`);
+  mkdirSync(top);
+  return top;
 }

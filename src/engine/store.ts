@@ -12,9 +12,9 @@
  * An entry is reused only when its record reads back whole and the entry passes the cheap check against it
  * (store-meta.ts); anything else counts as missing and is rebuilt under the entry's lock.
  */
-import { existsSync, lstatSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
 import { randomBytes } from "node:crypto";
-import { basename, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { ExitCode, MbError } from "../core/errors.js";
 import { ensureDir, listDir } from "./dirs.js";
 import { formatOwner, ownerAlive, parseOwner, selfOwner } from "./owner.js";
@@ -129,22 +129,25 @@ export class Store {
   }
 
   /**
-   * Claims a fresh place to build an entry: `<store>/.b/<29 random chars>-<name>`, exactly as long as the final path,
-   * so self-references can be rewritten in place. The owner file written beside it lets gc tell abandoned ones.
+   * Claims `<store>/.b/<12 random>/<16 random>-<name>`, as long as the final path (self-references are rewritten in
+   * place), in a directory of the build's own (the sandbox binds only it writable); its owner file tells gc abandoned ones.
    */
   claimTemp(p: StorePath): string {
     const name = basename(p);
-    const temp = join(this.buildDir, `${randomName(29)}${name.slice(32)}`);
+    const own = join(this.buildDir, randomName(12));
+    const temp = join(own, `${randomName(16)}${name.slice(32)}`);
     if (temp.length !== p.length) throw new Error(`internal: temporary path length ${temp.length} != ${p.length}`);
     ensureDir(this.buildDir);
-    writeFileAtomic(`${temp}.owner`, formatOwner(selfOwner()));
+    writeFileAtomic(`${own}.owner`, formatOwner(selfOwner()));
+    mkdirSync(own);
     return temp;
   }
 
-  /** Gives a temporary path up: removes it (unless kept for inspection, when gc will remove it later) and its owner file. */
+  /** Gives a temporary path up: removes its directory (unless kept, for gc to remove later) and owner file. */
   releaseTemp(temp: string, keep = false): void {
-    if (!keep) forceRemove(temp);
-    rmSync(`${temp}.owner`, { force: true });
+    const own = dirname(temp);
+    if (!keep) forceRemove(own);
+    rmSync(`${own}.owner`, { force: true });
   }
 
   /** Temporary paths in .b whose owner is gone (abandoned builds), with their owner files. */

@@ -13,10 +13,21 @@ export interface FingerprintContext {
   readonly sourceDateEpoch: number;
   /** Content hash of each local input path in the plan's pathMap. */
   readonly inputHashes: Readonly<Record<string, string>>;
+  /** How steps are confined: `bwrap` or `none` (`--no-sandbox`). */
+  readonly sandbox: string;
+  /** The package of the base tools the engine provides (writeFile, copyPath), or null when the plan needs none. */
+  readonly baseTools: BaseToolsIdentity | null;
 }
 
-/** Bumped whenever the execution contract changes, so old entries are not reused. */
-export const FINGERPRINT_VERSION = 1;
+/** The identity of the package the engine's base tools come from. */
+export interface BaseToolsIdentity {
+  readonly package: string;
+  readonly version: string | null;
+  readonly contentHash: string;
+}
+
+/** Bumped whenever the execution contract changes, so old entries are not reused (2: steps sandboxed, base tools). */
+export const FINGERPRINT_VERSION = 2;
 
 function packageIdentity(pkg: PackageRef): unknown {
   if (typeof pkg === "object" && pkg._con === "resolvedPackage") {
@@ -39,6 +50,8 @@ export function fingerprint(plan: BuildPlan, ctx: FingerprintContext): Record<st
     system: ctx.system,
     sourceDateEpoch: ctx.sourceDateEpoch,
     storeDir: ctx.storeDir,
+    sandbox: ctx.sandbox,
+    baseTools: ctx.baseTools,
   };
 }
 

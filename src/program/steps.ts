@@ -48,7 +48,8 @@ export const planSteps = {
     verb: "copy",
     render: (step) => {
       const src = step.source._con === "localSource" ? step.source.path : "";
-      const from = isLocalPath(src) ? `"$${pathMapKey(src)}"` : escapeShellArg(src);
+      // A relative source starting with `-` is written `./-...`: a source of cp, never an option.
+      const from = isLocalPath(src) ? `"$${pathMapKey(src)}"` : escapeShellArg(src.startsWith("-") ? `./${src}` : src);
       return [mkdirParent(step.path), `cp -r ${from} ${target(step.path)}`].join("\n");
     },
   },

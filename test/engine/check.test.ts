@@ -46,6 +46,6 @@ describe("mb build --check", () => {
     expect(mb(["build", builder, "--store", store, "--no-out-link"]).status).toBe(0);
     const r = mb(["build", builder, "--store", store, "--no-out-link", "--check", "--keep-failed"]);
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(new RegExp(`mb: hint: the rebuild is kept at ${store}/\\.b/[0-9a-z]{29}-nondeterministic`));
+    expect(r.stderr).toMatch(new RegExp(`mb: hint: the rebuild is kept at ${store}/\\.b/[0-9a-z]{12}/[0-9a-z]{16}-nondeterministic`));
   });
 });

@@ -41,12 +41,13 @@ describe("a failing step", () => {
     expect(r.status).toBe(1);
     const m = /build directory kept at (\S+), partial output at (\S+)/.exec(r.stderr);
     expect(m, r.stderr).not.toBeNull();
-    expect(readdirSync(m![1]!).sort()).toEqual(["bin", "build", "steps", "tmp"]);
+    expect(readdirSync(m![1]!).sort()).toEqual(["bin", "build", "etc", "steps", "tmp"]);
     expect(readdirSync(m![2]!)).toEqual(["fine.txt"]);
     expect(entries(store)).toEqual([]);
-    // gc clears the abandoned partial output.
+    // gc clears the abandoned partial output and build directory.
     expect(mb(["gc", "--store", store]).status).toBe(0);
     expect(existsSync(m![2]!)).toBe(false);
+    expect(existsSync(m![1]!)).toBe(false);
   });
 });
 

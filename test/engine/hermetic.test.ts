@@ -105,7 +105,9 @@ describe("the environment of a step", () => {
     // PATH is the store's farm of exactly the declared tools; the build directory holds tmp/ and build/.
     expect(vars.get("PATH")).toMatch(new RegExp(`^${store}/\\.cache/farms/[0-9a-f]{32}$`));
     const top = vars.get("TMPDIR")!.replace(/\/tmp$/, "");
-    expect(top).toMatch(/\/mb-build-environment-\w+$/);
+    // The build directory lives beside $out in the build's own directory of the store's .b/ (gc removes what a killed
+    // build left there).
+    expect(top).toMatch(new RegExp(`^${store}/\\.b/[0-9a-z]{12}/build-environment$`));
     expect(readFileSync(join(out, "pwd.txt"), "utf8")).toBe(`${top}/build\n`);
   });
 

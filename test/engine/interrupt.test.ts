@@ -1,5 +1,6 @@
 // Interrupts: SIGINT or SIGTERM in the middle of a build kills the step's whole process group (the step and the
-// processes it started), leaves no partial entry, and `mb store verify` then passes.
+// processes it started), leaves no partial entry, and `mb store verify` then passes. Unconfined (--no-sandbox), so
+// the pids a step prints are the host's; test/security/sandbox.test.ts kills a sandboxed build.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -12,7 +13,7 @@ describe.each(["SIGINT", "SIGTERM"] as const)("%s in the middle of a build", (si
   it("kills the step's process group, leaves no entry, and the store verifies", async () => {
     const store = tempDir("store");
     const tmp = tempDir("tmp");
-    const run = mbStart(["build", join(FIXTURES, "sleeper.json"), "--store", store, "--no-out-link", "--json"], { env: { TMPDIR: tmp } });
+    const run = mbStart(["build", join(FIXTURES, "sleeper.json"), "--store", store, "--no-out-link", "--json", "--no-sandbox"], { env: { TMPDIR: tmp } });
     await until(() => events(run.stdout()).some((e) => e.event === "step-start"), 30_000, "the step to start");
     const start = events(run.stdout()).find((e) => e.event === "build-start") as { storePath: string };
     const log = join(store, ".logs", `${start.storePath.slice(store.length + 1)}.log`);

@@ -123,7 +123,7 @@ describe("the evaluation cache", () => {
     writeFileSync(src, "{}");
     utimesSync(src, 1000, 1000);
     await new Promise((r) => setTimeout(r, 1100));
-    const key: EvalKey = { builder: src, exportName: "default", storeDir: store, sourceDateEpoch: 1, system: "x", path: "", cwd: "/" };
+    const key: EvalKey = { builder: src, exportName: "default", storeDir: store, sourceDateEpoch: 1, system: "x", path: "", cwd: "/", sandbox: "bwrap" };
     startWitnessing();
     witness("file", src);
     const { witnesses, uncacheable } = stopWitnessing();
