@@ -35,7 +35,7 @@ function dataSpec(name: string, bytes: number, evidence: unknown[] = []): Record
   return spec({
     name,
     tools: ["bash", "coreutils"],
-    ops: [bashStep("write", `mkdir -p "$out/bin"\nhead -c ${bytes} /dev/zero | tr '\\0' a > "$out/data"\nprintf '#!/bin/sh\\necho hi\\n' > "$out/bin/greet"\nchmod +x "$out/bin/greet"`)],
+    ops: [bashStep("write", `set -eo pipefail\nmkdir -p "$out/bin"\nhead -c ${bytes} /dev/zero | tr '\\0' a > "$out/data"\nprintf '#!/bin/sh\\necho hi\\n' > "$out/bin/greet"\nchmod +x "$out/bin/greet"`)],
     evidence,
   });
 }
