@@ -83,7 +83,8 @@ describe("compiler probes", () => {
       find: "export const planStepSchemas = { runStep: RunStep, writeStep: WriteStep, copyStep: CopyStep } as const;",
       replace: `export const planStepSchemas = { runStep: RunStep, writeStep: WriteStep, copyStep: CopyStep, probeStep: z.object({ _con: z.literal("probeStep"), name: z.string() }) } as const;`,
     };
-    expect(filesWithErrors([patch])).toEqual(["program/steps.ts"]);
+    // The step table, and the engine's output guard (confine.ts), which must decide where a new kind of step writes.
+    expect(filesWithErrors([patch])).toEqual(["engine/confine.ts", "program/steps.ts"]);
   });
 
   it("a new output format fails in the engine's promise table", () => {
