@@ -135,3 +135,13 @@ export const SystemdHardening = strictObject({
   privateDevices: z.boolean().describe("PrivateDevices="),
 }).describe("systemd service hardening derived from a sandbox profile");
 export type SystemdHardening = z.infer<typeof SystemdHardening>;
+
+/**
+ * The executable a service runs: `<storePath>/bin/<name>`, where `<name>` is the service's name less a trailing
+ * `-service` (the original's convention: a builder `<name>` declares the service `<name>-service` and installs the
+ * wrapper `bin/<name>`, as examples/node-service does).
+ */
+export function serviceExecutable(service: { readonly name: string }, storePath: string): string {
+  const name = service.name.endsWith("-service") && service.name.length > "-service".length ? service.name.slice(0, -"-service".length) : service.name;
+  return `${storePath.replace(/\/+$/, "")}/bin/${name}`;
+}

@@ -7,4 +7,4 @@ export * as combinators from "./combinators.js";
 export { toBwrap, toLandlock, toSystemd } from "./eliminators.js";
 export { allowlistText, flattenPolicy, seccompCategoriesFor, syscallSets, toSeccomp, type SeccompPolicy, type SyscallCategory } from "./seccomp.js";
 export { packagePaths, serviceProfile, type ServicePlace } from "./service.js";
-export { DisplayConfig, DnsConfig, LandlockProfile, Lifecycle, SandboxProfile, SeccompStage, SystemdHardening, TcpEndpoint } from "../../core/sandbox.js";
+export { DisplayConfig, DnsConfig, LandlockProfile, Lifecycle, SandboxProfile, SeccompStage, serviceExecutable, SystemdHardening, TcpEndpoint } from "../../core/sandbox.js";

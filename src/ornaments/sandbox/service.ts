@@ -13,23 +13,27 @@ export interface ServicePlace {
   readonly tools?: readonly Tool[];
 }
 
-/** The absolute paths a resolved package occupies: its store path or host prefix, and executables outside it. */
+/** The system directories every sandbox and service sees anyway (as the build sandbox binds them): no bind of their own. */
+const SYSTEM_DIRS = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"];
+const under = (p: string, dir: string) => p === dir || p.startsWith(`${dir.replace(/\/$/, "")}/`);
+
+/** The absolute paths a resolved package occupies: its store path or host prefix, and executables outside it and the system directories. */
 export function packagePaths(ref: PackageRef): string[] {
   if (typeof ref === "string") return ref.startsWith("/") ? [ref] : [];
   if (ref._con !== "resolvedPackage") return [];
   const root = ref.outPath;
-  const inRoot = (p: string) => root !== "" && (p === root || p.startsWith(`${root.replace(/\/$/, "")}/`));
-  return [...(root.startsWith("/") ? [root] : []), ...Object.values(ref.executables).filter((p) => p.startsWith("/") && !inRoot(p))];
+  const elsewhere = (p: string) => p.startsWith("/") && !(root !== "" && under(p, root)) && !SYSTEM_DIRS.some((d) => under(p, d));
+  return [...(root.startsWith("/") ? [root] : []), ...Object.values(ref.executables).filter(elsewhere)];
 }
 
 /**
- * The profile a service runs under: `service.sandbox` when given; otherwise its store entry and its tools' paths
- * read-only, /tmp a tmpfs, listening on `port`, exec and fork allowed (its `bin/<name>` wrapper execs the runtime),
+ * The profile a service runs under: `service.sandbox` when given; otherwise its store entry, its package's path and
+ * its tools' paths read-only, /tmp a tmpfs, listening on `port`, exec and fork allowed (its `bin/<name>` wrapper execs the runtime),
  * and no daemon mode.
  */
 export function serviceProfile(service: Service, place: ServicePlace): SandboxProfile {
   if (service.sandbox !== undefined) return service.sandbox;
-  const readOnlyPaths = [...new Set([place.storePath, ...(place.tools ?? []).flatMap((t) => packagePaths(t.package))])];
+  const readOnlyPaths = [...new Set([place.storePath, ...packagePaths(service.package), ...(place.tools ?? []).flatMap((t) => packagePaths(t.package))])];
   return define({
     readOnlyPaths,
     tmpfs: ["/tmp"],
