@@ -1,8 +1,11 @@
 // The systemd backend: one unit per materialized service, hardened by its sandbox profile (toSystemd ∘ serviceProfile),
 // every spec string quoted so that it cannot add a directive (read back with systemd's own line rules).
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import * as mb from "../../src/index.js";
 import { MbError } from "../../src/index.js";
+import { constructors, gridProgram } from "../support/grid.js";
+import { systemdCWord, systemdPathProblem, systemdPathWord, systemdText } from "../../src/program/quote.js";
 
 const { toSystemd, serviceProfile } = mb.sandbox;
 const STORE = "/store/abcdefghijklmnopqrstuvwxyz012345-demo";
@@ -156,5 +159,60 @@ describe("renderSystemd", () => {
     expect(mb.serviceExecutable({ name: "node-service-demo-service" }, "/s/x-y/")).toBe("/s/x-y/bin/node-service-demo");
     expect(mb.serviceExecutable({ name: "web" }, "/s/x-y")).toBe("/s/x-y/bin/web");
     expect(mb.serviceExecutable({ name: "-service" }, "/s")).toBe("/s/bin/-service");
+  });
+});
+
+describe("renderSystemd over the coverage grid (one program per constructor)", () => {
+  it.each(constructors)("%s: a unit exactly when the program materializes a service", (con) => {
+    const plan = mb.compile(gridProgram(con), { storeDir: "/store" });
+    if (con === "materializeUnit") {
+      const units = mb.renderSystemd(plan, opts(plan));
+      expect(units.map((u) => u.file)).toEqual(["api.service"]);
+      expect(units[0]!.text).toContain(`ExecStart="${STORE}/bin/api"\n`);
+    } else {
+      expect(() => mb.renderSystemd(plan, opts(plan))).toThrow(/materializes no service/);
+    }
+  });
+});
+
+/** systemd's reading of a double-quoted word: with C escapes (Environment=) or only `\\x` -> `x` (paths); then `%%` -> `%`. */
+function unquote(word: string, cEscapes: boolean): string {
+  expect(word.startsWith('"') && word.endsWith('"')).toBe(true);
+  const body = word.slice(1, -1);
+  let out = "";
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i]!;
+    expect(c, `an unescaped quote inside ${word}`).not.toBe('"');
+    if (c !== "\\") {
+      out += c;
+      continue;
+    }
+    const n = body[++i]!;
+    if (!cEscapes) out += n;
+    else if (n === "x") (out += String.fromCharCode(parseInt(body.slice(i + 1, i + 3), 16))), (i += 2);
+    else if (n === "u") (out += String.fromCharCode(parseInt(body.slice(i + 1, i + 5), 16))), (i += 4);
+    else out += ({ n: "\n", r: "\r", t: "\t" } as Record<string, string>)[n] ?? n;
+  }
+  expect(out.replaceAll("%%", "")).not.toContain("%");
+  return out.replaceAll("%%", "%");
+}
+
+describe("systemd quoting (property)", () => {
+  const oneLine = (v: string) => !/[\n\r]/.test(v) && (/\\+$/.exec(v)?.[0].length ?? 0) % 2 === 0;
+  it("every value stays on its line (a path only once systemdPathProblem passes it), and the quoted words read back as written", () => {
+    fc.assert(
+      fc.property(fc.string({ unit: "binary" }), (s) => {
+        for (const v of [systemdText(s), systemdCWord(s)]) expect(oneLine(v), JSON.stringify(v)).toBe(true);
+        expect(systemdText(s).replaceAll("%%", "")).not.toContain("%");
+        expect(unquote(systemdCWord(s), true)).toBe(s);
+        const path = `/${s}`;
+        if (systemdPathProblem(path, "ReadOnlyPaths path") === null) {
+          expect(oneLine(systemdPathWord(path))).toBe(true);
+          expect(unquote(systemdPathWord(path), false)).toBe(path);
+        }
+        else expect(path).toMatch(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/);
+      }),
+      { numRuns: 500 },
+    );
   });
 });
