@@ -101,3 +101,25 @@ describe("mb render systemd", () => {
     expect(unknown.stderr).toMatch(/render needs a backend: 'shell', 'dockerfile' or 'systemd', got 'upstart'/);
   });
 });
+
+describe("a service's sandbox profile in a JSON spec", () => {
+  it("a relative path, a read-only and read-write conflict, a port outside 1-65535 and a misspelt key: each at its spec path (exit 2)", async () => {
+    const bad = join(dir, "bad.json");
+    const sandbox = { readOnlyPaths: ["/a", "rel"], readWritePaths: ["/a/"], listenTcp: [{ port: 70000 }], stdoi: true };
+    const service = { name: "s", package: "/usr", sandbox };
+    writeFileSync(bad, JSON.stringify({ name: "bad", parameters: [], inputs: [], dependencies: [], tools: [], outputs: [], evidence: [], operations: [{ _con: "declareService", service }] }));
+    const r = await mbAsync(["validate", bad], { store });
+    expect(r.status).toBe(2);
+    const at = "operations[0].service.sandbox";
+    const lines = r.stderr.split("\n").filter((l) => l.startsWith("  - "));
+    expect(lines).toHaveLength(4);
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        `  - ${at}.readOnlyPaths[1]: a sandbox path must be absolute (start with '/'), got 'rel'`,
+        `  - ${at}.listenTcp[0].port: a port is at most 65535`,
+        expect.stringMatching(new RegExp(`^  - ${at.replace(/[[\].]/g, "\\$&")}\\.stdoi: unknown key \`stdoi\` \\(did you mean \`stdio\`\\?\\)`)),
+        `  - ${at}.readWritePaths[0]: '/a/' is both read-only and read-write (it is also in readOnlyPaths)`,
+      ]),
+    );
+  });
+});
