@@ -33,3 +33,15 @@ export { renderDockerfile, dockerfileUnsupportedReasons } from "./backends/docke
 export { defineOrnament, fromOrnamentedSpec, type Ornament, type OrnamentDescriptor } from "./ornaments/ornament.js";
 export { ociImage, OciImageBuilder, OciLayer, type OciImageSpec, type OciImageArgs } from "./oci/ornament.js";
 export { ORNAMENTS, findOrnament, ornamentEntry, type OrnamentEntry, type LoadedOrnament } from "./ornaments/registry.js";
+
+export * from "./core/runtime-builtins.js";
+export * from "./core/repl.js";
+export * from "./core/tooling.js";
+export { RECORD_SCHEMAS, findRecordSchema, type RecordSchemaEntry } from "./core/record-schemas.js";
+export { capabilities, schema as capabilitySchema, setSchemas, jsonSchemaType, type CapabilitySchema } from "./ornaments/capabilities/index.js";
+export { http, HttpArgs } from "./ornaments/protocol/index.js";
+export { operationsFor, type ServiceArgs, type ServiceDefinition } from "./ornaments/service/index.js";
+export { replServer, ReplServerBuilder, withReplServer, type ReplServerSpec } from "./ornaments/repl/index.js";
+export { toolEnv } from "./ornaments/tool-env/index.js";
+export { transform, TransformBuilder, TransformArgs, type TransformSpec } from "./ornaments/transform/index.js";
+export { vocabulary } from "./ornaments/vocabulary.js";

@@ -10,9 +10,12 @@ import { parseArgs } from "node:util";
 import { ExitCode, MbError } from "../core/errors.js";
 import { processIo, quietOnClosedPipe, type Io } from "./io.js";
 import { ORNAMENTS, findOrnament } from "../ornaments/registry.js";
+import { RECORD_SCHEMAS, findRecordSchema } from "../core/record-schemas.js";
 
 /** The ornaments `mb schema` knows, read from the registry (which loads no ornament until one is asked for). */
 export const ORNAMENT_NAMES: readonly string[] = ORNAMENTS.map((e) => e.name);
+/** The runtime records `mb schema` knows, read from their table (which loads no schema until one is asked for). */
+export const RECORD_NAMES: readonly string[] = RECORD_SCHEMAS.map((e) => e.name);
 
 /** The usage text. */
 export const HELP = `mb - metabuilder: typed builds, many views
@@ -30,7 +33,8 @@ Views (pure; nothing is built):
   render <shell|dockerfile> <builder>
                                 the plan as a standalone bash script or a Dockerfile
   path <builder>                the store path the build will have
-  schema [ornament]             JSON Schema of BuilderSpec, or of an ornament (${ORNAMENT_NAMES.join(", ")})
+  schema [name]                 JSON Schema of BuilderSpec, of an ornament (${ORNAMENT_NAMES.join(", ")})
+                                or of a runtime record (${RECORD_NAMES.join(", ")})
 
 Building (the store):
   build <builder>               realize the build and its dependencies; prints the store path last
@@ -195,7 +199,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       return command === undefined && !values.help ? ExitCode.usage : ExitCode.ok;
     }
     if (command === "schema") {
-      if (rest.length > 1) throw usage("schema takes at most one ornament name");
+      if (rest.length > 1) throw usage("schema takes at most one ornament or record name");
       const name = rest[0];
       if (name === undefined) {
         const { BuilderSpec } = await import("../core/spec.js");
@@ -204,9 +208,12 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
         return ExitCode.ok;
       }
       const entry = findOrnament(name);
-      if (!entry) throw usage(`unknown ornament '${name}'; known: ${ORNAMENT_NAMES.join(", ")}`);
-      const { ornament } = await entry.load();
-      io.out(JSON.stringify(ornament.jsonSchema(), null, 2) + "\n");
+      const record = entry ? undefined : findRecordSchema(name);
+      let printed: Record<string, unknown>;
+      if (entry) printed = (await entry.load()).ornament.jsonSchema();
+      else if (record) printed = (await import("../core/json-schema.js")).jsonSchemaOf(await record.load());
+      else throw usage(`unknown ornament or record '${name}'; known ornaments: ${ORNAMENT_NAMES.join(", ")}; known records: ${RECORD_NAMES.join(", ")}`);
+      io.out(JSON.stringify(printed, null, 2) + "\n");
       return ExitCode.ok;
     }
     if (!VIEWS.has(command) && !BUILDING.has(command)) throw usage(`unknown command '${command}'`);
