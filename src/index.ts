@@ -10,7 +10,7 @@ export * from "./core/operations.js";
 export * from "./core/plan.js";
 export { packageInfo, storeName, isPackageObject, type PackageInfo } from "./core/package.js";
 export { parseOrThrow } from "./core/validate-schema.js";
-export { jsonSchemaOf } from "./core/json-schema.js";
+export { jsonSchemaOf, inlineJsonSchemaOf } from "./core/json-schema.js";
 
 export * from "./program/constructors.js";
 export { sequence, fromSpec, compileSpec, fold, isProgram, unsafeProgram, type Program, type OpHandlers } from "./program/program.js";

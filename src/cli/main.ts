@@ -211,7 +211,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       const record = entry ? undefined : findRecordSchema(name);
       let printed: Record<string, unknown>;
       if (entry) printed = (await entry.load()).ornament.jsonSchema();
-      else if (record) printed = (await import("../core/json-schema.js")).jsonSchemaOf(await record.load());
+      else if (record) printed = (await import("../core/json-schema.js")).inlineJsonSchemaOf(await record.load());
       else throw usage(`unknown ornament or record '${name}'; known ornaments: ${ORNAMENT_NAMES.join(", ")}; known records: ${RECORD_NAMES.join(", ")}`);
       io.out(JSON.stringify(printed, null, 2) + "\n");
       return ExitCode.ok;

@@ -18,9 +18,9 @@ export const RuntimeType = enumOf(["RTString", "RTInt", "RTBool", "RTObject", "R
 export type RuntimeType = z.infer<typeof RuntimeType>;
 
 /** A transport a protocol runs over. */
-export const Transport = enumOf(["TCP", "Unix", "Stdio"] as const);
+export const Transport = enumOf(["TCP", "Unix", "Stdio"] as const).describe("The transport: TCP, Unix (a socket) or Stdio.");
 /** A serialization a protocol speaks. */
-export const Serialization = enumOf(["JSON", "Protobuf", "Sexp", "MsgPack", "Bencode"] as const);
+export const Serialization = enumOf(["JSON", "Protobuf", "Sexp", "MsgPack", "Bencode"] as const).describe("The serialization: JSON, Protobuf, Sexp, MsgPack or Bencode.");
 
 /** A parameter of a capability or a service's configuration. */
 export const Param = strictObject({
