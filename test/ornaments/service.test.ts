@@ -1,6 +1,7 @@
 // The service vocabulary against the original's tests (src/ornaments/service.nix): `define` checks the service and
 // lowers it, in the original's order, to exactly its declare and materialize operations; the lowering obeys the
 // ornament law and dry-run agrees with the plan.
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import * as mb from "../../src/index.js";
 import { dryRunAgreesWithPlan } from "../support/lowering-laws.js";
@@ -94,5 +95,30 @@ describe("the lowering in a spec", () => {
     expect(mb.scopeProblems(program).map((p) => p.message)).toEqual([
       "materializeUnit 'ghost' references undeclared service 'ghost'. Declared so far: []. Add a declareService operation for this service before materializeUnit.",
     ]);
+  });
+});
+
+describe("generated services", () => {
+  const categories = Object.values(mb.vocabulary.capabilities.builtins);
+  const protocols = Object.values(mb.vocabulary.protocol.builtins);
+
+  it("lower to one op per category and protocol plus two; the JSON spec compiles the same; dry-run agrees with the plan", () => {
+    fc.assert(
+      fc.property(fc.subarray(categories), fc.subarray(protocols), fc.stringMatching(/^[a-z][a-z0-9-]{0,10}$/), (cats, protos, name) => {
+        const capabilities = mb.capabilitySet({ categories: cats });
+        if (!mb.compatibility({ capabilities, protocols: protos }).valid) {
+          expect(() => service.define({ name, package: "pkg", capabilities, protocols: protos })).toThrow("no protocol offers every declared capability");
+          return;
+        }
+        const def = service.define({ name, package: "pkg", capabilities, protocols: protos });
+        expect(def.operations.map((o) => o._con)).toEqual([...cats.map(() => "declareCapability"), ...protos.map(() => "declareProtocol"), "declareService", "materializeUnit"]);
+        const spec = { name: "svc", parameters: [], inputs: [], dependencies: [], tools: [], operations: def.operations, outputs: [], evidence: [] };
+        const program = mb.fromSpec(JSON.parse(JSON.stringify(spec)));
+        expect(program).toEqual(service.program(def));
+        dryRunAgreesWithPlan(program);
+        expect(mb.compile(program).runtimeArtifacts.map((a) => a.name)).toEqual([name]);
+      }),
+      { numRuns: 100 },
+    );
   });
 });

@@ -3,13 +3,12 @@
  * `define`, the `satisfies` capability check, and `http`, the HTTP protocol a service such as the original's
  * node-service example declares.
  */
-import * as C from "../../program/constructors.js";
+import { z } from "zod";
 import { BUILTIN_CATEGORIES, BUILTIN_PROTOCOLS } from "../../core/runtime-builtins.js";
-import { CapabilitySet, protocolSatisfies, type Protocol } from "../../core/runtime.js";
+import { CapabilitySet, Port, protocolSatisfies, type Protocol } from "../../core/runtime.js";
 import { strictObject } from "../../core/strict.js";
 import { parseOrThrow } from "../../core/validate-schema.js";
-import { z } from "zod";
-import { Port } from "../../core/runtime.js";
+import * as C from "../../program/constructors.js";
 
 /** The transports, as values (the original's `protocol.Transport`). */
 export const Transport = { TCP: "TCP", Unix: "Unix", Stdio: "Stdio" } as const;
