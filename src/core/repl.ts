@@ -21,7 +21,8 @@ export const ReplLifecycle = enumOf(["LongRunning", "OneShot"] as const).describ
 export type ReplLifecycle = z.infer<typeof ReplLifecycle>;
 
 const protocolRef = z
-  .union([z.string(), Protocol])
+  // The names also appear as the JSON Schema's enum; the check below gives the error its own message.
+  .union([z.string().meta({ enum: [...REPL_PROTOCOL_NAMES] }), Protocol])
   .describe(`A Protocol record, or the name of a built-in REPL protocol: ${REPL_PROTOCOL_NAMES.join(", ")}.`)
   .transform((p, ctx): Protocol => {
     if (typeof p !== "string") return p;

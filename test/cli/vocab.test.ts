@@ -32,6 +32,7 @@ describe.concurrent("mb schema <record>", () => {
     const s = JSON.parse((await mb("schema", "repl-server")).stdout) as { required: string[]; properties: Record<string, { description?: string }> };
     expect(s.required).toEqual(["protocol", "mode"]);
     expect(s.properties.protocol!.description).toBe("A Protocol record, or the name of a built-in REPL protocol: swank, nrepl, dap.");
+    expect((s.properties.protocol as { anyOf: unknown[] }).anyOf[0]).toEqual({ type: "string", enum: ["swank", "nrepl", "dap"] });
   });
 
   it("prints the transform ornament's spec schema", async () => {
