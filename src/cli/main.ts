@@ -17,6 +17,21 @@ export const ORNAMENT_NAMES: readonly string[] = ORNAMENTS.map((e) => e.name);
 /** The runtime records `mb schema` knows, read from their table (which loads no schema until one is asked for). */
 export const RECORD_NAMES: readonly string[] = RECORD_SCHEMAS.map((e) => e.name);
 
+/** Words joined with ", " into lines of at most `width` characters, every line after the first indented by `indent` spaces. */
+function wrapWords(words: readonly string[], indent: number, width = 118): string {
+  const lines: string[] = [];
+  let line = "";
+  for (const [i, w] of words.entries()) {
+    const word = i < words.length - 1 ? `${w},` : w;
+    if (line !== "" && indent + line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line === "" ? word : `${line} ${word}`;
+  }
+  lines.push(line);
+  return lines.join(`\n${" ".repeat(indent)}`);
+}
+
 /** The usage text. */
 export const HELP = `mb - metabuilder: typed builds, many views
 
@@ -34,7 +49,8 @@ Views (pure; nothing is built):
                                 the plan as a standalone bash script or a Dockerfile
   path <builder>                the store path the build will have
   schema [name]                 JSON Schema of BuilderSpec, of an ornament (${ORNAMENT_NAMES.join(", ")})
-                                or of a runtime record (${RECORD_NAMES.join(", ")})
+                                or of a runtime record:
+                                ${wrapWords(RECORD_NAMES, 32)}
 
 Building (the store):
   build <builder>               realize the build and its dependencies; prints the store path last

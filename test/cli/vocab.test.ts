@@ -41,7 +41,14 @@ describe.concurrent("mb schema <record>", () => {
   });
 
   it("help lists the records", async () => {
-    expect((await mb("--help")).stdout).toContain("or of a runtime record (param, capability, capability-category, capability-set, protocol, service, repl-server, tool-env,");
+    expect((await mb("--help")).stdout).toContain(
+      [
+        "  schema [name]                 JSON Schema of BuilderSpec, of an ornament (oci-image, transform, repl)",
+        "                                or of a runtime record:",
+        "                                param, capability, capability-category, capability-set, protocol, service,",
+        "                                repl-server, tool-env, transform-step",
+      ].join("\n"),
+    );
   });
 });
 
