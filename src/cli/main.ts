@@ -9,8 +9,8 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { ExitCode, MbError } from "../core/errors.js";
 import { processIo, quietOnClosedPipe, type Io } from "./io.js";
-import { ORNAMENTS, findOrnament } from "../ornaments/registry.js";
-import { RECORD_SCHEMAS, findRecordSchema } from "../core/record-schemas.js";
+import { ORNAMENTS } from "../ornaments/registry.js";
+import { RECORD_SCHEMAS } from "../core/record-schemas.js";
 
 /** The ornaments `mb schema` knows, read from the registry (which loads no ornament until one is asked for). */
 export const ORNAMENT_NAMES: readonly string[] = ORNAMENTS.map((e) => e.name);
@@ -216,19 +216,9 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     }
     if (command === "schema") {
       if (rest.length > 1) throw usage("schema takes at most one ornament or record name");
-      const name = rest[0];
-      if (name === undefined) {
-        const { BuilderSpec } = await import("../core/spec.js");
-        const { jsonSchemaOf } = await import("../core/json-schema.js");
-        io.out(JSON.stringify(jsonSchemaOf(BuilderSpec), null, 2) + "\n");
-        return ExitCode.ok;
-      }
-      const entry = findOrnament(name);
-      const record = entry ? undefined : findRecordSchema(name);
-      let printed: Record<string, unknown>;
-      if (entry) printed = (await entry.load()).ornament.jsonSchema();
-      else if (record) printed = (await import("../core/json-schema.js")).inlineJsonSchemaOf(await record.load());
-      else throw usage(`unknown ornament or record '${name}'; known ornaments: ${ORNAMENT_NAMES.join(", ")}; known records: ${RECORD_NAMES.join(", ")}`);
+      const { runSchema } = await import("./schema.js");
+      const printed = await runSchema(rest[0]);
+      if (printed === null) throw usage(`unknown ornament or record '${rest[0]}'; known ornaments: ${ORNAMENT_NAMES.join(", ")}; known records: ${RECORD_NAMES.join(", ")}`);
       io.out(JSON.stringify(printed, null, 2) + "\n");
       return ExitCode.ok;
     }
