@@ -9,10 +9,28 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { ExitCode, MbError } from "../core/errors.js";
 import { processIo, quietOnClosedPipe, type Io } from "./io.js";
-import { ORNAMENTS, findOrnament } from "../ornaments/registry.js";
+import { ORNAMENTS } from "../ornaments/registry.js";
+import { RECORD_SCHEMAS } from "../core/record-schemas.js";
 
 /** The ornaments `mb schema` knows, read from the registry (which loads no ornament until one is asked for). */
 export const ORNAMENT_NAMES: readonly string[] = ORNAMENTS.map((e) => e.name);
+/** The runtime records `mb schema` knows, read from their table (which loads no schema until one is asked for). */
+export const RECORD_NAMES: readonly string[] = RECORD_SCHEMAS.map((e) => e.name);
+
+/** Words joined with ", " into lines of at most `width` characters, every line after the first indented by `indent` spaces. */
+function wrapWords(words: readonly string[], indent: number, width = 118): string {
+  const lines: string[] = [];
+  let line = "";
+  for (const [i, w] of words.entries()) {
+    const word = i < words.length - 1 ? `${w},` : w;
+    if (line !== "" && indent + line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line === "" ? word : `${line} ${word}`;
+  }
+  lines.push(line);
+  return lines.join(`\n${" ".repeat(indent)}`);
+}
 
 /** The usage text. */
 export const HELP = `mb - metabuilder: typed builds, many views
@@ -32,7 +50,9 @@ Views (pure; nothing is built):
   render systemd <builder>      a systemd service unit per materialized service, hardened by its sandbox
                                 profile; units printed after '# <unit>.service' lines, or --dir DIR
   path <builder>                the store path the build will have
-  schema [ornament]             JSON Schema of BuilderSpec, or of an ornament (${ORNAMENT_NAMES.join(", ")})
+  schema [name]                 JSON Schema of BuilderSpec, of an ornament (${ORNAMENT_NAMES.join(", ")})
+                                or of a runtime record:
+                                ${wrapWords(RECORD_NAMES, 32)}
 
 Building (the store):
   build <builder>               realize the build and its dependencies; prints the store path last
@@ -201,18 +221,11 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       return command === undefined && !values.help ? ExitCode.usage : ExitCode.ok;
     }
     if (command === "schema") {
-      if (rest.length > 1) throw usage("schema takes at most one ornament name");
-      const name = rest[0];
-      if (name === undefined) {
-        const { BuilderSpec } = await import("../core/spec.js");
-        const { jsonSchemaOf } = await import("../core/json-schema.js");
-        io.out(JSON.stringify(jsonSchemaOf(BuilderSpec), null, 2) + "\n");
-        return ExitCode.ok;
-      }
-      const entry = findOrnament(name);
-      if (!entry) throw usage(`unknown ornament '${name}'; known: ${ORNAMENT_NAMES.join(", ")}`);
-      const { ornament } = await entry.load();
-      io.out(JSON.stringify(ornament.jsonSchema(), null, 2) + "\n");
+      if (rest.length > 1) throw usage("schema takes at most one ornament or record name");
+      const { runSchema } = await import("./schema.js");
+      const printed = await runSchema(rest[0]);
+      if (printed === null) throw usage(`unknown ornament or record '${rest[0]}'; known ornaments: ${ORNAMENT_NAMES.join(", ")}; known records: ${RECORD_NAMES.join(", ")}`);
+      io.out(JSON.stringify(printed, null, 2) + "\n");
       return ExitCode.ok;
     }
     if (!VIEWS.has(command) && !BUILDING.has(command)) throw usage(`unknown command '${command}'`);
