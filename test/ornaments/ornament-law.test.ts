@@ -111,20 +111,39 @@ for (const { entry, ornament, example } of registered) {
 
     it("for its sample spec", () => {
       const spec = example();
-      const forgotten = ornament.forget(spec);
+      const forgotten = ornament.forgetAll(spec);
       expect(Object.keys(forgotten).sort()).toEqual(BASE_KEYS);
       expect(mb.fromSpec(forgotten)).toEqual(mb.fromOrnamentedSpec(ornament, spec));
       expect(mb.fromSpec(spec as mb.BuilderSpec)).toEqual(mb.fromOrnamentedSpec(ornament, spec));
     });
 
+    it("forget steps one level at a time, and forget composed down the stack is forgetAll", () => {
+      const spec = example();
+      const stack = mb.ornamentStack(ornament);
+      expect(stack[0]).toBe(ornament);
+      let current: unknown = spec;
+      for (const [i, level] of stack.entries()) {
+        const below = stack[i + 1];
+        const next = level.forget(current as never) as Record<string, unknown>;
+        const keys = Object.keys((below?.schema as z.ZodObject<z.ZodRawShape> | undefined)?.shape ?? Object.fromEntries(BASE_KEYS.map((k) => [k, 0])));
+        expect(Object.keys(next).sort()).toEqual(keys.sort());
+        // Each level down is a spec of the ornament below, compiling to the same program, and accepted as a base spec.
+        if (below) expect(mb.fromOrnamentedSpec(below, next)).toEqual(mb.fromOrnamentedSpec(ornament, spec));
+        expect(mb.fromSpec(next)).toEqual(mb.fromOrnamentedSpec(ornament, spec));
+        current = next;
+      }
+      expect(current).toEqual(ornament.forgetAll(spec));
+    });
+
     it("for generated base specs carrying its fields; generated extra fields are rejected", () => {
       fc.assert(
         fc.property(baseSpec, extraFieldsBeside(ornament.inserted), (base, junk) => {
-          const spec = { ...base, ...inserted };
+          // The sample's tools too: an ornament may check its fields against them (code-gen's generator is a declared tool).
+          const spec = { ...base, ...inserted, tools: sample.tools };
           const plain = mb.fromSpec(base);
           expect(mb.fromOrnamentedSpec(ornament, spec)).toEqual(plain);
           expect(mb.fromSpec(ornament.forget(ornament.schema.parse(spec)))).toEqual(plain);
-          expect(Object.keys(ornament.forget(spec)).sort()).toEqual(BASE_KEYS);
+          expect(Object.keys(ornament.forgetAll(spec)).sort()).toEqual(BASE_KEYS);
           rejectsJunk(junk, () => mb.fromOrnamentedSpec(ornament, { ...junk, ...spec }));
           rejectsJunk(junk, () => mb.fromSpec({ ...junk, ...base }));
         }),
