@@ -2,6 +2,7 @@
 // archived with ar into a static library, linked into a CLI with main.c and smoke-tested; outputs the CLI (elf), the
 // library (archive), the headers (directory) and a pkg-config file (text). messages.def and main.c reach the steps as
 // path packages (imported by content), so store paths do not depend on where the repository lies.
+import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import {
@@ -10,7 +11,9 @@ import {
   descriptor,
   emitDescriptor,
   evidence,
+  ExitCode,
   fromOrnamentedSpec,
+  MbError,
   generatedSource,
   hostPackage,
   markOrnamented,
@@ -54,6 +57,13 @@ export interface CCodegenArgs {
 
 const base = (p: string) => p.split("/").pop()!;
 
+/** A local file the build reads must exist: checked when the builder loads, so nothing runs without it (exit 2). */
+function requireFile(path: string, field: string): void {
+  if (!existsSync(path)) {
+    throw new MbError("input.missing", `cCodegen: ${field}: '${path}' does not exist`, { exitCode: ExitCode.usage, issues: [{ path: [field], message: `'${path}' does not exist` }] });
+  }
+}
+
 /** The original's cCodegen. Beyond it: coreutils is declared (the scripts run mkdir; Nix's stdenv had it implicitly). */
 export function cCodegen(args: CCodegenArgs): CCodegenSpec {
   const {
@@ -64,6 +74,8 @@ export function cCodegen(args: CCodegenArgs): CCodegenSpec {
     configDefines = { DEMO_FEATURE: 1, MESSAGE_LIMIT: 8 },
     artifactKind = "static-library-with-cli",
   } = args;
+  requireFile(args.schema, "schema");
+  requireFile(args.main, "main");
   const schemaFile = pathPackage(args.schema, base(args.schema));
   const mainFile = pathPackage(args.main, base(args.main));
   const schemaSource = generatedSource({ name: base(args.schema), producer: `pathPackage ${base(args.schema)}` });

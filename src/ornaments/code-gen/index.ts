@@ -12,6 +12,7 @@ import { Evidence, Output, Parameter, Source } from "../../core/records.js";
 import { markOrnamented } from "../../core/ornamented.js";
 import { storeNamed, strictObject } from "../../core/strict.js";
 import { parseOrThrow } from "../../core/validate-schema.js";
+import { ExitCode, MbError, formatPath, type Issue } from "../../core/errors.js";
 import { defineOrnament } from "../ornament.js";
 import type { LoadedOrnament } from "../registry.js";
 
@@ -94,9 +95,33 @@ export function perLanguageOutput(lang: string): Output {
   return C.output({ name: lang, path: `$out/${lang}`, format: "tree" });
 }
 
+/** Invocations writing into `$out/<dir>` where `<dir>` is not one of the languages (each has the transformOutput of its tree). */
+function invocationProblems(languages: readonly string[], invocations: readonly { args: readonly unknown[] }[]): Issue[] {
+  return invocations.flatMap((inv, i) =>
+    inv.args.flatMap((arg, j) =>
+      typeof arg !== "string"
+        ? []
+        : outDirsOf(arg)
+            .filter((dir) => !languages.includes(dir))
+            .map((dir) => ({
+              path: ["invocations", i, "args", j],
+              message: `writes into $out/${dir}, but '${dir}' is not an output language (no transformOutput declares it; languages: ${languages.map((l) => `'${l}'`).join(", ") || "none"})`,
+            })),
+    ),
+  );
+}
+
 /** The original's `codeGen`: a typed code-generation spec from one config record. */
 export function codeGen(args: CodeGenArgs): CodeGenSpec {
   const a = parseOrThrow(CodeGenArgs, args, "codeGen", "constructor.invalid");
+  const problems = invocationProblems(a.languages, a.invocations);
+  if (a.generator !== a.tool.name) problems.unshift({ path: ["generator"], message: `generator '${a.generator}' is not the declared tool '${a.tool.name}'` });
+  if (problems.length > 0) {
+    throw new MbError("constructor.invalid", `codeGen does not match its schema (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n${problems.map((p) => `  - ${formatPath(p.path)}: ${p.message}`).join("\n")}`, {
+      exitCode: ExitCode.usage,
+      issues: problems,
+    });
+  }
   const toolOp = C.tool({ name: a.tool.name, package: a.tool.package });
   const outputs = a.languages.map(perLanguageOutput);
   const operations: Operation[] = [
