@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { mbAsync, mbCommand, mbEnv, ROOT } from "../support/mb.js";
 import { ociStepNames } from "../support/oci-steps.js";
+import { ORNAMENTS } from "../../src/ornaments/registry.js";
 
 const FIX = "test/fixtures/cli";
 const abs = (p: string) => join(ROOT, p);
@@ -371,7 +372,7 @@ describe.concurrent("mb schema", () => {
   });
 
   it("an unknown ornament is a usage error", async () => {
-    expect(await mb("schema", "nope")).toEqual({ code: 2, stdout: "", stderr: "mb: error: unknown ornament 'nope'; known: oci-image\nmb: hint: run `mb --help` for usage\n" });
+    expect(await mb("schema", "nope")).toEqual({ code: 2, stdout: "", stderr: `mb: error: unknown ornament 'nope'; known: ${ORNAMENTS.map((e) => e.name).join(", ")}\nmb: hint: run \`mb --help\` for usage\n` });
   });
 });
 
