@@ -1,6 +1,7 @@
 // The code-gen ornament against the original's codeGen: its fields, the lowering (operation list and order), the plan
 // it materializes, and its bad input (a generator that is not a declared tool, an invocation writing into an output
 // that no language declares), each an error with its spec path.
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import * as mb from "../../src/index.js";
 
@@ -93,5 +94,39 @@ describe("code-gen bad input, with the spec path", () => {
 
   it("a language that is not one path segment", () => {
     expect(() => demo({ languages: ["../x"] })).toThrow("languages[0]");
+  });
+});
+
+describe("codeGen and fromProtobuf over generated arguments: compile(forget(spec)) = compile(spec)", () => {
+  const lang = fc.stringMatching(/^[a-z][a-z0-9]{0,5}$/);
+
+  it("codeGen: the original's operation count, and the laws one level at a time", () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(lang, { maxLength: 4 }), fc.array(fc.array(fc.string({ maxLength: 8 }).filter((a) => !a.includes("$")), { maxLength: 3 }), { maxLength: 3 }), (languages, argLists) => {
+        const invocations = argLists.map((args, i) => ({ args: [...args, ...(languages[i] === undefined ? [] : [`--out=$out/${languages[i]}`])] }));
+        const spec = demo({ languages, invocations });
+        expect(spec.operations).toHaveLength(1 + invocations.length + languages.length + 2);
+        const program = mb.fromOrnamentedSpec(mb.CodeGenBuilder, spec);
+        expect(mb.fromSpec(mb.CodeGenBuilder.forget(spec))).toEqual(program);
+        expect(mb.fromSpec(spec)).toEqual(program);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it("fromProtobuf: languages x protos protoc runs, forget steps to code-gen then the base spec", () => {
+    const proto = fc.stringMatching(/^[a-z][a-z0-9_]{0,6}$/).map((n) => `/p/${n}.proto`);
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.constantFrom("cpp", "java", "go", "python"), { minLength: 1 }), fc.uniqueArray(proto, { minLength: 1, maxLength: 3 }), (languages, protos) => {
+        const spec = mb.fromProtobuf({ name: "gen", protos, languages });
+        expect(spec.operations.filter((o) => o._con === "runTool" && o.tool.name === "protoc")).toHaveLength(languages.length * protos.length);
+        const program = mb.fromOrnamentedSpec(mb.IdlBuilder, spec);
+        const codegen = mb.IdlBuilder.forget(spec);
+        expect(mb.fromOrnamentedSpec(mb.CodeGenBuilder, codegen)).toEqual(program);
+        expect(mb.fromSpec(mb.CodeGenBuilder.forget(codegen))).toEqual(program);
+        expect(mb.CodeGenBuilder.forget(codegen)).toEqual(mb.IdlBuilder.forgetAll(spec));
+      }),
+      { numRuns: 100 },
+    );
   });
 });
