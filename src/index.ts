@@ -35,6 +35,16 @@ export { ociImage, OciImageBuilder, OciLayer, type OciImageSpec, type OciImageAr
 export { ORNAMENTS, findOrnament, ornamentEntry, type OrnamentEntry, type LoadedOrnament } from "./ornaments/registry.js";
 export { SandboxProfile, TcpEndpoint, DisplayConfig, DnsConfig, LandlockProfile, SystemdHardening, SeccompStage, type SandboxProfileInput } from "./core/sandbox.js";
 export * as sandbox from "./ornaments/sandbox/index.js";
+// codegen: the build-side ornaments (issue 11).
+export { forgetAll, ornamentStack } from "./ornaments/ornament.js";
+export { markOrnamented } from "./core/ornamented.js";
+export { codeGen, CodeGenBuilder, CodeGenArgs, perLanguageOutput, type CodeGenSpec, type Invocation } from "./ornaments/code-gen/index.js";
+export { fromProtobuf, IdlBuilder, FromProtobufArgs, ProtoSource, defaultProtobufLanguages, type IdlSpec, type ProtobufLanguage } from "./ornaments/idl/index.js";
+export { ProjectBuilder, defineProject, type ProjectSpec } from "./ornaments/project-builder/index.js";
+export * as implementations from "./ornaments/implementations/index.js";
+export * as vendoring from "./ornaments/vendoring/index.js";
+export * as testing from "./ornaments/testing/index.js";
+export * as dependencies from "./ornaments/dependencies/index.js";
 export { serviceExecutable } from "./core/sandbox.js";
 export { renderSystemd, renderUnit, joinUnits, unitFileName, servicePort, serviceEnvironment, type SystemdUnit, type SystemdOptions } from "./backends/systemd.js";
 

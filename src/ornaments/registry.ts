@@ -8,7 +8,7 @@ import type { Ornament } from "./ornament.js";
 
 /** An ornament as its module hands it to the registry: the ornament, and a spec of it as its constructor builds one. */
 export interface LoadedOrnament<S extends z.ZodType = z.ZodType> {
-  readonly ornament: Ornament<S>;
+  readonly ornament: Ornament<S, unknown>;
   /** A sample spec of this ornament (for the law tests and documentation). */
   example(): z.output<S>;
 }
@@ -30,6 +30,14 @@ export const ORNAMENTS: readonly OrnamentEntry[] = [
   ornamentEntry("oci-image", "an OCI image layout and its archive", async () => (await import("../oci/ornament.js")).ociImageOrnament),
   ornamentEntry("transform", "a sequential pipeline of tool runs (its typed steps kept as `steps`)", async () => (await import("./transform/index.js")).transformOrnament),
   ornamentEntry("repl", "a spec carrying a REPL server (`replServer`: swank, nrepl, dap or a protocol record)", async () => (await import("./repl/index.js")).replOrnament),
+  // codegen: the build-side ornaments (issue 11).
+  ornamentEntry("code-gen", "multi-language code generation: one generator, an output tree per language", async () => (await import("./code-gen/index.js")).codeGenOrnament),
+  ornamentEntry("idl", "protobuf code generation with protoc (over code-gen)", async () => (await import("./idl/index.js")).idlOrnament),
+  ornamentEntry("project-builder", "a language project: langName over the base spec", async () => (await import("./project-builder/index.js")).projectBuilderOrnament),
+  ornamentEntry("implementations", "a language's implementations and its default one (over project-builder)", async () => (await import("./implementations/index.js")).implementationsOrnament),
+  ornamentEntry("vendoring", "a vendoring contract for a language's packages (over project-builder)", async () => (await import("./vendoring/index.js")).vendoringOrnament),
+  ornamentEntry("testing", "a typed test suite of a language (over project-builder)", async () => (await import("./testing/index.js")).testingOrnament),
+  ornamentEntry("dependencies", "a dependency-resolution strategy, transitive closure and topological order", async () => (await import("./dependencies/index.js")).dependenciesOrnament),
 ];
 
 /** The registry entry named `name`, or undefined. */

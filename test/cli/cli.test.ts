@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { mbAsync, mbCommand, mbEnv, ROOT } from "../support/mb.js";
 import { ociStepNames } from "../support/oci-steps.js";
+import { ORNAMENTS } from "../../src/ornaments/registry.js";
 
 const FIX = "test/fixtures/cli";
 const abs = (p: string) => join(ROOT, p);
@@ -374,8 +375,7 @@ describe.concurrent("mb schema", () => {
     expect(await mb("schema", "nope")).toEqual({
       code: 2,
       stdout: "",
-      stderr:
-        "mb: error: unknown ornament or record 'nope'; known ornaments: oci-image, transform, repl; known records: param, capability, capability-category, capability-set, protocol, service, repl-server, tool-env, transform-step, sandbox-profile, tcp-endpoint, display-config, dns-config, landlock-profile, systemd-hardening\nmb: hint: run `mb --help` for usage\n",
+      stderr: `mb: error: unknown ornament or record 'nope'; known ornaments: ${ORNAMENTS.map((e) => e.name).join(", ")}; known records: param, capability, capability-category, capability-set, protocol, service, repl-server, tool-env, transform-step, sandbox-profile, tcp-endpoint, display-config, dns-config, landlock-profile, systemd-hardening\nmb: hint: run \`mb --help\` for usage\n`,
     });
   });
 });

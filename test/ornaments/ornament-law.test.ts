@@ -111,20 +111,39 @@ for (const { entry, ornament, example } of registered) {
 
     it("for its sample spec", () => {
       const spec = example();
-      const forgotten = ornament.forget(spec);
+      const forgotten = ornament.forgetAll(spec);
       expect(Object.keys(forgotten).sort()).toEqual(BASE_KEYS);
       expect(mb.fromSpec(forgotten)).toEqual(mb.fromOrnamentedSpec(ornament, spec));
       expect(mb.fromSpec(spec as mb.BuilderSpec)).toEqual(mb.fromOrnamentedSpec(ornament, spec));
     });
 
+    it("forget steps one level at a time, and forget composed down the stack is forgetAll", () => {
+      const spec = example();
+      const stack = mb.ornamentStack(ornament);
+      expect(stack[0]).toBe(ornament);
+      let current: unknown = spec;
+      for (const [i, level] of stack.entries()) {
+        const below = stack[i + 1];
+        const next = level.forget(current as never) as Record<string, unknown>;
+        const keys = Object.keys((below?.schema as z.ZodObject<z.ZodRawShape> | undefined)?.shape ?? Object.fromEntries(BASE_KEYS.map((k) => [k, 0])));
+        expect(Object.keys(next).sort()).toEqual(keys.sort());
+        // Each level down is a spec of the ornament below, compiling to the same program, and accepted as a base spec.
+        if (below) expect(mb.fromOrnamentedSpec(below, next)).toEqual(mb.fromOrnamentedSpec(ornament, spec));
+        expect(mb.fromSpec(next)).toEqual(mb.fromOrnamentedSpec(ornament, spec));
+        current = next;
+      }
+      expect(current).toEqual(ornament.forgetAll(spec));
+    });
+
     it("for generated base specs carrying its fields; generated extra fields are rejected", () => {
       fc.assert(
         fc.property(baseSpec, extraFieldsBeside(ornament.inserted), (base, junk) => {
-          const spec = { ...base, ...inserted };
+          // The sample's tools too: an ornament may check its fields against them (code-gen's generator is a declared tool).
+          const spec = { ...base, ...inserted, tools: sample.tools };
           const plain = mb.fromSpec(base);
           expect(mb.fromOrnamentedSpec(ornament, spec)).toEqual(plain);
           expect(mb.fromSpec(ornament.forget(ornament.schema.parse(spec)))).toEqual(plain);
-          expect(Object.keys(ornament.forget(spec)).sort()).toEqual(BASE_KEYS);
+          expect(Object.keys(ornament.forgetAll(spec)).sort()).toEqual(BASE_KEYS);
           rejectsJunk(junk, () => mb.fromOrnamentedSpec(ornament, { ...junk, ...spec }));
           rejectsJunk(junk, () => mb.fromSpec({ ...junk, ...base }));
         }),
@@ -133,6 +152,70 @@ for (const { entry, ornament, example } of registered) {
     });
   });
 }
+
+/** Dry-run's step for each plan step, as the plan names it (run <name>, write:<path>, copy:<path>). */
+const planNameOf = (s: mb.DryRunStep): string | null =>
+  s.kind === "run" ? s.name : s.kind === "write" ? `write:${s.path}` : s.kind === "copy" ? `copy:${s.to}` : null;
+
+/** Asserts that dry-run and the plan (and the plan view) agree on the steps and their order. */
+function dryRunAgreesWithPlan(program: mb.Program): void {
+  const dry = mb.dryRun(program).steps;
+  expect(dry).toHaveLength(program.operations.length);
+  const plan = mb.compile(program);
+  expect(plan.steps.map((s) => s.name)).toEqual(dry.map(planNameOf).filter((n) => n !== null));
+  expect(mb.planView(program).steps.map((s) => s.name)).toEqual(plan.steps.map((s) => s.name));
+}
+
+for (const { entry, example, ornament } of registered) {
+  it(`ornament ${entry.name}: dry-run and plan step tags agree on its sample spec`, () => {
+    dryRunAgreesWithPlan(mb.fromOrnamentedSpec(ornament, example()));
+  });
+}
+
+// The examples made by ornaments: each exports its ornament spec as `spec` (and the program as default).
+const EXAMPLES = [
+  { dir: "c-codegen", ornament: (await import("../../examples/c-codegen/builder.js")).CCodegenBuilder, mod: await import("../../examples/c-codegen/builder.js") },
+  { dir: "idl", ornament: mb.IdlBuilder, mod: await import("../../examples/idl/builder.js") },
+] as const;
+
+for (const { dir, ornament, mod } of EXAMPLES) {
+  describe(`examples/${dir}: the ornament laws`, () => {
+    const spec = mod.spec as never;
+    it("compile(forget(spec)) = compile(spec), forget one level at a time down to forgetAll", () => {
+      const program = mb.fromOrnamentedSpec(ornament as mb.Ornament<z.ZodType, unknown>, spec);
+      expect(mod.default).toEqual(program);
+      expect(mb.fromSpec(spec)).toEqual(program);
+      let current: unknown = spec;
+      for (const level of mb.ornamentStack(ornament as mb.Ornament<z.ZodType, unknown>)) {
+        current = level.forget(current as never);
+        expect(mb.fromSpec(current)).toEqual(program);
+        expect(mb.compile(mb.fromSpec(current))).toEqual(mb.compile(program));
+      }
+      expect(Object.keys(current as object).sort()).toEqual(BASE_KEYS);
+      expect(current).toEqual((ornament as mb.Ornament<z.ZodType, unknown>).forgetAll(spec));
+    });
+    it("dry-run and plan step tags agree", () => dryRunAgreesWithPlan(mod.default));
+  });
+}
+
+describe("examples/c-codegen and examples/idl: the original's plan shapes", () => {
+  it("c-codegen: 5 run steps, 2 writes, 4 outputs, the original's tools (coreutils declared beyond it)", () => {
+    const plan = mb.compile(EXAMPLES[0].mod.default);
+    expect(plan.name).toBe("messages-demo-artifact");
+    expect(plan.steps.filter((s) => s._con === "runStep").map((s) => s.name)).toEqual(["generate-c-sources", "compile-generated-object", "archive-library", "link-demo-cli", "smoke-test"]);
+    expect(plan.steps.filter((s) => s._con === "writeStep")).toHaveLength(2);
+    expect(plan.outputs.map((o) => `${o.name}:${o.format}`)).toEqual(["cli:elf", "static-library:archive", "headers:directory", "pkg-config:text"]);
+    expect(plan.tools.map((t) => t.name)).toEqual(["bash", "gcc", "ar", "coreutils"]);
+  });
+  it("idl: protoc for cpp and java (after making their directories), outputs cpp and java", () => {
+    const plan = mb.compile(EXAMPLES[1].mod.default);
+    expect(plan.name).toBe("example-idl-generated");
+    expect(plan.steps.map((s) => s.name)).toEqual(["make-output-dirs", "protoc-cpp-schema.proto", "protoc-java-schema.proto"]);
+    expect(plan.outputs.map((o) => o.name)).toEqual(["cpp", "java"]);
+    expect(EXAMPLES[1].mod.spec.languages).toEqual(["cpp", "java"]);
+    expect(EXAMPLES[1].mod.spec.idlFormat).toBe("protobuf");
+  });
+});
 
 describe("oci-image constructor arguments: compile(forget(spec)) = compile(spec)", () => {
   it("for generated specs", () => {
