@@ -21,7 +21,7 @@ Usage: mb <command> [options] <builder>
 
 Views (pure; nothing is built):
   validate <builder>            check the program; exit 1 on diagnostics
-  deps <builder>                dependency graph (--format text|json|dot|mermaid)
+  deps <builder>                dependency graph (--format text|json|dot|svg|mermaid; svg draws with graphviz)
   dry-run <builder>             what each operation would do
   plan <builder>                the plan: every step rendered as the shell that runs
   describe <builder>            self-documentation (markdown)
@@ -32,6 +32,8 @@ Views (pure; nothing is built):
   render systemd <builder>      a systemd service unit per materialized service, hardened by its sandbox
                                 profile; units printed after '# <unit>.service' lines, or --dir DIR
   path <builder>                the store path the build will have
+  docs <builder> --out DIR      a tour page of the builder: DIR/index.md and a self-contained DIR/index.html
+  docs --all <dir> --out DIR    a page per builder folder of <dir> (DIR/<name>/) and an index linking them
   schema [ornament]             JSON Schema of BuilderSpec, or of an ornament (${ORNAMENT_NAMES.join(", ")})
 
 Building (the store):
@@ -53,6 +55,8 @@ Options:
   --no-sandbox    build, check, path: run steps without the bubblewrap sandbox (other store paths)
   --check         build: rebuild in a temporary location and report differences (reproducibility)
   -j, --jobs N    build, check: run up to N independent builds at once (default 1)
+  --out DIR       docs: where the page (or with --all, the site) is written
+  --all           docs: a page for every builder folder of the directory given, and an index
   --dir DIR       render systemd: write one <unit>.service file per service into DIR (their paths printed)
   --dry-run       gc: only list what would be removed
   --repair        store verify: remove what fails, rebuild what a known builder makes
@@ -88,6 +92,8 @@ type Values = {
   "dry-run": boolean;
   repair: boolean;
   dir?: string;
+  out?: string;
+  all: boolean;
 };
 
 /** Which commands accept each command-specific flag. */
@@ -96,12 +102,14 @@ const FLAG_COMMANDS: Record<string, readonly string[]> = {
   "out-link": ["build"],
   "no-out-link": ["build"],
   "keep-failed": ["build", "check"],
-  "no-sandbox": ["build", "check", "path", "render"],
+  "no-sandbox": ["build", "check", "path", "render", "docs"],
   check: ["build"],
   jobs: ["build", "check"],
   "dry-run": ["gc"],
   repair: ["store"],
   dir: ["render"],
+  out: ["docs"],
+  all: ["docs"],
 };
 
 function checkFlags(command: string, values: Values, view: boolean): void {
@@ -186,6 +194,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
           "dry-run": { type: "boolean", default: false },
           repair: { type: "boolean", default: false },
           dir: { type: "string" },
+          out: { type: "string" },
+          all: { type: "boolean", default: false },
           debug: { type: "boolean", default: false },
           help: { type: "boolean", short: "h", default: false },
         },
@@ -214,6 +224,15 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       const { ornament } = await entry.load();
       io.out(JSON.stringify(ornament.jsonSchema(), null, 2) + "\n");
       return ExitCode.ok;
+    }
+    if (command === "docs") {
+      checkFlags(command, values as Values, false);
+      const target = rest[0];
+      if (target === undefined) throw usage(values.all ? "docs --all needs a directory of builders (e.g. examples)" : "docs needs a builder: a .ts/.js module, a directory holding builder.ts, or a .json spec");
+      if (rest.length > 1) throw usage(`unexpected argument '${rest[1]}'`);
+      if (values.out === undefined || values.out === "") throw usage("docs needs --out DIR: the directory the page is written to");
+      const { runDocs } = await import("./docs.js");
+      return await runDocs(target, { out: values.out, all: values.all, store: values.store, sandbox: values["no-sandbox"] ? "none" : "bwrap", json: values.json }, io);
     }
     if (!VIEWS.has(command) && !BUILDING.has(command)) throw usage(`unknown command '${command}'`);
     checkFlags(command, values as Values, VIEWS.has(command));
