@@ -26,6 +26,11 @@ export { planView, planViewOf, type PlanViewResult } from "./views/plan-view.js"
 export { describe, renderDocumentation, type DescribeResult } from "./views/describe.js";
 export { introspect, renderIntrospect, type IntrospectResult, type IntrospectView } from "./views/introspect.js";
 export { planExport, planExportOf } from "./views/plan-export.js";
+export { depsDot, dotId, dotLabel } from "./views/dot.js";
+export {
+  tourPage, tourMarkdown, tourHtml, siteIndex, introspectSections, escapeHtml, inlineHtml, inlineSvg, TOUR_SECTIONS,
+  type TourPage, type TourSection, type TourBlock, type TourFacts, type TourSource, type TourResult, type SiteEntry,
+} from "./views/tour.js";
 
 export { renderShell, shellUnsupportedReasons } from "./backends/shell.js";
 export { renderDockerfile, dockerfileUnsupportedReasons } from "./backends/dockerfile.js";

@@ -1,7 +1,7 @@
 /**
  * The dependency graph in Graphviz DOT, quoted for hostile names: every identifier and label is a double-quoted DOT
  * string, so no spec string can close it, add attributes or statements, start an HTML label or a `\G`-style
- * substitution. `mb deps --format dot|svg` and the tour pages (`mb docs`) draw the graph from this text.
+ * substitution; `&` is written `&amp;`, since graphviz reads `&name;` in a string as an HTML entity. `mb deps --format dot|svg` and the tour pages (`mb docs`) draw the graph from this text.
  */
 import type { DepNode, DepsResult } from "./deps.js";
 
@@ -11,13 +11,14 @@ const hex2 = (c: string) => c.charCodeAt(0).toString(16).padStart(2, "0");
 /**
  * A DOT identifier: a double-quoted string. The DOT lexer treats `\"` as a quote and keeps every other character,
  * `\\` pairs included, so escaping `\` and `"` (and writing line breaks and controls as escapes) is injective and
- * nothing ends the string early.
+ * nothing ends the string early (`&` becomes `&amp;`, which graphviz shows as `&`).
  */
 export function dotId(s: string): string {
   let out = '"';
   for (const ch of s) {
     if (ch === "\\") out += "\\\\";
     else if (ch === '"') out += '\\"';
+    else if (ch === "&") out += "&amp;";
     else if (ch === "\n") out += "\\n";
     else if (ch === "\r") out += "\\r";
     else if (/[\u0000-\u001f\u007f]/.test(ch)) out += `\\x${hex2(ch)}`;
@@ -28,13 +29,13 @@ export function dotId(s: string): string {
 
 /**
  * A DOT label (an escString) drawn as the text itself: `\` doubled (so `\N`, `\G`, `\l` stay literal), `"` escaped,
- * each line ending `\n` (centred), controls shown as `\xNN` text. Lines are the label's own line breaks.
+ * `&` as `&amp;`, each line ending `\n` (centred), controls shown as `\xNN` text. Lines are the label's own line breaks.
  */
 export function dotLabel(lines: readonly string[]): string {
   const one = (s: string) =>
     [...s.replace(/\r\n?/g, "\n")]
       .map((ch) =>
-        ch === "\\" ? "\\\\" : ch === '"' ? '\\"' : ch === "\n" ? "\\n" : /[\u0000-\u001f\u007f]/.test(ch) ? `\\\\x${hex2(ch)}` : ch,
+        ch === "\\" ? "\\\\" : ch === '"' ? '\\"' : ch === "&" ? "&amp;" : ch === "\n" ? "\\n" : /[\u0000-\u001f\u007f]/.test(ch) ? `\\\\x${hex2(ch)}` : ch,
       )
       .join("");
   return `"${lines.map(one).join("\\n")}"`;
