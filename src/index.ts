@@ -27,10 +27,11 @@ export { describe, renderDocumentation, type DescribeResult } from "./views/desc
 export { introspect, renderIntrospect, type IntrospectResult, type IntrospectView } from "./views/introspect.js";
 export { planExport, planExportOf } from "./views/plan-export.js";
 export { depsDot, dotId, dotLabel } from "./views/dot.js";
-export {
-  tourPage, tourMarkdown, tourHtml, siteIndex, introspectSections, escapeHtml, inlineHtml, inlineSvg, TOUR_SECTIONS,
-  type TourPage, type TourSection, type TourBlock, type TourFacts, type TourSource, type TourResult, type SiteEntry,
-} from "./views/tour.js";
+export { TOUR_SECTIONS, type TourPage, type TourSection, type TourBlock, type TourFacts, type TourSource, type TourResult } from "./views/tour/model.js";
+export { tourPage, introspectSections } from "./views/tour/page.js";
+export { tourMarkdown } from "./views/tour/markdown.js";
+export { tourHtml, siteIndex, escapeHtml, inlineHtml, type SiteEntry } from "./views/tour/html.js";
+export { inlineSvg } from "./views/tour/svg.js";
 
 export { renderShell, shellUnsupportedReasons } from "./backends/shell.js";
 export { renderDockerfile, dockerfileUnsupportedReasons } from "./backends/dockerfile.js";

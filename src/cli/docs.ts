@@ -1,7 +1,7 @@
 /**
  * `mb docs`: tour pages. Gathers the facts a page needs (the builder's files, the spec as JSON, the dependency graph
  * drawn by graphviz, the store entry when it exists: never building) and writes what the pure renderer
- * (src/views/tour.ts) makes: `index.md` and a self-contained `index.html` per builder, and with `--all` an index.
+ * (src/views/tour/) makes: `index.md` and a self-contained `index.html` per builder, and with `--all` an index.
  */
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, extname, join, relative, resolve } from "node:path";
@@ -10,7 +10,10 @@ import { ExitCode, MbError } from "../core/errors.js";
 import { isProgram } from "../program/program.js";
 import { deps } from "../views/deps.js";
 import { depsDot } from "../views/dot.js";
-import { type SiteEntry, type TourFacts, type TourResult, siteIndex, tourHtml, tourMarkdown, tourPage } from "../views/tour.js";
+import type { TourFacts, TourResult } from "../views/tour/model.js";
+import { type SiteEntry, siteIndex, tourHtml } from "../views/tour/html.js";
+import { tourMarkdown } from "../views/tour/markdown.js";
+import { tourPage } from "../views/tour/page.js";
 import type { SandboxMode } from "../engine/bwrap.js";
 import { prepare, type Prepared } from "./context.js";
 import { dotToSvg } from "./graphviz.js";
@@ -192,4 +195,13 @@ export async function runDocs(arg: string, flags: DocsFlags, io: Io): Promise<nu
     io.out(JSON.stringify({ out, pages: written.map((w) => ({ dir: w.dir, title: w.entry.title, derivation: w.entry.derivation, storePath: w.storePath, built: w.entry.built, files: w.files })), files }, null, 2) + "\n");
   } else for (const f of files) io.out(`${f}\n`);
   return ExitCode.ok;
+}
+
+/** `mb docs` from its positionals and flags (after main.ts checked which flags apply): usage errors are exit 2. */
+export function docsCommand(rest: readonly string[], values: { out?: string; all: boolean; store?: string; "no-sandbox": boolean; json: boolean }, io: Io): Promise<number> {
+  const target = rest[0];
+  if (target === undefined) throw usage(values.all ? "docs --all needs a directory of builders (e.g. examples)" : "docs needs a builder: a .ts/.js module, a directory holding builder.ts, or a .json spec");
+  if (rest.length > 1) throw usage(`unexpected argument '${rest[1]}'`);
+  if (values.out === undefined || values.out === "") throw usage("docs needs --out DIR: the directory the page is written to");
+  return runDocs(target, { out: values.out, all: values.all, store: values.store, sandbox: values["no-sandbox"] ? "none" : "bwrap", json: values.json }, io);
 }

@@ -55,8 +55,7 @@ Options:
   --no-sandbox    build, check, path: run steps without the bubblewrap sandbox (other store paths)
   --check         build: rebuild in a temporary location and report differences (reproducibility)
   -j, --jobs N    build, check: run up to N independent builds at once (default 1)
-  --out DIR       docs: where the page (or with --all, the site) is written
-  --all           docs: a page for every builder folder of the directory given, and an index
+  --out DIR, --all  docs: where the page (or site) is written; a page per builder folder of <dir> and an index
   --dir DIR       render systemd: write one <unit>.service file per service into DIR (their paths printed)
   --dry-run       gc: only list what would be removed
   --repair        store verify: remove what fails, rebuild what a known builder makes
@@ -92,8 +91,7 @@ type Values = {
   "dry-run": boolean;
   repair: boolean;
   dir?: string;
-  out?: string;
-  all: boolean;
+  out?: string; all: boolean;
 };
 
 /** Which commands accept each command-specific flag. */
@@ -108,8 +106,7 @@ const FLAG_COMMANDS: Record<string, readonly string[]> = {
   "dry-run": ["gc"],
   repair: ["store"],
   dir: ["render"],
-  out: ["docs"],
-  all: ["docs"],
+  out: ["docs"], all: ["docs"],
 };
 
 function checkFlags(command: string, values: Values, view: boolean): void {
@@ -194,8 +191,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
           "dry-run": { type: "boolean", default: false },
           repair: { type: "boolean", default: false },
           dir: { type: "string" },
-          out: { type: "string" },
-          all: { type: "boolean", default: false },
+          out: { type: "string" }, all: { type: "boolean", default: false },
           debug: { type: "boolean", default: false },
           help: { type: "boolean", short: "h", default: false },
         },
@@ -227,12 +223,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     }
     if (command === "docs") {
       checkFlags(command, values as Values, false);
-      const target = rest[0];
-      if (target === undefined) throw usage(values.all ? "docs --all needs a directory of builders (e.g. examples)" : "docs needs a builder: a .ts/.js module, a directory holding builder.ts, or a .json spec");
-      if (rest.length > 1) throw usage(`unexpected argument '${rest[1]}'`);
-      if (values.out === undefined || values.out === "") throw usage("docs needs --out DIR: the directory the page is written to");
-      const { runDocs } = await import("./docs.js");
-      return await runDocs(target, { out: values.out, all: values.all, store: values.store, sandbox: values["no-sandbox"] ? "none" : "bwrap", json: values.json }, io);
+      return await (await import("./docs.js")).docsCommand(rest, values, io);
     }
     if (!VIEWS.has(command) && !BUILDING.has(command)) throw usage(`unknown command '${command}'`);
     checkFlags(command, values as Values, VIEWS.has(command));
