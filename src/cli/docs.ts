@@ -45,6 +45,17 @@ const shown = (p: string) => {
   return r === "" ? "." : r.startsWith("..") ? p : r;
 };
 
+/** Writes one file of a page (its directory made first); a file-system failure is exit 1 naming the path. */
+function writeOut(file: string, text: string): void {
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, text);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw new MbError("docs.write", `cannot write '${file}': ${err.code ?? ""} ${err.message}`.replace(/\s+/g, " "), { exitCode: ExitCode.problems });
+  }
+}
+
 /** The builder module and, for a builder directory, the other files in it (text ones in full). */
 function sourcesOf(file: string): TourFacts["sources"] {
   const read = (p: string) => {
@@ -142,11 +153,10 @@ async function writePage(arg: string, outDir: string, flags: DocsFlags, io: Io):
     result: resultOf(prepared),
   };
   const page = tourPage(program, facts, { storeDir: prepared.storeDir });
-  mkdirSync(outDir, { recursive: true });
   const md = join(outDir, "index.md");
   const html = join(outDir, "index.html");
-  writeFileSync(md, tourMarkdown(page));
-  writeFileSync(html, tourHtml(page));
+  writeOut(md, tourMarkdown(page));
+  writeOut(html, tourHtml(page));
   const { describe } = await import("../views/describe.js");
   const model = describe(program).model;
   const { compile } = await import("../program/compile.js");
@@ -187,8 +197,8 @@ export async function runDocs(arg: string, flags: DocsFlags, io: Io): Promise<nu
     const index = siteIndex(`${basename(resolve(arg))}: tour pages`, written.map((w) => w.entry));
     const md = join(out, "index.md");
     const html = join(out, "index.html");
-    writeFileSync(md, index.markdown);
-    writeFileSync(html, index.html);
+    writeOut(md, index.markdown);
+    writeOut(html, index.html);
     files.push(md, html);
   }
   if (flags.json) {

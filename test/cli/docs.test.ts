@@ -102,6 +102,17 @@ describe("mb docs examples/oci-image", () => {
     expect(mb(["deps", "--out", "x", "examples/oci-image"]).stderr).toBe("mb: error: --out applies to docs only\nmb: hint: run `mb --help` for usage\n");
     expect(mb(["docs", "--all", "--out", "x"]).status).toBe(2);
   });
+
+  it("an --out that cannot be a directory is exit 1 naming the path, no stack trace", () => {
+    const d = tmp("mb-docs-file-");
+    dirs.push(d);
+    const file = join(d, "file");
+    writeFileSync(file, "x");
+    const r = mb(["docs", "test/fixtures/cli/hello", "--out", file]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`^mb: error: cannot write '${file}/index.md': (EEXIST|ENOTDIR) `));
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
 });
 
 describe("mb deps --format dot|svg", () => {
