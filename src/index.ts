@@ -26,6 +26,12 @@ export { planView, planViewOf, type PlanViewResult } from "./views/plan-view.js"
 export { describe, renderDocumentation, type DescribeResult } from "./views/describe.js";
 export { introspect, renderIntrospect, type IntrospectResult, type IntrospectView } from "./views/introspect.js";
 export { planExport, planExportOf } from "./views/plan-export.js";
+export { depsDot, dotId, dotLabel } from "./views/dot.js";
+export { TOUR_SECTIONS, type TourPage, type TourSection, type TourBlock, type TourFacts, type TourSource, type TourResult } from "./views/tour/model.js";
+export { tourPage, introspectSections } from "./views/tour/page.js";
+export { tourMarkdown } from "./views/tour/markdown.js";
+export { tourHtml, siteIndex, escapeHtml, inlineHtml, type SiteEntry } from "./views/tour/html.js";
+export { inlineSvg } from "./views/tour/svg.js";
 
 export { renderShell, shellUnsupportedReasons } from "./backends/shell.js";
 export { renderDockerfile, dockerfileUnsupportedReasons } from "./backends/dockerfile.js";

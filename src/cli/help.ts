@@ -29,7 +29,7 @@ Usage: mb <command> [options] <builder>
 
 Views (pure; nothing is built):
   validate <builder>            check the program; exit 1 on diagnostics
-  deps <builder>                dependency graph (--format text|json|dot|mermaid)
+  deps <builder>                dependency graph (--format text|json|dot|svg|mermaid; svg draws with graphviz)
   dry-run <builder>             what each operation would do
   plan <builder>                the plan: every step rendered as the shell that runs
   describe <builder>            self-documentation (markdown)
@@ -40,6 +40,8 @@ Views (pure; nothing is built):
   render systemd <builder>      a systemd service unit per materialized service, hardened by its sandbox
                                 profile; units printed after '# <unit>.service' lines, or --dir DIR
   path <builder>                the store path the build will have
+  docs <builder> --out DIR      a tour page of the builder: DIR/index.md and a self-contained DIR/index.html
+  docs --all <dir> --out DIR    a page per builder folder of <dir> (DIR/<name>/) and an index linking them
   schema [name]                 JSON Schema of BuilderSpec, of an ornament (${ORNAMENT_NAMES.join(", ")})
                                 or of a runtime record:
                                 ${wrapWords(RECORD_NAMES, 32)}
@@ -63,6 +65,7 @@ Options:
   --no-sandbox    build, check, path: run steps without the bubblewrap sandbox (other store paths)
   --check         build: rebuild in a temporary location and report differences (reproducibility)
   -j, --jobs N    build, check: run up to N independent builds at once (default 1)
+  --out DIR, --all  docs: where the page (or site) is written; a page per builder folder of <dir> and an index
   --dir DIR       render systemd: write one <unit>.service file per service into DIR (their paths printed)
   --dry-run       gc: only list what would be removed
   --repair        store verify: remove what fails, rebuild what a known builder makes

@@ -18,6 +18,8 @@ export { metabuilderRootFor } from "./bundle.js";
 /** A loaded builder: the program and the file it came from. */
 export interface LoadedBuilder {
   readonly program: Program;
+  /** The exported value as loaded (a spec, or a program), for pages that show the spec as data (`mb docs`). */
+  readonly value?: unknown;
   readonly file: string;
   /** The export used (`default` or the `#name`). */
   readonly exportName: string;
@@ -39,7 +41,7 @@ async function fromValue(value: unknown): Promise<Program> {
   return programOfSpec(value);
 }
 
-async function loadJson(file: string): Promise<Program> {
+async function loadJson(file: string): Promise<{ program: Program; value: unknown }> {
   witness("file", file);
   const bytes = readFileSync(file);
   if (!isUtf8(bytes)) {
@@ -60,7 +62,7 @@ async function loadJson(file: string): Promise<Program> {
     throw usage("builder.invalid-json", `${file}: invalid JSON${at !== null ? ` at ${lineCol(text, at)}` : ""}: ${msg}`);
   }
   try {
-    return await fromValue(value);
+    return { program: await fromValue(value), value };
   } catch (e) {
     if (e instanceof MbError) throw new MbError(e.code, `${file}: ${e.message}`, { exitCode: e.exitCode, issues: e.issues });
     throw e;
@@ -71,7 +73,7 @@ async function loadJson(file: string): Promise<Program> {
  * Imports a module builder in a worker (see load-isolated.ts). A TypeScript builder is bundled (see bundle.ts) and
  * imported from memory, so no file is ever written beside it; JavaScript builders are imported as they are.
  */
-async function loadModule(file: string, exportName: string): Promise<Program> {
+async function loadModule(file: string, exportName: string): Promise<{ program: Program; value: unknown }> {
   const timeoutMs = loadTimeoutFrom();
   const ts = /\.m?ts$/.test(file);
   if (!ts) markUncacheable("JavaScript builders are imported unbundled, so the files they read are not known");
@@ -103,7 +105,7 @@ async function loadModule(file: string, exportName: string): Promise<Program> {
     throw e;
   }
   try {
-    return await fromValue(value);
+    return { program: await fromValue(value), value };
   } catch (e) {
     if (e instanceof MbError) throw new MbError(e.code, `${file}${exportName === "default" ? "" : `#${exportName}`}: ${e.message}`, { exitCode: e.exitCode, issues: e.issues });
     throw e;
@@ -113,6 +115,6 @@ async function loadModule(file: string, exportName: string): Promise<Program> {
 /** Loads the builder an argument names; every failure is an MbError with exit 2. */
 export async function loadBuilder(arg: string): Promise<LoadedBuilder> {
   const { file, exportName } = locateBuilder(arg);
-  const program = extname(file) === ".json" ? await loadJson(file) : await loadModule(file, exportName);
-  return { program, file, exportName };
+  const { program, value } = extname(file) === ".json" ? await loadJson(file) : await loadModule(file, exportName);
+  return { program, value, file, exportName };
 }

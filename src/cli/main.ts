@@ -33,6 +33,7 @@ type Values = {
   "dry-run": boolean;
   repair: boolean;
   dir?: string;
+  out?: string; all: boolean;
 };
 
 /** Which commands accept each command-specific flag. */
@@ -41,12 +42,13 @@ const FLAG_COMMANDS: Record<string, readonly string[]> = {
   "out-link": ["build"],
   "no-out-link": ["build"],
   "keep-failed": ["build", "check"],
-  "no-sandbox": ["build", "check", "path", "render"],
+  "no-sandbox": ["build", "check", "path", "render", "docs"],
   check: ["build"],
   jobs: ["build", "check"],
   "dry-run": ["gc"],
   repair: ["store"],
   dir: ["render"],
+  out: ["docs"], all: ["docs"],
 };
 
 function checkFlags(command: string, values: Values, view: boolean): void {
@@ -131,6 +133,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
           "dry-run": { type: "boolean", default: false },
           repair: { type: "boolean", default: false },
           dir: { type: "string" },
+          out: { type: "string" }, all: { type: "boolean", default: false },
           debug: { type: "boolean", default: false },
           help: { type: "boolean", short: "h", default: false },
         },
@@ -152,6 +155,10 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       if (printed === null) throw usage(`unknown ornament or record '${rest[0]}'; known ornaments: ${ORNAMENT_NAMES.join(", ")}; known records: ${RECORD_NAMES.join(", ")}`);
       io.out(JSON.stringify(printed, null, 2) + "\n");
       return ExitCode.ok;
+    }
+    if (command === "docs") {
+      checkFlags(command, values as Values, false);
+      return await (await import("./docs.js")).docsCommand(rest, values, io);
     }
     if (!VIEWS.has(command) && !BUILDING.has(command)) throw usage(`unknown command '${command}'`);
     checkFlags(command, values as Values, VIEWS.has(command));

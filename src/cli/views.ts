@@ -2,7 +2,8 @@
 import { renderDockerfile } from "../backends/dockerfile.js";
 import { renderShell } from "../backends/shell.js";
 import { ExitCode, MbError } from "../core/errors.js";
-import { deps, depsToDot, depsToMermaid } from "../views/deps.js";
+import { deps, depsToMermaid } from "../views/deps.js";
+import { depsDot } from "../views/dot.js";
 import { describe } from "../views/describe.js";
 import { dryRun } from "../views/dry-run.js";
 import { dryStepLabel, introspect } from "../views/introspect.js";
@@ -13,6 +14,7 @@ import { planViewOf } from "../views/plan-view.js";
 import { validate } from "../views/validate.js";
 import { resolutionOf, type Prepared } from "./context.js";
 import { runRenderSystemd } from "./render-systemd.js";
+import { dotToSvg } from "./graphviz.js";
 import type { Io } from "./io.js";
 
 /** Flags the view commands read. */
@@ -45,13 +47,14 @@ export function runView(command: string, positional: readonly string[], p: Prepa
       const g = deps(program);
       const format = flags.format ?? (flags.json ? "json" : "text");
       if (flags.json || format === "json") json(g);
-      else if (format === "dot") io.out(depsToDot(g));
+      else if (format === "dot") io.out(depsDot(g));
+      else if (format === "svg") io.out(dotToSvg(depsDot(g)));
       else if (format === "mermaid") io.out(depsToMermaid(g));
       else if (format === "text") {
         for (const n of g.nodes) io.out(`node ${n.id} (${n.role})${n.tool ? ` via ${n.tool}` : ""}${n.packageName ? ` package ${n.packageName}` : ""}\n`);
         for (const e of g.edges) io.out(`edge ${e.from} -> ${e.to} (${e.kind})\n`);
         io.out(`${g.nodes.length} nodes, ${g.edges.length} edges, ${Object.keys(g.services).length} services\n`);
-      } else throw new MbError("usage.format", `unknown --format '${format}' for deps; expected text, json, dot or mermaid`, { exitCode: ExitCode.usage });
+      } else throw new MbError("usage.format", `unknown --format '${format}' for deps; expected text, json, dot, svg or mermaid`, { exitCode: ExitCode.usage });
       return ExitCode.ok;
     }
     case "dry-run": {
