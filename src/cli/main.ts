@@ -39,6 +39,8 @@ Building (the store):
   store verify                  re-hash every entry against its metadata; exit 1 on missing or corrupt ones
                                 (--repair: remove each, rebuild it where a known builder makes it; exit 0 if all rebuilt)
   gc                            remove entries not reachable from live out-links
+  run <builder> [service]       build if needed, start the service in the foreground in its sandbox, wait for its
+                                health check (--port P: the port, default the protocol's), forward SIGINT/SIGTERM
 
 <builder> is a .ts/.js module (default export, or file#name), a directory holding builder.ts, or a .json spec.
 
@@ -53,12 +55,14 @@ Options:
   -j, --jobs N    build, check: run up to N independent builds at once (default 1)
   --dry-run       gc: only list what would be removed
   --repair        store verify: remove what fails, rebuild what a known builder makes
+  --port P        run: the port the service listens on (1-65535; default its protocol's defaultPort)
   --debug         show stack traces
   -h, --help      this text
 
 Environment: MB_STORE (the store), SOURCE_DATE_EPOCH (default 1; part of every store path), MB_EVAL_CACHE=0 (always
 load and resolve the builder, even when its resolution is cached; builders are assumed pure functions of their files),
-MB_LOAD_TIMEOUT (seconds a builder may take to load, default 30).
+MB_LOAD_TIMEOUT (seconds a builder may take to load, default 30), MB_HEALTH_TIMEOUT (seconds a service may take to
+answer its health check in run and check, default 30).
 
 Exit codes: 0 fine; 1 the view found problems (diagnostics, an undeclared tool or service, a missing package),
 a build, check or verification failed; 2 usage errors and builders that cannot be loaded or do not match their
@@ -66,7 +70,7 @@ schema; 130 interrupted (SIGINT or SIGTERM).
 `;
 
 const VIEWS = new Set(["validate", "deps", "dry-run", "plan", "describe", "introspect", "export", "render", "path"]);
-const BUILDING = new Set(["build", "check", "log", "store", "gc"]);
+const BUILDING = new Set(["build", "check", "log", "store", "gc", "run"]);
 
 function usage(message: string): MbError {
   return new MbError("usage", message, { exitCode: ExitCode.usage, hint: "run `mb --help` for usage" });
@@ -84,6 +88,7 @@ type Values = {
   jobs?: string;
   "dry-run": boolean;
   repair: boolean;
+  port?: string;
 };
 
 /** Which commands accept each command-specific flag. */
@@ -92,9 +97,10 @@ const FLAG_COMMANDS: Record<string, readonly string[]> = {
   "out-link": ["build"],
   "no-out-link": ["build"],
   "keep-failed": ["build", "check"],
-  "no-sandbox": ["build", "check", "path"],
+  "no-sandbox": ["build", "check", "path", "run"],
   check: ["build"],
-  jobs: ["build", "check"],
+  jobs: ["build", "check", "run"],
+  port: ["run"],
   "dry-run": ["gc"],
   repair: ["store"],
 };
@@ -131,6 +137,15 @@ async function runBuilding(command: string, rest: string[], values: Values, io: 
     if (rest.length > 0) throw usage(`unexpected argument '${rest[0]}'`);
     const { runGc } = await import("./store-commands.js");
     return runGc({ store: values.store, json: values.json, dryRun: values["dry-run"] }, io);
+  }
+  if (command === "run") {
+    const [arg, service, ...extra] = rest;
+    if (arg === undefined) throw usage("run needs a builder: a .ts/.js module, a directory holding builder.ts, or a .json spec");
+    if (extra.length > 0) throw usage(`unexpected argument '${extra[0]}'`);
+    const { parsePort } = await import("../engine/service-run.js");
+    const port = values.port === undefined ? undefined : parsePort(values.port);
+    const { runRun } = await import("./run.js");
+    return runRun(arg, service, { store: values.store, port, sandbox: values["no-sandbox"] ? "none" : "bwrap", jobs: jobsFrom(values.jobs), json: values.json }, io);
   }
   const [arg, ...more] = rest;
   if (arg === undefined) {
@@ -180,6 +195,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
           jobs: { type: "string", short: "j" },
           "dry-run": { type: "boolean", default: false },
           repair: { type: "boolean", default: false },
+          port: { type: "string" },
           debug: { type: "boolean", default: false },
           help: { type: "boolean", short: "h", default: false },
         },
