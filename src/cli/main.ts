@@ -29,6 +29,8 @@ Views (pure; nothing is built):
   export <builder>              the plan as JSON for other programs
   render <shell|dockerfile> <builder>
                                 the plan as a standalone bash script or a Dockerfile
+  render systemd <builder>      a systemd service unit per materialized service, hardened by its sandbox
+                                profile; units printed after '# <unit>.service' lines, or --dir DIR
   path <builder>                the store path the build will have
   schema [ornament]             JSON Schema of BuilderSpec, or of an ornament (${ORNAMENT_NAMES.join(", ")})
 
@@ -53,6 +55,7 @@ Options:
   --no-sandbox    build, check, path: run steps without the bubblewrap sandbox (other store paths)
   --check         build: rebuild in a temporary location and report differences (reproducibility)
   -j, --jobs N    build, check: run up to N independent builds at once (default 1)
+  --dir DIR       render systemd: write one <unit>.service file per service into DIR (their paths printed)
   --dry-run       gc: only list what would be removed
   --repair        store verify: remove what fails, rebuild what a known builder makes
   --port P        run: the port the service listens on (1-65535; default its protocol's defaultPort)
@@ -89,6 +92,7 @@ type Values = {
   "dry-run": boolean;
   repair: boolean;
   port?: string;
+  dir?: string;
 };
 
 /** Which commands accept each command-specific flag. */
@@ -97,12 +101,13 @@ const FLAG_COMMANDS: Record<string, readonly string[]> = {
   "out-link": ["build"],
   "no-out-link": ["build"],
   "keep-failed": ["build", "check"],
-  "no-sandbox": ["build", "check", "path", "run"],
+  "no-sandbox": ["build", "check", "path", "render", "run"],
   check: ["build"],
   jobs: ["build", "check", "run"],
   port: ["run"],
   "dry-run": ["gc"],
   repair: ["store"],
+  dir: ["render"],
 };
 
 function checkFlags(command: string, values: Values, view: boolean): void {
@@ -196,6 +201,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
           "dry-run": { type: "boolean", default: false },
           repair: { type: "boolean", default: false },
           port: { type: "string" },
+          dir: { type: "string" },
           debug: { type: "boolean", default: false },
           help: { type: "boolean", short: "h", default: false },
         },
@@ -232,7 +238,9 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     let viewArgs: string[] = [];
     if (command === "render") {
       const target = rest[0];
-      if (target !== "shell" && target !== "dockerfile") throw usage(`render needs a backend: 'shell' or 'dockerfile'${target ? `, got '${target}'` : ""}`);
+      if (target !== "shell" && target !== "dockerfile" && target !== "systemd") throw usage(`render needs a backend: 'shell', 'dockerfile' or 'systemd'${target ? `, got '${target}'` : ""}`);
+      if (target !== "systemd" && (values.dir !== undefined || values["no-sandbox"])) throw usage(`${values.dir !== undefined ? "--dir" : "--no-sandbox"} applies to render systemd only`);
+      if (values.dir === "") throw usage("--dir needs a directory");
       viewArgs = [target];
       builderArg = rest[1];
       if (rest.length > 2) throw usage(`unexpected argument '${rest[2]}'`);
@@ -255,7 +263,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     const { runView } = await import("./views.js");
     const sandbox = values["no-sandbox"] ? ("none" as const) : ("bwrap" as const);
     const prepared = await prepare(builderArg, { store: values.store, sandbox, strict: command === "path", tolerantPlan: command !== "path", warn: (m) => io.err(`mb: warning: ${m}\n`) });
-    return runView(command, viewArgs, prepared, { json: values.json, format: values.format }, io);
+    return runView(command, viewArgs, prepared, { json: values.json, format: values.format, ...(values.dir === undefined ? {} : { dir: values.dir }) }, io);
   } catch (e) {
     if (e instanceof MbError) {
       io.err(`mb: error: ${e.message}\n`);

@@ -12,12 +12,15 @@ import { planExportOf } from "../views/plan-export.js";
 import { planViewOf } from "../views/plan-view.js";
 import { validate } from "../views/validate.js";
 import { resolutionOf, type Prepared } from "./context.js";
+import { runRenderSystemd } from "./render-systemd.js";
 import type { Io } from "./io.js";
 
 /** Flags the view commands read. */
 export interface ViewFlags {
   readonly json: boolean;
   readonly format?: string;
+  /** render systemd: write one file per unit into this directory. */
+  readonly dir?: string;
 }
 
 const plain = (s: string) => s.replaceAll("`", "");
@@ -101,6 +104,7 @@ export function runView(command: string, positional: readonly string[], p: Prepa
     case "render": {
       const target = positional[0];
       const plan = compile(program, { storeDir });
+      if (target === "systemd") return runRenderSystemd(plan, p, flags, io);
       const text = target === "shell" ? renderShell(plan) : renderDockerfile(plan);
       if (flags.json) json({ backend: target, text });
       else io.out(text);

@@ -8,6 +8,7 @@ import { storeNamed, strictObject, uniqueNames } from "./strict.js";
 import { Descriptor, Evidence, HostPackage, Output, Parameter, PathPackage, ResolvedPackage, Source, Validation } from "./records.js";
 import type { Evidence as EvidenceT, Output as OutputT, Parameter as ParameterT, Source as SourceT } from "./records.js";
 import { CapabilityCategory, CapabilitySet, Param, Protocol, serviceProblem } from "./runtime.js";
+import { SandboxProfile } from "./sandbox.js";
 
 const nameField = z.string();
 const emptySet = { _con: "MetaBuilderCapabilitySet" as const, categories: [], custom: [] };
@@ -51,6 +52,8 @@ export const Service = strictObject({
     capabilities: CapabilitySet.default(emptySet),
     protocols: z.array(Protocol).default([]),
     config: z.array(Param).default([]),
+    /** The sandbox the service runs under; absent, `serviceProfile` (src/ornaments/sandbox/) derives a default. */
+    sandbox: SandboxProfile.optional(),
   })
   .superRefine((svc, ctx) => {
     const problem = serviceProblem(svc);

@@ -128,3 +128,39 @@ export function dockerEnv(name: string, value: string): string {
   }
   return `ENV ${name}="${value.replace(/[\\"$]/g, "\\$&")}"`;
 }
+
+// systemd unit files (systemd.syntax(7), systemd.unit(5), systemd.exec(5)). A value is one line: a line break would
+// start a new directive and an odd trailing backslash would continue the line; `%` starts a specifier everywhere.
+// Settings differ in what they unquote: Environment= takes C escapes inside quotes, ReadOnlyPaths= and ExecStart='s
+// executable only take `\"` and `\\`, Description= takes nothing.
+
+/** Controls a systemd setting cannot hold in a path or an executable (a line break ends the line; systemd refuses the rest). */
+const SYSTEMD_UNSAFE_PATH = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+
+/** A free-text value (Description=): on one line (oneLine's escapes, so no backslash is odd) and `%` as `%%`. */
+export function systemdText(s: string): string {
+  return oneLine(s).replaceAll("%", "%%");
+}
+
+/** A double-quoted word with C escapes (Environment=): `\\`, `\"`, `\n`, `\t`, `\r`, `\xNN`, `\uXXXX`; `%` as `%%`. */
+export function systemdCWord(s: string): string {
+  const named: Record<string, string> = { "\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t" };
+  const body = s.replace(/[\\"\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => {
+    const code = c.charCodeAt(0);
+    return named[c] ?? (code < 0x80 ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u${code.toString(16).padStart(4, "0")}`);
+  });
+  return `"${body.replaceAll("%", "%%")}"`;
+}
+
+/** What keeps `path` from being written as a systemd path word (ReadOnlyPaths=, ExecStart=), or null. */
+export function systemdPathProblem(path: string, what: string): string | null {
+  if (!path.startsWith("/")) return `${what} ${JSON.stringify(path)} is not absolute`;
+  if (SYSTEMD_UNSAFE_PATH.test(path)) return `${what} ${JSON.stringify(path)} holds a line break or control character, which a systemd unit cannot express`;
+  if (what === "executable" && /["'\\]/.test(path)) return `executable ${JSON.stringify(path)} holds a quote or backslash, which systemd refuses in an executable name`;
+  return null;
+}
+
+/** A path as a double-quoted systemd word (ReadOnlyPaths=, ExecStart='s executable): `\\`, `\"`, `%%`; check it first with systemdPathProblem. */
+export function systemdPathWord(path: string): string {
+  return `"${path.replace(/[\\"]/g, (c) => `\\${c}`).replaceAll("%", "%%")}"`;
+}

@@ -417,7 +417,7 @@ describe.concurrent("exit 2: a message naming the problem, no stack trace", () =
 
   it("usage errors", async () => {
     expect(await mb("frobnicate", `${FIX}/hello`)).toEqual({ code: 2, stdout: "", stderr: "mb: error: unknown command 'frobnicate'\nmb: hint: run `mb --help` for usage\n" });
-    expect((await mb("render", "pdf", `${FIX}/hello`)).stderr).toBe("mb: error: render needs a backend: 'shell' or 'dockerfile', got 'pdf'\nmb: hint: run `mb --help` for usage\n");
+    expect((await mb("render", "pdf", `${FIX}/hello`)).stderr).toBe("mb: error: render needs a backend: 'shell', 'dockerfile' or 'systemd', got 'pdf'\nmb: hint: run `mb --help` for usage\n");
     expect((await mb("deps", "--format", "svg", `${FIX}/hello`))).toEqual({ code: 2, stdout: "", stderr: "mb: error: unknown --format 'svg' for deps; expected text, json, dot or mermaid\n" });
     expect((await mb("validate")).code).toBe(2);
   });
