@@ -1,9 +1,9 @@
 /**
  * Running a built service (`mb run`, and the service check of `mb check`): which service, which port, which
  * executable, starting it in the foreground under bubblewrap (host network shared so loopback works; its own mount,
- * pid, ipc and uts namespaces; the store entry read-only; a private writable state directory; `--die-with-parent`),
+ * ipc and uts namespaces and, unless its profile is a daemon's, its own pid namespace and `--die-with-parent`),
  * the lifecycle health check (HTTP GET of the protocol's health path on 127.0.0.1 until 200, within a bound), signal
- * forwarding, and stopping it with nothing left behind.
+ * forwarding, and stopping it with nothing left behind. The sandbox is the service's profile (src/ornaments/sandbox/).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
@@ -16,7 +16,8 @@ import type { BuildPlan } from "../core/plan.js";
 import type { Protocol } from "../core/runtime.js";
 import { capabilityNames } from "../core/runtime.js";
 import type { Service } from "../core/spec.js";
-import { bwrapArgs, writeSandboxEtc, type Confinement } from "./bwrap.js";
+import { serviceProfile, toBwrap } from "../ornaments/sandbox/index.js";
+import { systemBinds, writeSandboxEtc, type Confinement } from "./bwrap.js";
 import { isExecutableFile } from "./host.js";
 import { killGroup } from "./interrupt.js";
 
@@ -183,12 +184,50 @@ function childrenOf(pid: number): number[] {
   }
 }
 
+/** The processes below bwrap (every descendant of `pid` that is not bwrap itself). */
+function serviceProcesses(pid: number): number[] {
+  const out: number[] = [];
+  const walk = (p: number) => {
+    for (const c of childrenOf(p)) {
+      let comm = "";
+      try {
+        comm = readFileSync(`/proc/${c}/comm`, "utf8").trim();
+      } catch {
+        continue;
+      }
+      if (comm !== "bwrap") out.push(c);
+      walk(c);
+    }
+  };
+  walk(pid);
+  return out;
+}
+
+/**
+ * The bwrap argv (without the command) a service runs under: its sandbox profile (`serviceProfile`: the spec's own,
+ * else its store entry and package read-only, a private /tmp, exec and fork, not a daemon) through `toBwrap`, around
+ * what every mb sandbox has: the host's network shared (loopback works; the protocol's port is the one it may serve),
+ * user, ipc, uts and cgroup namespaces, no capabilities, /usr and the system links read-only, of /etc only the
+ * linker's files and generated passwd/group/hosts, the store directory empty but for the bound entries, and the
+ * sandbox root read-only. The profile's tmpfs mounts come first, so binds below them (a store under /tmp) stay
+ * visible; `home` (a fresh directory, the service's HOME and working directory) is writable.
+ */
+export function serviceBwrapArgs(c: Confinement, svc: Service, place: { storePath: string; port: number; storeDir: string; readOnly: readonly string[]; etcDir: string; home: string }): string[] {
+  const profile = serviceProfile(svc, { storePath: place.storePath, port: place.port });
+  const args = [c.bwrap, "--unshare-user-try", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try", "--cap-drop", "ALL", "--hostname", "localhost"];
+  args.push(...profile.tmpfs.flatMap((p) => ["--tmpfs", p]), ...systemBinds());
+  for (const f of ["passwd", "group", "hosts"]) args.push("--ro-bind", join(place.etcDir, f), `/etc/${f}`);
+  args.push("--tmpfs", place.storeDir);
+  for (const p of place.readOnly) if (!profile.readOnlyPaths.includes(p)) args.push("--ro-bind", p, p);
+  args.push(...toBwrap({ ...profile, tmpfs: [] }));
+  args.push("--bind", place.home, place.home, "--remount-ro", place.storeDir, "--remount-ro", "/", "--chdir", place.home, "--");
+  return args;
+}
+
 /**
  * Starts the service: `<storePath>/bin/<name>` with the protocol's port variable set to `port`, in its own process
- * group. Confined (TODO(sandbox): build the argv from the sandbox helper's `serviceProfile` and `toBwrap` once it is
- * merged), it runs in bubblewrap with the host network, /usr and the system links read-only, of the store only its
- * entry and `readOnly`, of /etc only the linker's files and generated passwd/group/hosts, a private /tmp, and one
- * writable state directory (its HOME and working directory, removed when it ends); no /root, /home or other entries.
+ * group; confined, under `serviceBwrapArgs`. A fresh state directory (HOME and working directory) is removed when it
+ * ends.
  */
 export function startService(opts: StartOptions): RunningService {
   const svc = opts.service;
@@ -206,9 +245,7 @@ export function startService(opts: StartOptions): RunningService {
   if (opts.confine) {
     writeSandboxEtc(etc, home);
     const readOnly = [...new Set([opts.storePath, ...(opts.readOnly ?? [])])].sort();
-    const args = bwrapArgs(opts.confine, { writable: [home], readOnly, etcDir: etc, cwd: home, storeDir: opts.storeDir })
-      // The host network (loopback included) is shared; the service keeps the session so signals reach it.
-      .flatMap((a) => (a === "--unshare-all" ? [a, "--share-net"] : a === "--new-session" ? [] : [a]));
+    const args = serviceBwrapArgs(opts.confine, svc, { storePath: opts.storePath, port: opts.port, storeDir: opts.storeDir, readOnly, etcDir: etc, home });
     file = args[0]!;
     argv = [...args.slice(1), exe];
   }
@@ -229,10 +266,19 @@ export function startService(opts: StartOptions): RunningService {
   };
   child.stdout!.on("data", (b: Buffer) => keep(b, "stdout"));
   child.stderr!.on("data", (b: Buffer) => keep(b, "stderr"));
+  // Every service process seen (when signalled): any still there when bwrap has ended is killed.
+  const seen = new Set<number>();
   const exited = new Promise<ServiceExit>((resolve) => {
     child.once("error", () => undefined);
     child.once("close", (code, signal) => {
       killGroup(pid); // whatever the service left running in its group
+      for (const p of seen) {
+        try {
+          process.kill(p, "SIGKILL");
+        } catch {
+          // gone, as it should be
+        }
+      }
       rmSync(state, { recursive: true, force: true });
       resolve({ code, signal });
     });
@@ -245,9 +291,11 @@ export function startService(opts: StartOptions): RunningService {
     exited,
     lastLines: (n = 20) => [...lines, ...(partial ? [partial] : [])].slice(-n),
     signal(sig) {
-      // bwrap -> its init in the new pid namespace -> the service: signal what bwrap started, so the service can end
-      // as it likes and bwrap passes its status on. Unconfined, the service is the spawned process itself.
-      const targets = opts.confine ? childrenOf(pid).flatMap(childrenOf) : [pid];
+      // Inside the sandbox the service runs below bwrap (and bwrap's init in a new pid namespace), in a session of
+      // its own: signal every process bwrap started, so the service can end as it likes and bwrap passes its status
+      // on. Unconfined, the service is the spawned process itself.
+      const targets = opts.confine ? serviceProcesses(pid) : [pid];
+      for (const t of targets) seen.add(t);
       if (targets.length === 0) return killGroup(pid, sig);
       for (const t of targets) {
         try {
