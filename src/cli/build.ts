@@ -252,7 +252,8 @@ export async function runCheck(arg: string, flags: BuildFlags, io: Io): Promise<
         },
       });
       // After the evidence, each service is started on a free loopback port and its health endpoint called.
-      const { checkServices, healthTimeoutMs } = await import("../engine/service-run.js");
+      const { checkServices } = await import("../engine/service-check.js");
+      const { healthTimeoutMs } = await import("../engine/service-select.js");
       const services = await checkServices(root.plan, root.storePath, {
         confine: opts.confine ?? null,
         storeDir: prepared.storeDir,

@@ -143,15 +143,7 @@ async function runBuilding(command: string, rest: string[], values: Values, io: 
     const { runGc } = await import("./store-commands.js");
     return runGc({ store: values.store, json: values.json, dryRun: values["dry-run"] }, io);
   }
-  if (command === "run") {
-    const [arg, service, ...extra] = rest;
-    if (arg === undefined) throw usage("run needs a builder: a .ts/.js module, a directory holding builder.ts, or a .json spec");
-    if (extra.length > 0) throw usage(`unexpected argument '${extra[0]}'`);
-    const { parsePort } = await import("../engine/service-run.js");
-    const port = values.port === undefined ? undefined : parsePort(values.port);
-    const { runRun } = await import("./run.js");
-    return runRun(arg, service, { store: values.store, port, sandbox: values["no-sandbox"] ? "none" : "bwrap", jobs: jobsFrom(values.jobs), json: values.json }, io);
-  }
+  if (command === "run") return (await import("./run.js")).runRunCommand(rest, values, jobsFrom(values.jobs), io);
   const [arg, ...more] = rest;
   if (arg === undefined) {
     throw usage(

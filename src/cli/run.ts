@@ -5,7 +5,8 @@
  */
 import { ExitCode, MbError } from "../core/errors.js";
 import type { SandboxMode } from "../engine/bwrap.js";
-import { assertPortFree, endpointOf, exitStatus, healthTimeoutMs, pickService, startService, stopService, waitHealthy, type RunningService } from "../engine/service-run.js";
+import { exitStatus, startService, stopService, waitHealthy, type RunningService } from "../engine/service-run.js";
+import { assertPortFree, endpointOf, healthTimeoutMs, parsePort, pickService } from "../engine/service-select.js";
 import { engineRun, prepareForBuild } from "./build.js";
 import { resolutionOf } from "./context.js";
 import type { Io } from "./io.js";
@@ -19,6 +20,16 @@ export interface RunFlags {
   readonly sandbox: SandboxMode;
   readonly jobs: number;
   readonly json: boolean;
+}
+
+/** `mb run`'s arguments (`<builder> [service]`) and flags, checked; then runs it. */
+export async function runRunCommand(rest: readonly string[], values: { store?: string; port?: string; "no-sandbox": boolean; json: boolean }, jobs: number, io: Io): Promise<number> {
+  const [arg, service, ...extra] = rest;
+  const usage = (m: string) => new MbError("usage", m, { exitCode: ExitCode.usage, hint: "run `mb --help` for usage" });
+  if (arg === undefined) throw usage("run needs a builder: a .ts/.js module, a directory holding builder.ts, or a .json spec");
+  if (extra.length > 0) throw usage(`unexpected argument '${extra[0]}'`);
+  const port = values.port === undefined ? undefined : parsePort(values.port);
+  return runRun(arg, service, { store: values.store, port, sandbox: values["no-sandbox"] ? "none" : "bwrap", jobs, json: values.json }, io);
 }
 
 /** `mb run`: returns the service's exit status. */
