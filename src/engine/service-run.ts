@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ExitCode, MbError } from "../core/errors.js";
 import type { Service } from "../core/spec.js";
+import { SANDBOX_STORE_DEFAULT } from "../core/sandbox.js";
 import { serviceProfile, toBwrap } from "../ornaments/sandbox/index.js";
 import { systemBinds, writeSandboxEtc, type Confinement } from "./bwrap.js";
 import { killGroup } from "./interrupt.js";
@@ -93,11 +94,15 @@ function serviceProcesses(pid: number): number[] {
  * what every mb sandbox has: the host's network shared (loopback works; the protocol's port is the one it may serve),
  * user, ipc, uts and cgroup namespaces, no capabilities, /usr and the system links read-only, of /etc only the
  * linker's files and generated passwd/group/hosts, the store directory empty but for the bound entries, and the
- * sandbox root read-only. The profile's tmpfs mounts come first, so binds below them (a store under /tmp) stay
+ * sandbox root read-only. The service's own entry and `readOnly` are bound whatever the profile says (the spec cannot
+ * name store paths). The profile's tmpfs mounts come first, so binds below them (a store under /tmp) stay
  * visible; `home` (a fresh directory, the service's HOME and working directory) is writable.
  */
 export function serviceBwrapArgs(c: Confinement, svc: Service, place: { storePath: string; port: number; storeDir: string; readOnly: readonly string[]; etcDir: string; home: string }): string[] {
-  const profile = serviceProfile(svc, { storePath: place.storePath, port: place.port });
+  const given = serviceProfile(svc, { storePath: place.storePath, port: place.port });
+  // A profile's default read-only path is the pure layers' store placeholder: here the store directory already shows
+  // the service's entries (bound below), so the placeholder binds nothing.
+  const profile = { ...given, readOnlyPaths: given.readOnlyPaths.filter((p) => p !== SANDBOX_STORE_DEFAULT) };
   const args = [c.bwrap, "--unshare-user-try", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try", "--cap-drop", "ALL", "--hostname", "localhost"];
   args.push(...profile.tmpfs.flatMap((p) => ["--tmpfs", p]), ...systemBinds());
   for (const f of ["passwd", "group", "hosts"]) args.push("--ro-bind", join(place.etcDir, f), `/etc/${f}`);

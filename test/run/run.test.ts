@@ -1,10 +1,11 @@
 // `mb run` and the service part of `mb check`, for real: the node-service example is built, checked (its health answer
 // printed), run on a given port and asked /health, /version and /metrics, then stopped with SIGINT with no process
 // left; a probe service reports what its sandbox let it do; a service that never answers fails `mb check` naming it.
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { createServer, type Server } from "node:net";
 import { afterAll, describe, expect, it } from "vitest";
-import { mb, mbStart, type Started } from "../support/mb.js";
+import { mb, mbStart, ROOT, type Started } from "../support/mb.js";
 import { tempDirs } from "../support/temp-dirs.js";
 
 const dirs = tempDirs("mb-run");
@@ -128,6 +129,62 @@ describe("the sandbox of mb run", () => {
     // Of the store, only its own entry and its runtime artifact are there (the test store holds more).
     expect(report.storeEntries.map((e) => e.slice(33)).sort()).toEqual(["sandbox-probe-artifact", "service-sandbox-probe-service.json"]);
     expect(readdirSync(store).length).toBeGreaterThan(2);
+  });
+});
+
+/** A JSON spec of a service whose own sandbox profile makes `rw` writable; its server is test/fixtures/run/writer-server.js. */
+function writerSpec(rw: string): string {
+  const bash = { name: "bash", package: { _con: "hostPackage", name: "bash" } };
+  const coreutils = { name: "coreutils", package: { _con: "hostPackage", name: "coreutils" } };
+  const server = { _con: "pathPackage", path: join(ROOT, "test/fixtures/run/writer-server.js"), name: "server.js" };
+  // Values come in as "$1" (out), "$2" (the server), "$3" (dir=<the writable directory>: an absolute path argument
+  // would be a local input, imported into the store); printf %q quotes the wrapper's words.
+  const install =
+    'mkdir -p "$1/bin" "$1/lib" && cp "$2" "$1/lib/server.js" && printf \'#!/bin/bash\\nexec /usr/bin/node %q %q\\n\' "$1/lib/server.js" "${3#dir=}" > "$1/bin/writer" && chmod 555 "$1/bin/writer"';
+  const lifecycle = { name: "lifecycle", capabilities: [{ name: "health" }] };
+  const file = join(dirs.tempDir("writer-spec"), "writer.json");
+  writeFileSync(
+    file,
+    JSON.stringify({
+      name: "writer",
+      parameters: [],
+      inputs: [],
+      dependencies: [],
+      tools: [bash, coreutils],
+      operations: [
+        { _con: "declareTool", tool: bash },
+        { _con: "declareTool", tool: coreutils },
+        { _con: "runTool", name: "install", tool: bash, args: ["-c", install, "install", "$out", server, `dir=${rw}`] },
+        { _con: "materializeDerivation", name: "writer" },
+        {
+          _con: "declareService",
+          service: {
+            name: "writer-service",
+            package: { _con: "hostPackage", name: "nodejs" },
+            capabilities: { categories: [lifecycle] },
+            protocols: [{ name: "http", transport: "TCP", serialization: "JSON", defaultPort: 3000, portEnvVar: "PORT", capabilities: { categories: [lifecycle] }, options: { healthPath: "/" } }],
+            sandbox: { readWritePaths: [rw], allowExecve: true, allowFork: true },
+          },
+        },
+        { _con: "materializeUnit", name: "writer-service" },
+      ],
+      outputs: [],
+      evidence: [],
+    }),
+  );
+  return file;
+}
+
+describe("a service's own sandbox profile", () => {
+  it("is the one mb run applies: its read-write path is writable on the host; beside it, only the private /tmp", async () => {
+    const rw = dirs.tempDir("writable");
+    const { run, url } = await runUntilReady([writerSpec(rw), "--port", String(await freePort())]);
+    const report = JSON.parse((await get(`${url}/`)).body) as Record<string, string>;
+    run.child.kill("SIGINT");
+    expect((await run.done).status).toBe(130);
+    expect(report).toEqual({ inside: "allowed", beside: "allowed" });
+    expect(readFileSync(join(rw, "written"), "utf8")).toBe("written by the service\n");
+    expect(existsSync(`${rw}-beside`)).toBe(false); // written into the sandbox's own /tmp, not the host's
   });
 });
 
