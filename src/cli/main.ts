@@ -36,7 +36,8 @@ Views (pure; nothing is built):
 
 Building (the store):
   build <builder>               realize the build and its dependencies; prints the store path last
-  check <builder>               build if needed, then run each evidence command against the result
+  check <builder>               build if needed, then run each evidence command against the result, then start
+                                each service on a free port and call its health endpoint
   log <builder|store path>      the build log of an entry
   store verify                  re-hash every entry against its metadata; exit 1 on missing or corrupt ones
                                 (--repair: remove each, rebuild it where a known builder makes it; exit 0 if all rebuilt)
@@ -69,7 +70,8 @@ answer its health check in run and check, default 30).
 
 Exit codes: 0 fine; 1 the view found problems (diagnostics, an undeclared tool or service, a missing package),
 a build, check or verification failed; 2 usage errors and builders that cannot be loaded or do not match their
-schema; 130 interrupted (SIGINT or SIGTERM).
+schema; 130 interrupted (SIGINT or SIGTERM). mb run exits with the service's status (130 when a forwarded signal
+ended it).
 `;
 
 const VIEWS = new Set(["validate", "deps", "dry-run", "plan", "describe", "introspect", "export", "render", "path"]);
