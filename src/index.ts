@@ -10,7 +10,7 @@ export * from "./core/operations.js";
 export * from "./core/plan.js";
 export { packageInfo, storeName, isPackageObject, type PackageInfo } from "./core/package.js";
 export { parseOrThrow } from "./core/validate-schema.js";
-export { jsonSchemaOf } from "./core/json-schema.js";
+export { jsonSchemaOf, inlineJsonSchemaOf } from "./core/json-schema.js";
 
 export * from "./program/constructors.js";
 export { sequence, fromSpec, compileSpec, fold, isProgram, unsafeProgram, type Program, type OpHandlers } from "./program/program.js";
@@ -37,3 +37,15 @@ export { SandboxProfile, TcpEndpoint, DisplayConfig, DnsConfig, LandlockProfile,
 export * as sandbox from "./ornaments/sandbox/index.js";
 export { serviceExecutable } from "./core/sandbox.js";
 export { renderSystemd, renderUnit, joinUnits, unitFileName, servicePort, serviceEnvironment, type SystemdUnit, type SystemdOptions } from "./backends/systemd.js";
+
+export * from "./core/runtime-builtins.js";
+export * from "./core/repl.js";
+export * from "./core/tooling.js";
+export { RECORD_SCHEMAS, findRecordSchema, type RecordSchemaEntry } from "./core/record-schemas.js";
+export { capabilities, schema as capabilitySchema, setSchemas, jsonSchemaType, type CapabilitySchema } from "./ornaments/capabilities/index.js";
+export { http, HttpArgs } from "./ornaments/protocol/index.js";
+export { operationsFor, type ServiceArgs, type ServiceDefinition } from "./ornaments/service/index.js";
+export { replServer, ReplServerBuilder, withReplServer, type ReplServerSpec } from "./ornaments/repl/index.js";
+export { toolEnv } from "./ornaments/tool-env/index.js";
+export { transform, TransformBuilder, TransformArgs, type TransformSpec } from "./ornaments/transform/index.js";
+export { vocabulary } from "./ornaments/vocabulary.js";

@@ -5,8 +5,7 @@ import { basename } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import {
-  capability,
-  capabilityCategory,
+  capabilities,
   capabilitySet,
   declareCapability,
   declareProtocol,
@@ -51,16 +50,8 @@ export const NodeServiceBuilder = defineOrnament({
 });
 export type NodeServiceSpec = z.output<typeof NodeServiceBuilder.schema>;
 
-// TODO(vocab): replace by capabilities.builtins.lifecycle once helper "vocab" lands its built-ins in main.
-const lifecycle = capabilityCategory({
-  name: "lifecycle",
-  description: "Service lifecycle management",
-  capabilities: [
-    capability({ name: "start", description: "Start service", params: [], returns: "RTObject" }),
-    capability({ name: "stop", description: "Stop service", params: [], returns: "RTObject" }),
-    capability({ name: "health", description: "Check service health", params: [], returns: "RTObject" }),
-  ],
-});
+// The built-in lifecycle category (start, stop, health), as the original's mb.ornaments.capabilities.builtins.lifecycle.
+const lifecycle = capabilities.builtins.lifecycle;
 
 // Installs the entry file and a bin/<name> wrapper that execs node on it. Every value comes in as a positional
 // argument (out, source, runtime package, name, entrypoint); printf %q quotes what the wrapper holds.

@@ -244,6 +244,8 @@ export async function runCheck(arg: string, flags: BuildFlags, io: Io): Promise<
       await mustBeIntact(root, opts);
       progress.close();
       const outcomes = await runEvidence(root, root.storePath, {
+        confine: opts.confine,
+        store: opts.store,
         sourceDateEpoch: prepared.sourceDateEpoch,
         interrupt: opts.interrupt,
         onOutcome: (o) => {

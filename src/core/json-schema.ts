@@ -5,3 +5,8 @@ import { z } from "zod";
 export function jsonSchemaOf(schema: z.ZodType): Record<string, unknown> {
   return z.toJSONSchema(schema, { io: "input", unrepresentable: "any", reused: "ref" }) as Record<string, unknown>;
 }
+
+/** The JSON Schema of a record with every reused sub-schema written in place (only recursion goes through `$defs`), as `mb schema <record>` prints it. */
+export function inlineJsonSchemaOf(schema: z.ZodType): Record<string, unknown> {
+  return z.toJSONSchema(schema, { io: "input", unrepresentable: "any", reused: "inline" }) as Record<string, unknown>;
+}

@@ -46,19 +46,20 @@ export type Tool = z.infer<typeof Tool>;
 /** A service: a package offering capabilities over protocols. Checked on construction (see `serviceProblem`). */
 export const Service = strictObject({
     _con: z.literal("MetaBuilderService").default("MetaBuilderService"),
-    name: storeNamed("service-.json".length),
-    description: z.string().default(""),
-    package: PackageRef,
-    capabilities: CapabilitySet.default(emptySet),
-    protocols: z.array(Protocol).default([]),
-    config: z.array(Param).default([]),
+    name: storeNamed("service-.json".length).describe("The service's name; its runtime artifact is `<hash>-service-<name>.json`."),
+    description: z.string().default("").describe("What the service is."),
+    package: PackageRef.describe("The package that runs the service."),
+    capabilities: CapabilitySet.default(emptySet).describe("The capabilities the service offers."),
+    protocols: z.array(Protocol).default([]).describe("The protocols it speaks; one of them must carry every capability it offers."),
+    config: z.array(Param).default([]).describe("Its configuration parameters."),
     /** The sandbox the service runs under; absent, `serviceProfile` (src/ornaments/sandbox/) derives a default. */
-    sandbox: SandboxProfile.optional(),
+    sandbox: SandboxProfile.optional().describe("The sandbox profile the service runs under (`mb run`, systemd hardening); absent: a default derived from the service."),
   })
   .superRefine((svc, ctx) => {
     const problem = serviceProblem(svc);
     if (problem) ctx.addIssue({ code: "custom", message: problem, path: ["protocols"] });
-  });
+  })
+  .describe("A service: a package offering capabilities over protocols.");
 export type Service = z.infer<typeof Service>;
 
 /** An argument of runTool: text, a number, or a package whose path is substituted. */

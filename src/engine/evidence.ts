@@ -1,7 +1,9 @@
 /**
  * Executable evidence (`mb check`): each evidence entry with a `command` runs against the built result, with `$out`
- * set to its store path, in the build's environment (the declared tools on PATH, no HOME, LC_ALL=C); its trimmed
- * stdout is compared with `expectedOutput` when given. A result some entry of the runner table (runners.ts) detects,
+ * set to its store path, in the build's environment (the declared tools on PATH, no HOME, LC_ALL=C) and in the
+ * build's bubblewrap sandbox: the result and the entries it and the build reference are bound read-only, nothing else
+ * of the store, no /root or /home, a private /tmp and a writable scratch directory (unconfined only with
+ * `--no-sandbox`); its trimmed stdout is compared with `expectedOutput` when given. A result some entry of the runner table (runners.ts) detects,
  * such as an OCI image layout, is run by that entry's runner instead.
  */
 import { spawn } from "node:child_process";
@@ -10,7 +12,10 @@ import { join } from "node:path";
 import type { Evidence } from "../core/records.js";
 import type { Interrupt } from "./interrupt.js";
 import { killGroup } from "./interrupt.js";
-import type { ResolvedBuild } from "./resolve.js";
+import type { Confinement } from "./bwrap.js";
+import { referencesOf, type ResolvedBuild } from "./resolve.js";
+import { closureOf } from "./roots.js";
+import type { Store } from "./store.js";
 import { ExitCode, MbError } from "../core/errors.js";
 import { createSandbox } from "./sandbox.js";
 import { runnerFor, type CommandResult, type EvidenceRunner } from "./runners.js";
@@ -30,14 +35,34 @@ export function evidenceOf(build: ResolvedBuild): Evidence[] {
   return build.program.operations.flatMap((op) => (op._con === "declareEvidence" ? [op.evidence] : []));
 }
 
-/** Runs a command with bash in the build's environment, `$out` = the store path; stdout and stderr captured. */
-async function runInSandbox(build: ResolvedBuild, storePath: string, command: string, sourceDateEpoch: number, interrupt: Interrupt): Promise<CommandResult> {
-  const sb = createSandbox({ plan: build.plan, inputStore: build.inputStore, sourceDateEpoch, out: storePath });
+/** How evidence commands are confined: the build's sandbox (null: unconfined, `--no-sandbox`) and its store. */
+export interface EvidenceConfinement {
+  readonly confine: Confinement | null;
+  readonly store: Store;
+}
+
+/**
+ * Runs a command with bash in the build's environment, `$out` = the store path (read-only), confined as the build's
+ * steps are; stdout and stderr captured.
+ */
+async function runInSandbox(build: ResolvedBuild, storePath: string, command: string, opts: EvidenceOptions): Promise<CommandResult> {
+  const { store, confine, sourceDateEpoch, interrupt } = opts;
+  const sb = createSandbox({
+    plan: build.plan,
+    inputStore: build.inputStore,
+    sourceDateEpoch,
+    out: storePath,
+    confine,
+    readOnly: [...closureOf(store, [storePath, ...referencesOf(build)]), ...referencesOf(build)],
+    storeDir: store.dir,
+    outReadOnly: true,
+  });
   try {
     const script = join(sb.top, "steps", "evidence.sh");
-    writeFileSync(script, `${command}\n`);
+    writeFileSync(script, `${command}\n`, { mode: 0o444 });
+    const [file, argv] = sb.commandFor(script);
     return await new Promise<CommandResult>((resolve, reject) => {
-      const child = spawn(sb.shell, [script], { cwd: sb.cwd, env: sb.env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+      const child = spawn(file, argv, { cwd: sb.cwd, env: sb.env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
       const pid = child.pid;
       if (pid !== undefined) interrupt.addGroup(pid);
       const out: Buffer[] = [];
@@ -58,12 +83,15 @@ async function runInSandbox(build: ResolvedBuild, storePath: string, command: st
   }
 }
 
+/** What `runEvidence` needs beyond the build. */
+export interface EvidenceOptions extends EvidenceConfinement {
+  readonly sourceDateEpoch: number;
+  readonly interrupt: Interrupt;
+  readonly onOutcome?: (o: EvidenceOutcome) => void;
+}
+
 /** Runs every evidence entry that has a command against the result at `storePath`. */
-export async function runEvidence(
-  build: ResolvedBuild,
-  storePath: string,
-  opts: { readonly sourceDateEpoch: number; readonly interrupt: Interrupt; readonly onOutcome?: (o: EvidenceOutcome) => void },
-): Promise<EvidenceOutcome[]> {
+export async function runEvidence(build: ResolvedBuild, storePath: string, opts: EvidenceOptions): Promise<EvidenceOutcome[]> {
   const outcomes: EvidenceOutcome[] = [];
   const special = runnerFor(storePath);
   let runner: EvidenceRunner | null = null;
@@ -77,7 +105,7 @@ export async function runEvidence(
       if (special) runner ??= await special.load();
       let result: CommandResult;
       try {
-        result = runner ? await runner(storePath, command) : await runInSandbox(build, storePath, command, opts.sourceDateEpoch, opts.interrupt);
+        result = runner ? await runner(storePath, command) : await runInSandbox(build, storePath, command, opts);
       } catch (e) {
         // An image that cannot be unpacked, or no isolation tool: this evidence fails, naming why.
         if (!(e instanceof MbError) || e.exitCode !== ExitCode.problems) throw e;

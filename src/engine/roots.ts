@@ -107,8 +107,13 @@ export function listRoots(store: Store): RootInfo[] {
 
 /** Entries reachable from the live roots, through metadata references. */
 export function liveEntries(store: Store, roots: readonly RootInfo[]): Set<string> {
+  return closureOf(store, roots.filter((r) => r.live).flatMap((r) => r.entries));
+}
+
+/** The entries among `paths` and every entry they reference, transitively, through metadata references. */
+export function closureOf(store: Store, paths: readonly string[]): Set<string> {
   const live = new Set<string>();
-  const stack = roots.filter((r) => r.live).flatMap((r) => r.entries);
+  const stack = [...paths];
   while (stack.length > 0) {
     const p = stack.pop()!;
     const e = store.entry(p);

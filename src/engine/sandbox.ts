@@ -46,6 +46,8 @@ export interface Sandbox {
    * output goes to `logFd`. Stops at the first failing step. `on` hears each step start and end.
    */
   runSteps(steps: readonly SandboxStep[], logFd: number, interrupt: Interrupt, on: StepListener): Promise<StepsExit>;
+  /** The program and arguments that run one bash script as a step runs (inside bubblewrap when confined). */
+  commandFor(script: string): [string, string[]];
   /** Removes the build directory. */
   dispose(): void;
 }
@@ -123,6 +125,8 @@ export function createSandbox(opts: {
   readonly readOnly?: readonly string[];
   /** The store directory, which the sandbox shows empty and read-only but for the bound entries. */
   readonly storeDir?: string;
+  /** `$out` is an existing result, bound read-only (evidence); otherwise it is writable. */
+  readonly outReadOnly?: boolean;
 }): Sandbox {
   const top = makeTop(opts.plan.name, opts.buildRoot);
   const cwd = join(top, "build");
@@ -153,11 +157,11 @@ export function createSandbox(opts: {
   let command = (script: string): [string, string[]] => [shell, [script]];
   if (confine) {
     writeSandboxEtc(etc, env.HOME!);
-    const bound = [...(opts.readOnly ?? []), ...(pathDir === bin ? [] : [pathDir])];
+    const bound = [...(opts.readOnly ?? []), ...(opts.outReadOnly ? [opts.out] : []), ...(pathDir === bin ? [] : [pathDir])];
     const inside = (p: string) => [...bound, top].some((d) => p === d || p.startsWith(`${d}/`));
     const tools = toolBinds([...Object.values(farm), shell]).filter((p) => !inside(p));
     const readOnly = [...new Set([...bound, ...tools])].filter((p) => existsSync(p));
-    const args = bwrapArgs(confine, { writable: opts.buildRoot ? [opts.buildRoot] : [top, opts.out], readOnly, etcDir: etc, cwd, ...(opts.storeDir ? { storeDir: opts.storeDir } : {}) });
+    const args = bwrapArgs(confine, { writable: opts.buildRoot ? [opts.buildRoot] : opts.outReadOnly ? [top] : [top, opts.out], readOnly, etcDir: etc, cwd, ...(opts.storeDir ? { storeDir: opts.storeDir } : {}) });
     command = (script) => [args[0]!, [...args.slice(1), shell, script]];
   }
   const prelude = ["set -euo pipefail"];
@@ -170,6 +174,7 @@ export function createSandbox(opts: {
     env,
     shell,
     path: Object.keys(farm).sort(),
+    commandFor: command,
     runSteps(list, logFd, interrupt, on) {
       // The driver and the steps' files are read-only: a step cannot rewrite what runs after it by accident.
       list.forEach((st, i) => writeFileSync(join(steps, `${i}.sh`), `${st.shell}\n`, { mode: 0o444 }));

@@ -28,6 +28,8 @@ export function ornamentEntry<S extends z.ZodType>(name: string, description: st
 /** Every built-in ornament, by the name the CLI accepts. */
 export const ORNAMENTS: readonly OrnamentEntry[] = [
   ornamentEntry("oci-image", "an OCI image layout and its archive", async () => (await import("../oci/ornament.js")).ociImageOrnament),
+  ornamentEntry("transform", "a sequential pipeline of tool runs (its typed steps kept as `steps`)", async () => (await import("./transform/index.js")).transformOrnament),
+  ornamentEntry("repl", "a spec carrying a REPL server (`replServer`: swank, nrepl, dap or a protocol record)", async () => (await import("./repl/index.js")).replOrnament),
 ];
 
 /** The registry entry named `name`, or undefined. */

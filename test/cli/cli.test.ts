@@ -370,8 +370,13 @@ describe.concurrent("mb schema", () => {
     for (const f of ["name", "operations", "layers", "entrypoint", "cmd", "env", "exposedPorts", "labels", "architecture", "os"]) expect(s.properties).toHaveProperty(f);
   });
 
-  it("an unknown ornament is a usage error", async () => {
-    expect(await mb("schema", "nope")).toEqual({ code: 2, stdout: "", stderr: "mb: error: unknown ornament 'nope'; known: oci-image\nmb: hint: run `mb --help` for usage\n" });
+  it("an unknown ornament or record is a usage error", async () => {
+    expect(await mb("schema", "nope")).toEqual({
+      code: 2,
+      stdout: "",
+      stderr:
+        "mb: error: unknown ornament or record 'nope'; known ornaments: oci-image, transform, repl; known records: param, capability, capability-category, capability-set, protocol, service, repl-server, tool-env, transform-step, sandbox-profile, tcp-endpoint, display-config, dns-config, landlock-profile, systemd-hardening\nmb: hint: run `mb --help` for usage\n",
+    });
   });
 });
 

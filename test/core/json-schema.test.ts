@@ -55,7 +55,7 @@ describe("BuilderSpec JSON Schema", () => {
     expect(text).toContain('"role":{"default":"runtime","type":"string"}');
     expect(text).toContain('"builder":{"default":"runCommand","type":"string"}');
     expect(text).toContain('"format":{"default":"path","type":"string","enum":["path","tree","directory","json","tar","text","elf","archive","oci-blobs"]}');
-    expect(text).toContain('"transport":{"type":"string","enum":["TCP","Unix","Stdio"]}');
+    expect(text).toContain('"transport":{"description":"The transport: TCP, Unix (a socket) or Stdio.","type":"string","enum":["TCP","Unix","Stdio"]}');
   });
 
   it("is what jsonSchemaOf derives, up to $defs reuse", () => {

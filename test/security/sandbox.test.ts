@@ -68,6 +68,54 @@ describe("a sandboxed step cannot see the host", () => {
   });
 });
 
+describe("evidence of a result that is not an image runs in the build's sandbox", () => {
+  /** Builds a result holding `data` whose evidence runs `command`, then checks it; returns the check and the entry. */
+  function checkProbe(store: string, name: string, command: string, expectedOutput?: string, extra: string[] = []) {
+    const evidence = [{ _con: "MetaBuilderEvidence", name: "probe", payload: { command, ...(expectedOutput === undefined ? {} : { expectedOutput }) } }];
+    const file = writeSpec(tempDir("spec"), `${name}.json`, spec({ name, tools: ["bash", "coreutils"], ops: [bashStep("data", 'mkdir -p "$out"; echo result-data > "$out/data"')], evidence }));
+    const built = mb(["build", file, "--store", store, "--no-out-link", ...extra]);
+    expect(built.status, built.stderr).toBe(0);
+    return { check: mb(["check", file, "--store", store, ...extra]), out: lastLine(built.stdout) };
+  }
+
+  it("reads its result and runs the declared tools, but cannot read /root (before: it printed the secret)", () => {
+    const marker = "/root/.mb-evidence-marker";
+    const secret = `secret-${randomBytes(8).toString("hex")}`;
+    writeFileSync(marker, secret, { mode: 0o600 });
+    try {
+      const { check } = checkProbe(tempDir("store"), "evidence-read-root", `cat "$out/data"; cat ${marker} 2>/dev/null || echo denied; [ -e /root ] && echo root-visible || echo root-absent`, "result-data\ndenied\nroot-absent");
+      expect(check.stdout).toContain("ok      probe: output");
+      expect(check.stdout).not.toContain(secret);
+      expect(check.status, check.stdout + check.stderr).toBe(0);
+    } finally {
+      rmSync(marker, { force: true });
+    }
+  });
+
+  it("cannot write into its result, the store or a host directory (before: it planted files in all three)", () => {
+    const store = tempDir("store");
+    const victim = tempDir("victim");
+    const command = `for t in "$out/planted" "$(dirname "$out")/planted" ${victim}/planted /usr/planted; do if echo x > "$t" 2>/dev/null; then echo "wrote $t"; else echo refused; fi; done | sort -u`;
+    const { check, out } = checkProbe(store, "evidence-write", command, "refused");
+    expect(check.status, check.stdout + check.stderr).toBe(0);
+    expect(readdirSync(victim)).toEqual([]);
+    expect(readdirSync(out)).toEqual(["data"]);
+    expect(existsSync(join(store, "planted"))).toBe(false);
+  });
+
+  it("sees of the store only its result and the entries it references (before: every entry and the store's metadata)", () => {
+    const store = tempDir("store");
+    buildProbe(store, "evidence-other-entry", 'mkdir -p "$out"; echo other > "$out/x"');
+    const { check } = checkProbe(store, "evidence-listing", 'cd "$(dirname "$out")" && shopt -s dotglob && for f in *; do if [ "$f" = "$(basename "$out")" ]; then echo SELF; else echo "$f"; fi; done', "SELF");
+    expect(check.status, check.stdout + check.stderr).toBe(0);
+  });
+
+  it("with --no-sandbox the evidence runs unconfined, as the build did", () => {
+    const { check } = checkProbe(tempDir("store"), "evidence-open", '[ -e /usr/bin ] && echo host-usr; [ -w "$TMPDIR" ] && echo tmp-writable', "host-usr\ntmp-writable", ["--no-sandbox"]);
+    expect(check.status, check.stdout + check.stderr).toBe(0);
+  });
+});
+
 /** Host pids whose command line is exactly `words` (NUL-separated in /proc). */
 function pidsRunning(words: string[]): number[] {
   const want = `${words.join("\0")}\0`;
