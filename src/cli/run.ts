@@ -85,9 +85,8 @@ export async function runRun(arg: string, serviceName: string | undefined, flags
       try {
         await waitHealthy(running, endpoint.healthPath, timeout, () => caught !== null);
       } catch (e) {
-        const ended = await stopService(running);
+        await stopService(running);
         if (caught !== null) return ExitCode.interrupted;
-        void ended;
         throw e;
       }
       if (flags.json) io.err(`${JSON.stringify({ event: "ready", service: svc.name, url, port })}\n`);

@@ -1,6 +1,9 @@
 // The views of examples/node-service through the CLI: introspect shows the runtime sections (the service, protocol
 // http on port 3000, the unit's artifact), deps has the service, protocol and capability nodes, dry-run and plan
-// agree with the original's operation order.
+// agree with the original's operation order; its systemd unit passes systemd-analyze verify.
+import { spawnSync } from "node:child_process";
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { mb } from "../support/mb.js";
 import { tempDirs } from "../support/temp-dirs.js";
@@ -82,5 +85,19 @@ describe("the other views of examples/node-service", () => {
     expect(out).toContain("# plan node-service-demo-artifact (builder runCommand), 3 step(s)");
     expect(out).toContain("# runtime artifact service:node-service-demo-service -> service-node-service-demo-service.json");
     expect(out).toMatch(/^node --check \S+-server\.js$/m);
+  });
+});
+
+describe("mb render systemd examples/node-service", () => {
+  it("writes a unit that systemd-analyze verify accepts once the service is built", () => {
+    expect(mb(["build", "examples/node-service", "--no-out-link"], { store }).status).toBe(0);
+    const dir = dirs.tempDir("units");
+    const r = mb(["render", "systemd", "examples/node-service", "--dir", dir], { store });
+    expect(r.status, r.stderr).toBe(0);
+    expect(readdirSync(dir)).toEqual(["node-service-demo-service.service"]);
+    const v = spawnSync("systemd-analyze", ["verify", join(dir, "node-service-demo-service.service")], { encoding: "utf8" });
+    if (v.error) throw new Error(`systemd-analyze is required for this test and could not be run (apt-get install systemd): ${v.error.message}`);
+    expect(v.status, v.stdout + v.stderr).toBe(0);
+    expect(v.stdout + v.stderr).toBe("");
   });
 });
