@@ -3,6 +3,7 @@
  * the foreground under its sandbox, waits for its lifecycle health check ("ready: http://127.0.0.1:P" on stderr),
  * forwards SIGINT and SIGTERM to it, and exits with its status (130 when a forwarded signal ended it).
  */
+import { StringDecoder } from "node:string_decoder";
 import { ExitCode, MbError } from "../core/errors.js";
 import type { SandboxMode } from "../engine/bwrap.js";
 import { exitStatus, startService, stopService, waitHealthy, type RunningService } from "../engine/service-run.js";
@@ -61,6 +62,7 @@ export async function runRun(arg: string, serviceName: string | undefined, flags
   const { requireBwrap } = await import("../engine/bwrap.js");
   const confine = flags.sandbox === "bwrap" ? requireBwrap() : null;
 
+  const decoders = { stdout: new StringDecoder("utf8"), stderr: new StringDecoder("utf8") };
   let caught: NodeJS.Signals | null = null;
   let running: RunningService | null = null;
   const onSignal = (sig: NodeJS.Signals) => {
@@ -78,7 +80,8 @@ export async function runRun(arg: string, serviceName: string | undefined, flags
       confine,
       storeDir: prepared.storeDir,
       readOnly: [...root.needs, ...root.plan.runtimeArtifacts.map((a) => a.storePath)],
-      onOutput: (chunk, stream) => (stream === "stdout" ? io.out(chunk.toString("utf8")) : io.err(chunk.toString("utf8"))),
+      // One decoder per stream, so a character split across chunks is written whole.
+      onOutput: (chunk, stream) => (stream === "stdout" ? io.out(decoders.stdout.write(chunk)) : io.err(decoders.stderr.write(chunk))),
     });
     const url = `http://127.0.0.1:${port}`;
     if (endpoint.healthPath !== null) {
