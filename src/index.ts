@@ -20,7 +20,7 @@ export { escapeShellArg, isLocalPath, pathMapKey, renderArg, splitAroundOut, her
 export { planSteps, renderStep, planShell, stepVerb, type StepDef, type StepTable } from "./program/steps.js";
 
 export { validate, type Diagnostic, type ValidationResult } from "./views/validate.js";
-export { deps, depsToDot, depsToMermaid, type DepNode, type DepEdge, type DepsResult } from "./views/deps.js";
+export { deps, depsToDot, depsToMermaid, type DepNode, type DepEdge, type DepEdgeKind, type DepsResult } from "./views/deps.js";
 export { dryRun, isRuntimeStep, type DryRunStep, type DryRunResult } from "./views/dry-run.js";
 export { planView, planViewOf, type PlanViewResult } from "./views/plan-view.js";
 export { describe, renderDocumentation, type DescribeResult } from "./views/describe.js";

@@ -239,11 +239,11 @@ export async function runCheck(arg: string, flags: BuildFlags, io: Io): Promise<
     const root = resolutionOf(prepared).root;
     const { realizeAll } = await import("../engine/schedule.js");
     const { runEvidence } = await import("../engine/evidence.js");
-    const outcomes = await engineRun(prepared, flags, progress, async (opts) => {
+    const { outcomes, services } = await engineRun(prepared, flags, progress, async (opts) => {
       await realizeAll(resolutionOf(prepared), opts);
       await mustBeIntact(root, opts);
       progress.close();
-      return runEvidence(root, root.storePath, {
+      const outcomes = await runEvidence(root, root.storePath, {
         confine: opts.confine,
         store: opts.store,
         sourceDateEpoch: prepared.sourceDateEpoch,
@@ -253,13 +253,38 @@ export async function runCheck(arg: string, flags: BuildFlags, io: Io): Promise<
           else io.out(`${o.status === "ok" ? "ok     " : o.status === "failed" ? "FAILED " : "skipped"} ${o.name}: ${o.detail}\n`);
         },
       });
+      // After the evidence, each service is started on a free loopback port and its health endpoint called.
+      const { checkServices } = await import("../engine/service-check.js");
+      const { healthTimeoutMs } = await import("../engine/service-select.js");
+      const services = await checkServices(root.plan, root.storePath, {
+        confine: opts.confine ?? null,
+        storeDir: prepared.storeDir,
+        readOnly: [...root.needs, ...root.plan.runtimeArtifacts.map((a) => a.storePath)],
+        timeoutMs: healthTimeoutMs(),
+        interrupted: () => opts.interrupt.signal !== null,
+        track: (pgid) => (opts.interrupt.addGroup(pgid), () => opts.interrupt.removeGroup(pgid)),
+        onOutcome: (o) => {
+          if (flags.json) progress.emit({ event: "service", name: o.name, status: o.status, port: o.port, detail: o.detail });
+          else io.out(`${o.status === "ok" ? "ok     " : "FAILED "} service ${o.name}: ${o.detail}\n`);
+        },
+      });
+      opts.interrupt.check();
+      return { outcomes, services };
     });
     const failed = outcomes.filter((o) => o.status === "failed");
     const ran = outcomes.filter((o) => o.status !== "skipped").length;
+    const badServices = services.filter((s) => s.status === "failed");
     if (flags.json) progress.emit({ event: "result", storePath: root.storePath });
-    else io.out(`${ran === 0 ? "no evidence has a command to run" : `${ran - failed.length}/${ran} evidence passed`} for ${root.storePath}\n`);
-    if (failed.length > 0) {
-      throw new MbError("check.failed", `evidence failed for '${root.name}': ${failed.map((f) => `'${f.name}' (${f.detail})`).join("; ")}`, { exitCode: ExitCode.problems });
+    else {
+      io.out(`${ran === 0 ? "no evidence has a command to run" : `${ran - failed.length}/${ran} evidence passed`} for ${root.storePath}\n`);
+      if (services.length > 0) io.out(`${services.length - badServices.length}/${services.length} services answered their health check\n`);
+    }
+    if (failed.length > 0 || badServices.length > 0) {
+      const parts = [
+        ...(failed.length > 0 ? [`evidence failed for '${root.name}': ${failed.map((f) => `'${f.name}' (${f.detail})`).join("; ")}`] : []),
+        ...badServices.map((s) => s.detail),
+      ];
+      throw new MbError("check.failed", parts.join("\n"), { exitCode: ExitCode.problems });
     }
     return ExitCode.ok;
   } finally {

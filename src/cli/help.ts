@@ -48,11 +48,14 @@ Views (pure; nothing is built):
 
 Building (the store):
   build <builder>               realize the build and its dependencies; prints the store path last
-  check <builder>               build if needed, then run each evidence command against the result
+  check <builder>               build if needed, then run each evidence command against the result, then start
+                                each service on a free port and call its health endpoint
   log <builder|store path>      the build log of an entry
   store verify                  re-hash every entry against its metadata; exit 1 on missing or corrupt ones
                                 (--repair: remove each, rebuild it where a known builder makes it; exit 0 if all rebuilt)
   gc                            remove entries not reachable from live out-links
+  run <builder> [service]       build if needed, start the service in the foreground in its sandbox, wait for its
+                                health check (--port P: the port, default the protocol's), forward SIGINT/SIGTERM
 
 <builder> is a .ts/.js module (default export, or file#name), a directory holding builder.ts, or a .json spec.
 
@@ -69,15 +72,18 @@ Options:
   --dir DIR       render systemd: write one <unit>.service file per service into DIR (their paths printed)
   --dry-run       gc: only list what would be removed
   --repair        store verify: remove what fails, rebuild what a known builder makes
+  --port P        run: the port the service listens on (1-65535; default its protocol's defaultPort)
   --debug         show stack traces
   -h, --help      this text
 
 Environment: MB_STORE (the store), SOURCE_DATE_EPOCH (default 1; part of every store path), MB_EVAL_CACHE=0 (always
 load and resolve the builder, even when its resolution is cached; builders are assumed pure functions of their files),
-MB_LOAD_TIMEOUT (seconds a builder may take to load, default 30).
+MB_LOAD_TIMEOUT (seconds a builder may take to load, default 30), MB_HEALTH_TIMEOUT (seconds a service may take to
+answer its health check in run and check, default 30).
 
 Exit codes: 0 fine; 1 the view found problems (diagnostics, an undeclared tool or service, a missing package),
 a build, check or verification failed; 2 usage errors and builders that cannot be loaded or do not match their
-schema; 130 interrupted (SIGINT or SIGTERM).
+schema; 130 interrupted (SIGINT or SIGTERM). mb run exits with the service's status (130 when a forwarded signal
+ended it).
 `;
 

@@ -14,7 +14,7 @@ import { HELP, ORNAMENT_NAMES, RECORD_NAMES } from "./help.js";
 export { HELP, ORNAMENT_NAMES, RECORD_NAMES };
 
 const VIEWS = new Set(["validate", "deps", "dry-run", "plan", "describe", "introspect", "export", "render", "path"]);
-const BUILDING = new Set(["build", "check", "log", "store", "gc"]);
+const BUILDING = new Set(["build", "check", "log", "store", "gc", "run"]);
 
 function usage(message: string): MbError {
   return new MbError("usage", message, { exitCode: ExitCode.usage, hint: "run `mb --help` for usage" });
@@ -32,6 +32,7 @@ type Values = {
   jobs?: string;
   "dry-run": boolean;
   repair: boolean;
+  port?: string;
   dir?: string;
   out?: string; all: boolean;
 };
@@ -42,9 +43,10 @@ const FLAG_COMMANDS: Record<string, readonly string[]> = {
   "out-link": ["build"],
   "no-out-link": ["build"],
   "keep-failed": ["build", "check"],
-  "no-sandbox": ["build", "check", "path", "render", "docs"],
+  "no-sandbox": ["build", "check", "path", "render", "docs", "run"],
   check: ["build"],
-  jobs: ["build", "check"],
+  jobs: ["build", "check", "run"],
+  port: ["run"],
   "dry-run": ["gc"],
   repair: ["store"],
   dir: ["render"],
@@ -84,6 +86,7 @@ async function runBuilding(command: string, rest: string[], values: Values, io: 
     const { runGc } = await import("./store-commands.js");
     return runGc({ store: values.store, json: values.json, dryRun: values["dry-run"] }, io);
   }
+  if (command === "run") return (await import("./run.js")).runRunCommand(rest, values, jobsFrom(values.jobs), io);
   const [arg, ...more] = rest;
   if (arg === undefined) {
     throw usage(
@@ -132,6 +135,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
           jobs: { type: "string", short: "j" },
           "dry-run": { type: "boolean", default: false },
           repair: { type: "boolean", default: false },
+          port: { type: "string" },
           dir: { type: "string" },
           out: { type: "string" }, all: { type: "boolean", default: false },
           debug: { type: "boolean", default: false },

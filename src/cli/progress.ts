@@ -38,6 +38,7 @@ function line(e: BuildEvent): string | null {
       return `mb: wrote runtime artifact ${e.name}: ${e.storePath}`;
     case "check":
     case "evidence":
+    case "service":
     case "result":
       return null;
   }

@@ -45,7 +45,8 @@ export function writeSandboxEtc(dir: string, home: string): void {
   writeFileSync(join(dir, "hosts"), "127.0.0.1 localhost\n::1 localhost\n", { mode: 0o444 });
 }
 
-function systemBinds(): string[] {
+/** The read-only binds (or same symlinks) of the system directories and the few /etc files every sandbox sees. */
+export function systemBinds(): string[] {
   const args: string[] = [];
   for (const dir of SYSTEM_DIRS) {
     let st;

@@ -35,6 +35,8 @@ export type BuildEvent =
   | { readonly event: "check"; readonly storePath: string; readonly reproducible: boolean; readonly differences: readonly Difference[] }
   /** One evidence entry run by `mb check`. */
   | { readonly event: "evidence"; readonly name: string; readonly status: "ok" | "failed" | "skipped"; readonly detail: string }
+  /** One service started, health-checked and stopped by `mb check`. */
+  | { readonly event: "service"; readonly name: string; readonly status: "ok" | "failed"; readonly port: number; readonly detail: string }
   /** The end: the store path of the result. */
   | { readonly event: "result"; readonly storePath: string };
 

@@ -1,5 +1,10 @@
-/** The deps view: a graph of dependencies, tools, operations and services, nodes unique by id in first-seen order. */
+/**
+ * The deps view: a graph of dependencies, tools, operations and the runtime side (capability categories, protocols,
+ * services), nodes unique by id in first-seen order. Beyond the original (whose graph holds services only), a
+ * protocol `carries` its capabilities, and a service `speaks` its protocols and `provides` its capabilities.
+ */
 import { packageInfo } from "../core/package.js";
+import type { CapabilitySet, Protocol } from "../core/runtime.js";
 import type { PackageRef, Service } from "../core/spec.js";
 import { type Program, type OpHandlers, fold } from "../program/fold.js";
 import { assertInScope } from "../program/scope.js";
@@ -18,8 +23,11 @@ export interface DepNode {
 export interface DepEdge {
   readonly from: string;
   readonly to: string;
-  readonly kind: "uses-tool";
+  readonly kind: DepEdgeKind;
 }
+
+/** What an edge says: a tool used by an operation, capabilities a protocol carries, a service's protocols and capabilities. */
+export type DepEdgeKind = "uses-tool" | "carries" | "speaks" | "provides";
 
 /** The dependency graph plus the services seen. */
 export interface DepsResult {
@@ -49,6 +57,28 @@ function withPackage(pkg: PackageRef): { packageName: string; packageOutPath: st
   return { packageName: info.packageName, packageOutPath: info.outPath };
 }
 
+/** The capability nodes of a set: one per category, one per custom capability. */
+function capabilityNodes(set: CapabilitySet): DepNode[] {
+  return [
+    ...set.categories.map((c) => ({ id: `capability:${c.name}`, name: c.name, role: "capability" })),
+    ...set.custom.map((c) => ({ id: `capability:${c.name}`, name: c.name, role: "capability" })),
+  ];
+}
+
+/** Adds `from -> to` once (a protocol met twice carries its capabilities once). */
+function addEdge(s: State, edge: DepEdge): State {
+  if (!s.edges.some((e) => e.from === edge.from && e.to === edge.to && e.kind === edge.kind)) s.edges.push(edge);
+  return s;
+}
+
+/** A protocol node and its `carries` edges to its capabilities. */
+function addProtocol(s: State, p: Protocol): string {
+  const id = `protocol:${p.name}`;
+  addNode(s, { id, name: p.name, role: "protocol" });
+  for (const c of capabilityNodes(p.capabilities)) addEdge(addNode(s, c), { from: id, to: c.id, kind: "carries" });
+  return id;
+}
+
 const same = <S>(_op: unknown, s: S): S => s;
 
 const handlers = {
@@ -74,10 +104,14 @@ const handlers = {
   },
   materializeUnit: (op, s) => {
     const svc = s.services.get(op.name)!;
-    return addNode(s, { id: `service:${svc.name}`, name: svc.name, role: "service", ...withPackage(svc.package) });
+    const id = `service:${svc.name}`;
+    addNode(s, { id, name: svc.name, role: "service", ...withPackage(svc.package) });
+    for (const p of svc.protocols) addEdge(s, { from: id, to: addProtocol(s, p), kind: "speaks" });
+    for (const c of capabilityNodes(svc.capabilities)) addEdge(addNode(s, c), { from: id, to: c.id, kind: "provides" });
+    return s;
   },
-  declareCapability: same,
-  declareProtocol: same,
+  declareCapability: (op, s) => addNode(s, { id: `capability:${op.category.name}`, name: op.category.name, role: "capability" }),
+  declareProtocol: (op, s) => (addProtocol(s, op.protocol), s),
 } satisfies OpHandlers<State>;
 
 /** Builds the dependency graph of a program; a unit of an undeclared service is an error (exit 1). */

@@ -61,7 +61,7 @@ describe("nodes", () => {
     expect(g.edges).toHaveLength(2);
   });
 
-  it("every other operation adds nothing", () => {
+  it("every other build operation adds nothing; declareCapability and declareProtocol add their nodes", () => {
     const src = mb.localSource({ name: "s", path: "/tmp/s" });
     const o = mb.output({ name: "o", path: "o" });
     const g = mb.deps(
@@ -78,7 +78,14 @@ describe("nodes", () => {
         mb.declareProtocol({ protocol: mb.protocol({ name: "p", transport: "TCP", serialization: "JSON" }) }),
       ]),
     );
-    expect(g).toEqual({ nodes: [], edges: [], services: {} });
+    expect(g).toEqual({
+      nodes: [
+        { id: "capability:c", name: "c", role: "capability" },
+        { id: "protocol:p", name: "p", role: "protocol" },
+      ],
+      edges: [],
+      services: {},
+    });
   });
 });
 
@@ -90,6 +97,28 @@ describe("services", () => {
     expect(g.services).toEqual({ api });
     expect(g.nodes).toEqual([
       { id: "service:api", name: "api", role: "service", packageName: "api-1.0", packageOutPath: "/nix/store/00000000000000000000000000000000-api-1.0" },
+    ]);
+  });
+
+  it("a unit's service speaks its protocols, which carry their capabilities, and provides its capabilities", () => {
+    const lifecycle = mb.capabilityCategory({ name: "lifecycle", capabilities: [mb.capability({ name: "health" })] });
+    const set = mb.capabilitySet({ categories: [lifecycle], custom: [mb.capability({ name: "reload" })] });
+    const http = mb.protocol({ name: "http", transport: "TCP", serialization: "JSON", capabilities: set });
+    const web = mb.service({ name: "web", package: "p", capabilities: mb.capabilitySet({ categories: [lifecycle] }), protocols: [http] });
+    const g = mb.deps(
+      mb.sequence([
+        mb.declareCapability({ category: lifecycle }),
+        mb.declareProtocol({ protocol: http }),
+        mb.declareService({ service: web }),
+        mb.materializeUnit({ name: "web" }),
+      ]),
+    );
+    expect(g.nodes.map((n) => `${n.id} (${n.role})`)).toEqual(["capability:lifecycle (capability)", "protocol:http (protocol)", "capability:reload (capability)", "service:web (service)"]);
+    expect(g.edges).toEqual([
+      { from: "protocol:http", to: "capability:lifecycle", kind: "carries" },
+      { from: "protocol:http", to: "capability:reload", kind: "carries" },
+      { from: "service:web", to: "protocol:http", kind: "speaks" },
+      { from: "service:web", to: "capability:lifecycle", kind: "provides" },
     ]);
   });
 

@@ -114,14 +114,19 @@ describe("introspect markdown", () => {
 
       ### Dependency Graph
 
-      - nodes: \`4\`
-      - edges: \`1\`
+      - nodes: \`6\`
+      - edges: \`4\`
       - services: \`1\`
       - node \`native:ssl\` (native) package \`openssl-3\`
       - node \`tool:sh\` (tool) package \`dash\`
       - node \`operation:check\` (operation) via \`sh\`
+      - node \`capability:lifecycle\` (capability)
+      - node \`protocol:http\` (protocol)
       - node \`service:app\` (service) package \`nodejs\`
       - edge \`tool:sh\` -> \`operation:check\` (uses-tool)
+      - edge \`protocol:http\` -> \`capability:lifecycle\` (carries)
+      - edge \`service:app\` -> \`protocol:http\` (speaks)
+      - edge \`service:app\` -> \`capability:lifecycle\` (provides)
 
       ### Dry Run - Builder
 
