@@ -43,6 +43,8 @@ export interface IsolatedCommand {
   readonly argv: readonly string[];
   readonly env: Readonly<Record<string, string>>;
   readonly cwd: string;
+  /** The config's User, resolved; absent is root (the caller's ids mapped to 0). */
+  readonly user?: { readonly uid: number; readonly gid: number };
 }
 
 /**
@@ -57,6 +59,7 @@ export function isolate(runner: OciRunner, path: string, rootfs: string, work: s
       // contents follow the reader's namespaces, so binding the host's shows the sandbox's values).
       return [
         path, "--unshare-all", "--unshare-user", "--disable-userns", "--hostname", EVIDENCE_HOSTNAME, "--die-with-parent", "--new-session",
+        ...(cmd.user === undefined ? [] : ["--uid", String(cmd.user.uid), "--gid", String(cmd.user.gid)]),
         "--cap-drop", "ALL", "--bind", rootfs, "/", "--proc", "/proc", "--ro-bind", "/proc/sys", "/proc/sys",
         "--ro-bind-try", "/proc/sysrq-trigger", "/proc/sysrq-trigger", "--dev", "/dev", "--chdir", cmd.cwd, "--clearenv",
         ...Object.entries(cmd.env).flatMap(([k, v]) => ["--setenv", k, v]),
@@ -108,7 +111,7 @@ function runcSpec(rootfs: string, cmd: IsolatedCommand): Record<string, unknown>
     ociVersion: "1.0.2",
     process: {
       terminal: false,
-      user: { uid: 0, gid: 0 },
+      user: { uid: cmd.user?.uid ?? 0, gid: cmd.user?.gid ?? 0 },
       args: cmd.argv,
       env: Object.entries(cmd.env).map(([k, v]) => `${k}=${v}`),
       cwd: cmd.cwd,
@@ -123,8 +126,8 @@ function runcSpec(rootfs: string, cmd: IsolatedCommand): Record<string, unknown>
     ],
     linux: {
       namespaces: ["pid", "network", "ipc", "uts", "mount", "user", "cgroup"].map((type) => ({ type })),
-      uidMappings: [{ containerID: 0, hostID: uid, size: 1 }],
-      gidMappings: [{ containerID: 0, hostID: gid, size: 1 }],
+      uidMappings: [{ containerID: cmd.user?.uid ?? 0, hostID: uid, size: 1 }],
+      gidMappings: [{ containerID: cmd.user?.gid ?? 0, hostID: gid, size: 1 }],
       maskedPaths: MASKED,
       seccomp: seccomp(),
       readonlyPaths: READ_ONLY,
