@@ -112,17 +112,17 @@ describe("mb validate of a JSON spec refuses bad values at their path", () => {
   });
 
   it.each([
-    ["user", (s: any) => (s.user = "a:b:c"), "user: user is 'name', 'uid', 'uid:gid' or 'name:group'"],
-    ["mode", (s: any) => (s.layers[0].files[0].mode = "rwx"), "layers[0].files[0].mode: mode is an octal string of 3 or 4 digits"],
-    ["uid", (s: any) => (s.layers[0].files[0].uid = -5), "layers[0].files[0].uid: uid is a non-negative integer"],
-    ["gid", (s: any) => (s.layers[0].files[0].gid = "1000"), "layers[0].files[0].gid: gid is a non-negative integer"],
-    ["path", (s: any) => (s.layers[0].files[0].path = "tmp"), "layers[0].files[0].path: a files path is an absolute path inside the image"],
-    ["workingDir", (s: any) => (s.workingDir = "srv"), "workingDir: workingDir is an absolute path inside the image"],
-    ["volumes", (s: any) => (s.volumes = ["data"]), "volumes[0]: a volume is an absolute path inside the image"],
-    ["stopSignal", (s: any) => (s.stopSignal = "TERM"), "stopSignal: stopSignal is a signal name"],
-    ["tags", (s: any) => (s.tags = ["UPPER:1"]), "tags[0]: tags are 'name:tag' references"],
-    ["annotations", (s: any) => (s.annotations = { a: 1 }), "annotations.a:"],
-    ["files key", (s: any) => (s.layers[0].files[0].owner = 1), "layers[0].files[0].owner: unknown key `owner`"],
+    ["user", (s: any): void => { s.user = "a:b:c"; }, "user: user is 'name', 'uid', 'uid:gid' or 'name:group'"],
+    ["mode", (s: any): void => { s.layers[0].files[0].mode = "rwx"; }, "layers[0].files[0].mode: mode is an octal string of 3 or 4 digits"],
+    ["uid", (s: any): void => { s.layers[0].files[0].uid = -5; }, "layers[0].files[0].uid: uid is a non-negative integer"],
+    ["gid", (s: any): void => { s.layers[0].files[0].gid = "1000"; }, "layers[0].files[0].gid: gid is a non-negative integer"],
+    ["path", (s: any): void => { s.layers[0].files[0].path = "tmp"; }, "layers[0].files[0].path: a files path is an absolute path inside the image"],
+    ["workingDir", (s: any): void => { s.workingDir = "srv"; }, "workingDir: workingDir is an absolute path inside the image"],
+    ["volumes", (s: any): void => { s.volumes = ["data"]; }, "volumes[0]: a volume is an absolute path inside the image"],
+    ["stopSignal", (s: any): void => { s.stopSignal = "TERM"; }, "stopSignal: stopSignal is a signal name"],
+    ["tags", (s: any): void => { s.tags = ["UPPER:1"]; }, "tags[0]: tags are 'name:tag' references"],
+    ["annotations", (s: any): void => { s.annotations = { a: 1 }; }, "annotations.a:"],
+    ["files key", (s: any): void => { s.layers[0].files[0].owner = 1; }, "layers[0].files[0].owner: unknown key `owner`"],
   ] as const)("%s", (_, spoil, message) => {
     const spec = good();
     spoil(spec);

@@ -10,6 +10,7 @@ import { MbError } from "../../src/core/errors.js";
 import { ociImage, type OciImageArgs } from "../../src/oci/ornament.js";
 import { FILE_META_PROGRAM, fileMetaArgument } from "../../src/oci/steps/file-meta.js";
 import type { OciFileMeta } from "../../src/oci/image-config.js";
+import { resolveImageUser } from "../../src/oci/engine/run.js";
 import { buildWithScript, documents, must, requireTool, tarMember, treeOf, removeTempDirs } from "./helpers.js";
 
 vi.setConfig({ testTimeout: 300_000, hookTimeout: 300_000 });
@@ -169,6 +170,26 @@ describe("per-layer ownership and modes", () => {
     expect(l.find((s) => s.includes("/link"))?.startsWith("lrwxrwxrwx 42/43")).toBe(true);
     // The GNU tar that reads it back agrees with itself: the archive is well-formed (checksums right).
     expect(() => execFileSync("tar", ["-tf", "-"], { input: filtered(dir, [{ path: "/**", mode: "1777", uid: 2097151 }]) })).not.toThrow();
+  });
+});
+
+describe("the config's User as mb check resolves it", () => {
+  const root = (): string => treeOf({ "etc/passwd": "root:x:0:0::/root:/bin/sh\napp:x:1000:1001::/home/app:/bin/sh\n", "etc/group": "root:x:0:\nstaff:x:50:\n" });
+
+  it.each([
+    [undefined, { uid: 0, gid: 0 }],
+    ["1000", { uid: 1000, gid: 0 }],
+    ["1000:1000", { uid: 1000, gid: 1000 }],
+    ["app", { uid: 1000, gid: 1001 }],
+    ["app:staff", { uid: 1000, gid: 50 }],
+  ] as const)("%j is %j", async (user, ids) => {
+    expect(await resolveImageUser(root(), user)).toEqual(ids);
+  });
+
+  it("a name the image does not list is an error naming it", async () => {
+    await expect(resolveImageUser(root(), "nobody")).rejects.toThrow("names the user 'nobody', which /etc/passwd in the image does not list");
+    await expect(resolveImageUser(root(), "app:wheel")).rejects.toThrow("names the group 'wheel', which /etc/group in the image does not list");
+    await expect(resolveImageUser(treeOf({ "x": "" }), "app")).rejects.toThrow(MbError);
   });
 });
 

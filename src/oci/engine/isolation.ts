@@ -101,7 +101,7 @@ function seccomp(): Record<string, unknown> {
 
 /**
  * An OCI runtime spec for runc: the rootfs as root (pivot_root), every namespace new including the user namespace (the
- * caller's uid and gid mapped to root inside), no capabilities at all, no new privileges, /proc's dangerous files
+ * caller's uid and gid mapped to root inside, or to the config's User when it names another), no capabilities at all, no new privileges, /proc's dangerous files
  * masked or read-only, and a seccomp filter refusing new namespaces and mounts (bwrap gets `--disable-userns`).
  */
 function runcSpec(rootfs: string, cmd: IsolatedCommand): Record<string, unknown> {
