@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { ociImage } from "../../src/oci/ornament.js";
 import { verifyOciLayout } from "../../src/oci/engine/verify.js";
+import { OCI_RUNNERS, runOciEvidence } from "../../src/oci/engine/run.js";
 import { documents, mb, mbBuild, must, ran, requireTool, specFile, tempDir, removeTempDirs } from "./helpers.js";
 import { ociSchemas, schemaErrors } from "./schemas.js";
 
@@ -99,6 +100,13 @@ describe("an image with every new config field", () => {
     const r = mb(["check", TARGET], { store });
     expect(r.stdout).toBe(`ok      runs-as-user: output "1000\\n1000\\n/home/app"\n1/1 evidence passed for ${layout}\n`);
     expect(r.status).toBe(0);
+  });
+});
+
+describe.each(OCI_RUNNERS)("evidence under %s", (runner) => {
+  it("runs as the config's User in its WorkingDir", async () => {
+    requireTool(runner, runner === "bwrap" ? "bubblewrap" : "runc");
+    expect(await runOciEvidence(layout, "/bin/sh -c 'id -u; id -g; pwd'", { runner })).toEqual({ status: 0, stdout: "1000\n1000\n/home/app\n", stderr: "" });
   });
 });
 

@@ -100,8 +100,23 @@ function seccomp(): Record<string, unknown> {
 }
 
 /**
+ * runc's id mappings: the caller's id as root inside; a User other than root also needs its own id mapped, which only
+ * a caller that is root can do (to the same id on the host, so the unpacked owners mean what the image says).
+ */
+function idMappings(hostId: number, userId: number | undefined): { containerID: number; hostID: number; size: number }[] {
+  const root = { containerID: 0, hostID: hostId, size: 1 };
+  if (userId === undefined || userId === 0) return [root];
+  if (hostId !== 0) {
+    throw new MbError("oci.runner.user", `oci: runc can run the evidence as the image's User (id ${userId}) only when mb runs as root; install bubblewrap, which maps it`, {
+      hint: "apt-get install bubblewrap",
+    });
+  }
+  return [root, { containerID: userId, hostID: userId, size: 1 }];
+}
+
+/**
  * An OCI runtime spec for runc: the rootfs as root (pivot_root), every namespace new including the user namespace (the
- * caller's uid and gid mapped to root inside, or to the config's User when it names another), no capabilities at all, no new privileges, /proc's dangerous files
+ * caller's uid and gid mapped to root inside, and a config User other than root to itself, see idMappings), no capabilities at all, no new privileges, /proc's dangerous files
  * masked or read-only, and a seccomp filter refusing new namespaces and mounts (bwrap gets `--disable-userns`).
  */
 function runcSpec(rootfs: string, cmd: IsolatedCommand): Record<string, unknown> {
@@ -126,8 +141,8 @@ function runcSpec(rootfs: string, cmd: IsolatedCommand): Record<string, unknown>
     ],
     linux: {
       namespaces: ["pid", "network", "ipc", "uts", "mount", "user", "cgroup"].map((type) => ({ type })),
-      uidMappings: [{ containerID: cmd.user?.uid ?? 0, hostID: uid, size: 1 }],
-      gidMappings: [{ containerID: cmd.user?.gid ?? 0, hostID: gid, size: 1 }],
+      uidMappings: idMappings(uid, cmd.user?.uid),
+      gidMappings: idMappings(gid, cmd.user?.gid),
       maskedPaths: MASKED,
       seccomp: seccomp(),
       readonlyPaths: READ_ONLY,
