@@ -62,6 +62,22 @@ describe("an image with every new config field", () => {
     expect(byTag.config.User).toBe("1000:1000");
   });
 
+  it("podman load of image.oci.tar names the image by both tags", () => {
+    const podman = requireTool("podman");
+    const dir = tempDir("podman");
+    const base = ["--root", join(dir, "root"), "--runroot", join(dir, "run"), "--storage-driver", "vfs"];
+    try {
+      const loaded = must(podman, [...base, "load", "-q", "-i", join(layout, "image.oci.tar")]);
+      expect(loaded).toContain("Loaded image: localhost/busybox-configured:1.2.3");
+      expect(loaded).toContain("Loaded image: registry.example:5000/team/busybox-configured:latest");
+      const [img] = JSON.parse(must(podman, [...base, "image", "inspect", "localhost/busybox-configured:1.2.3"]));
+      expect(img.Config).toMatchObject({ User: "1000:1000", WorkingDir: "/home/app", StopSignal: "SIGINT" });
+    } finally {
+      ran(podman, [...base, "rmi", "-a", "-f"]);
+      must("chmod", ["-R", "u+w", dir]);
+    }
+  });
+
   it("umoci unpack gives /home/app/hello.txt owned by 1000:1000 (mode 640) and /tmp 1777, as the tar headers say", () => {
     const umoci = requireTool("umoci");
     const bundle = join(tempDir("umoci"), "bundle");
