@@ -11,7 +11,7 @@ import { ociImage, type OciImageArgs } from "../../src/oci/ornament.js";
 import { FILE_META_PROGRAM, fileMetaArgument } from "../../src/oci/steps/file-meta.js";
 import type { OciFileMeta } from "../../src/oci/image-config.js";
 import { resolveImageUser } from "../../src/oci/engine/run.js";
-import { buildWithScript, documents, must, requireTool, tarMember, treeOf, removeTempDirs } from "./helpers.js";
+import { buildWithScript, documents, filesOf, must, requireTool, runScript, tarMember, tempDir, treeOf, removeTempDirs } from "./helpers.js";
 
 vi.setConfig({ testTimeout: 300_000, hookTimeout: 300_000 });
 afterAll(removeTempDirs);
@@ -135,6 +135,15 @@ describe("per-layer ownership and modes", () => {
       "-rw-r--r-- 0/0 ./tmp/.keep",
     ]);
     expect(must("stat", ["-c", "%a %u", join(root, "home/app/hello.txt")]).trim()).toMatch(/^644 /);
+  });
+
+  it("are deterministic: two builds in other directories, one under umask 077, give the same bytes", () => {
+    const spec = ociImage(image({ layers: [{ name: "app", source: tree(), files: [{ path: "/home/**", uid: 1000, gid: 1000, mode: "640" }] }], tags: ["cfg:1"] }));
+    const a = buildWithScript(spec);
+    const dir = tempDir("build");
+    const r = runScript(spec, join(dir, "out"), { tmp: join(dir, "tmp"), umask: "077" });
+    expect(r.status).toBe(0);
+    expect(filesOf(join(dir, "out"))).toEqual(filesOf(a));
   });
 
   it("declare node only when some layer has files; files: [] gives just the /tmp default", () => {
