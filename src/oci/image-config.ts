@@ -21,6 +21,7 @@ export const WorkingDir = absolutePath("workingDir").describe("The image config'
 const USER_NAME = "[A-Za-z_][A-Za-z0-9_.-]*";
 /** The user forms the config's User takes here: `name`, `uid`, `uid:gid` or `name:group`. */
 const USER = new RegExp(`^(?:${USER_NAME}(?::${USER_NAME})?|[0-9]+(?::[0-9]+)?)$`);
+/** The config's User: one of the four forms above, anything else refused (`uid:group` and `name:gid` too). */
 export const User = z
   .string()
   .regex(USER, "user is 'name', 'uid', 'uid:gid' or 'name:group' (names start with a letter or '_'; ids are decimal)")
@@ -46,6 +47,7 @@ export const Annotations = z
 
 /** The `org.opencontainers.image.*` keys the pre-defined-annotations section of the image-spec names, by their short name. */
 export const OCI_METADATA_KEYS = ["title", "description", "version", "revision", "source", "url", "documentation", "vendor", "licenses", "authors", "base.name", "base.digest"] as const;
+/** `metadata`: the pre-defined annotation values, by short name (`version` is `org.opencontainers.image.version`). */
 export const OciMetadata = strictObject(
   Object.fromEntries(OCI_METADATA_KEYS.map((k) => [k, z.string().min(1).optional().describe(`org.opencontainers.image.${k}`)])) as Record<
     (typeof OCI_METADATA_KEYS)[number],
@@ -70,7 +72,9 @@ const COMPONENT = "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*";
 const TAG = "[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}";
 /** A named tag: `repository:tag`, the repository as Docker's reference grammar writes it (an optional registry host). */
 export const NAMED_TAG = new RegExp(`^${HOST}${COMPONENT}(?:/${COMPONENT})*:${TAG}$`);
+/** A bare tag (`tag: "1.0"` names `<name>:1.0`). */
 export const TagName = z.string().regex(new RegExp(`^${TAG}$`), "a tag is letters, digits, '_', '.' and '-' (at most 128, not starting with '.' or '-')");
+/** Named tags, each a full `name:tag` reference, listed once. */
 export const ImageTags = z
   .array(z.string().regex(NAMED_TAG, "tags are 'name:tag' references, e.g. 'registry.example:5000/app:1.0' (lower-case repository, tag of letters, digits, '_', '.', '-')"))
   .min(1, "tags lists at least one 'name:tag' (leave it out for none)")
@@ -102,6 +106,7 @@ export const OciFileMeta = strictObject({
 }).refine((f) => f.uid !== undefined || f.gid !== undefined || f.mode !== undefined, "a files entry sets at least one of uid, gid and mode");
 export type OciFileMeta = z.infer<typeof OciFileMeta>;
 
+/** A layer's `files`: rules applied in order after the `/tmp` default. */
 export const LayerFiles = z
   .array(OciFileMeta)
   .describe("Per-member ownership and modes, applied in order (a later match wins per field); '/tmp' is 1777 first, by default.");
