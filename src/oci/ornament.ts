@@ -17,6 +17,7 @@ import { digestCommand, type StepContext } from "./steps/common.js";
 import { assembleRootfsStep, tarLayerStep } from "./steps/layer.js";
 import { configStep, indexStep, manifestStep } from "./steps/documents.js";
 import { archiveStep, cleanScratchStep, verifyBlobsStep } from "./steps/finish.js";
+import { Annotations, NAMED_TAG, ImageTags, LayerFiles, OciMetadata, StopSignal, TagName, User, Volumes, WorkingDir, metadataEntries } from "./image-config.js";
 
 /** How a layer blob is stored: a plain tar (the original's only kind), or compressed with gzip or zstd. */
 export const LayerCompression = z.enum(LAYER_COMPRESSIONS);
@@ -28,6 +29,8 @@ export const OciLayer = strictObject({
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "layer names use only letters, digits, '.', '_' and '-', and start with a letter or digit"),
   source: PackageRef,
   compression: LayerCompression.optional(),
+  /** Ownership and modes of members of this layer, set in its tar headers; absent, the original's tar bytes. */
+  files: LayerFiles.optional(),
 });
 export type OciLayer = z.infer<typeof OciLayer>;
 
@@ -65,6 +68,12 @@ export const OciImageBuilder = defineOrnament({
     architecture: Architecture,
     os: Os,
     created: z.string().optional(),
+    workingDir: WorkingDir.optional(),
+    user: User.optional(),
+    volumes: Volumes.optional(),
+    stopSignal: StopSignal.optional(),
+    annotations: Annotations.optional(),
+    tags: ImageTags.optional(),
   },
 });
 export type OciImageSpec = z.output<typeof OciImageBuilder.schema>;
@@ -98,7 +107,19 @@ export const OciImageArgs = strictObject({
    * from the digests it takes anyway, so verify-blobs only checks sizes (one pass over the blobs fewer).
    */
   verifyBlobs: z.enum(["step", "store"]).default("step"),
-  /** Packages for the tools; host packages by default. gzip, zstd and openssl are declared only when used. */
+  /** The config's WorkingDir, User (`name`, `uid`, `uid:gid`, `name:group`), Volumes and StopSignal; absent when not given. */
+  workingDir: WorkingDir.optional(),
+  user: User.optional(),
+  volumes: Volumes.optional(),
+  stopSignal: StopSignal.optional(),
+  /** Annotations of the manifest and of its index.json descriptors. */
+  annotations: Annotations.optional(),
+  /** `org.opencontainers.image.*` values (version, source, revision, description, ...): labels and annotations both. */
+  metadata: OciMetadata.optional(),
+  /** Named tags `name:tag` (index.json ref names and docker-archive RepoTags); or `tag`, which names `<name>:<tag>`. */
+  tags: ImageTags.optional(),
+  tag: TagName.optional(),
+  /** Packages for the tools; host packages by default. gzip, zstd, openssl and nodejs are declared only when used. */
   toolPackages: strictObject({
       bash: PackageRef.optional(),
       tar: PackageRef.optional(),
@@ -106,8 +127,14 @@ export const OciImageArgs = strictObject({
       gzip: PackageRef.optional(),
       zstd: PackageRef.optional(),
       openssl: PackageRef.optional(),
+      nodejs: PackageRef.optional(),
     })
     .default({}),
+}).superRefine((a, ctx) => {
+  if (a.tag !== undefined && a.tags !== undefined) ctx.addIssue({ code: "custom", path: ["tag"], message: "give tag or tags, not both" });
+  if (a.tag !== undefined && !NAMED_TAG.test(`${a.name}:${a.tag}`)) {
+    ctx.addIssue({ code: "custom", path: ["tag"], message: `'${a.name}:${a.tag}' is not a 'name:tag' reference (the name must be a lower-case repository)` });
+  }
 });
 export type OciImageArgs = z.input<typeof OciImageArgs>;
 
@@ -119,7 +146,21 @@ export function ociImage(args: OciImageArgs): OciImageSpec {
     name: l.name,
     source: l.source,
     ...((l.compression ?? a.compression) !== "none" ? { compression: l.compression ?? a.compression } : {}),
+    ...(l.files === undefined ? {} : { files: l.files }),
   }));
+  // The new config fields: metadata gives label and annotation defaults (explicit ones win); all stay absent when not given.
+  const meta = metadataEntries(a.metadata);
+  const labels = { ...meta, ...a.labels };
+  const annotations = a.annotations === undefined && Object.keys(meta).length === 0 ? undefined : { ...meta, ...a.annotations };
+  const tags = a.tags ?? (a.tag === undefined ? undefined : [`${a.name}:${a.tag}`]);
+  const extra = {
+    ...(a.workingDir === undefined ? {} : { workingDir: a.workingDir }),
+    ...(a.user === undefined ? {} : { user: a.user }),
+    ...(a.volumes === undefined ? {} : { volumes: a.volumes }),
+    ...(a.stopSignal === undefined ? {} : { stopSignal: a.stopSignal }),
+    ...(annotations === undefined ? {} : { annotations }),
+    ...(tags === undefined ? {} : { tags }),
+  };
   const used = new Set(layers.map((l) => l.compression ?? "none"));
   const pkg = (name: keyof typeof a.toolPackages): PackageRef => a.toolPackages[name] ?? C.hostPackage(name);
 
@@ -128,6 +169,7 @@ export function ociImage(args: OciImageArgs): OciImageSpec {
   if (used.has("gzip")) tools.push(C.tool({ name: "gzip", package: pkg("gzip") }));
   if (used.has("zstd")) tools.push(C.tool({ name: "zstd", package: pkg("zstd") }));
   if (a.digestTool === "openssl") tools.push(C.tool({ name: "openssl", package: pkg("openssl") }));
+  if (layers.some((l) => l.files !== undefined)) tools.push(C.tool({ name: "node", package: pkg("nodejs") }));
   const ctx: StepContext = { bash: bashTool, hash: digestCommand(a.digestTool) };
 
   const layoutOutput = C.output({ name: "oci-layout", path: "oci-layout", format: "json" });
@@ -140,16 +182,16 @@ export function ociImage(args: OciImageArgs): OciImageSpec {
     ...tools.map((tool) => C.declareTool({ tool })),
     C.writeFile({ output: layoutOutput, text: JSON.stringify({ imageLayoutVersion: "1.0.0" }) }),
     ...layers.flatMap((l) => [assembleRootfsStep(ctx, l, a.assemble), tarLayerStep(ctx, l, a.assemble)]),
-    configStep(ctx, a, layers),
-    manifestStep(ctx, layers),
-    indexStep(ctx, a.name),
+    configStep(ctx, { ...a, labels, ...extra }, layers),
+    manifestStep(ctx, layers, annotations),
+    indexStep(ctx, a.name, tags, annotations),
     verifyBlobsStep(ctx, a.verifyBlobs),
     cleanScratchStep(ctx),
-    archiveStep(ctx, a.name),
+    archiveStep(ctx, a.name, tags),
     C.emitDescriptor({
       descriptor: C.descriptor({
         name: `${a.name}-oci-image`,
-        payload: { kind: "oci-image", entrypoint: a.entrypoint, exposedPorts: a.exposedPorts, labels: a.labels, architecture: a.architecture, os: a.os },
+        payload: { kind: "oci-image", entrypoint: a.entrypoint, exposedPorts: a.exposedPorts, labels, architecture: a.architecture, os: a.os, ...extra },
       }),
     }),
     ...outputs.map((output) => C.transformOutput({ output })),
@@ -164,10 +206,11 @@ export function ociImage(args: OciImageArgs): OciImageSpec {
     cmd: a.cmd,
     env: a.env,
     exposedPorts: a.exposedPorts,
-    labels: a.labels,
+    labels,
     architecture: a.architecture,
     os: a.os,
     ...(a.created === undefined ? {} : { created: a.created }),
+    ...extra,
     parameters: [],
     inputs: [],
     dependencies: [],

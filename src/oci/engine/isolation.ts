@@ -43,6 +43,8 @@ export interface IsolatedCommand {
   readonly argv: readonly string[];
   readonly env: Readonly<Record<string, string>>;
   readonly cwd: string;
+  /** The config's User, resolved; absent is root (the caller's ids mapped to 0). */
+  readonly user?: { readonly uid: number; readonly gid: number };
 }
 
 /**
@@ -57,6 +59,7 @@ export function isolate(runner: OciRunner, path: string, rootfs: string, work: s
       // contents follow the reader's namespaces, so binding the host's shows the sandbox's values).
       return [
         path, "--unshare-all", "--unshare-user", "--disable-userns", "--hostname", EVIDENCE_HOSTNAME, "--die-with-parent", "--new-session",
+        ...(cmd.user === undefined ? [] : ["--uid", String(cmd.user.uid), "--gid", String(cmd.user.gid)]),
         "--cap-drop", "ALL", "--bind", rootfs, "/", "--proc", "/proc", "--ro-bind", "/proc/sys", "/proc/sys",
         "--ro-bind-try", "/proc/sysrq-trigger", "/proc/sysrq-trigger", "--dev", "/dev", "--chdir", cmd.cwd, "--clearenv",
         ...Object.entries(cmd.env).flatMap(([k, v]) => ["--setenv", k, v]),
@@ -97,8 +100,23 @@ function seccomp(): Record<string, unknown> {
 }
 
 /**
+ * runc's id mappings: the caller's id as root inside; a User other than root also needs its own id mapped, which only
+ * a caller that is root can do (to the same id on the host, so the unpacked owners mean what the image says).
+ */
+function idMappings(hostId: number, userId: number | undefined): { containerID: number; hostID: number; size: number }[] {
+  const root = { containerID: 0, hostID: hostId, size: 1 };
+  if (userId === undefined || userId === 0) return [root];
+  if (hostId !== 0) {
+    throw new MbError("oci.runner.user", `oci: runc can run the evidence as the image's User (id ${userId}) only when mb runs as root; install bubblewrap, which maps it`, {
+      hint: "apt-get install bubblewrap",
+    });
+  }
+  return [root, { containerID: userId, hostID: userId, size: 1 }];
+}
+
+/**
  * An OCI runtime spec for runc: the rootfs as root (pivot_root), every namespace new including the user namespace (the
- * caller's uid and gid mapped to root inside), no capabilities at all, no new privileges, /proc's dangerous files
+ * caller's uid and gid mapped to root inside, and a config User other than root to itself, see idMappings), no capabilities at all, no new privileges, /proc's dangerous files
  * masked or read-only, and a seccomp filter refusing new namespaces and mounts (bwrap gets `--disable-userns`).
  */
 function runcSpec(rootfs: string, cmd: IsolatedCommand): Record<string, unknown> {
@@ -108,7 +126,7 @@ function runcSpec(rootfs: string, cmd: IsolatedCommand): Record<string, unknown>
     ociVersion: "1.0.2",
     process: {
       terminal: false,
-      user: { uid: 0, gid: 0 },
+      user: { uid: cmd.user?.uid ?? 0, gid: cmd.user?.gid ?? 0 },
       args: cmd.argv,
       env: Object.entries(cmd.env).map(([k, v]) => `${k}=${v}`),
       cwd: cmd.cwd,
@@ -123,8 +141,8 @@ function runcSpec(rootfs: string, cmd: IsolatedCommand): Record<string, unknown>
     ],
     linux: {
       namespaces: ["pid", "network", "ipc", "uts", "mount", "user", "cgroup"].map((type) => ({ type })),
-      uidMappings: [{ containerID: 0, hostID: uid, size: 1 }],
-      gidMappings: [{ containerID: 0, hostID: gid, size: 1 }],
+      uidMappings: idMappings(uid, cmd.user?.uid),
+      gidMappings: idMappings(gid, cmd.user?.gid),
       maskedPaths: MASKED,
       seccomp: seccomp(),
       readonlyPaths: READ_ONLY,

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { MbError } from "../../core/errors.js";
 import { findOciRunner, isolate, type RunnerChoice } from "./isolation.js";
 import { readOciImage } from "./layout.js";
-import { mkdirInRoot, mountPointInRoot } from "./rootfs.js";
+import { lstatOrNull, mkdirInRoot, mountPointInRoot, resolveInRoot } from "./rootfs.js";
 import { splitShellWords } from "./shell-words.js";
 import { unpackOciImage } from "./unpack.js";
 
@@ -75,6 +75,36 @@ function osSignal(name: NodeJS.Signals): number {
   return (constants.signals as Record<string, number | undefined>)[name] ?? 0;
 }
 
+/** A `name:x:id:...` database of the image (/etc/passwd, /etc/group), read inside the root; empty when missing. */
+async function idDatabase(rootfs: string, path: string): Promise<Map<string, { id: number; gid: number | undefined }>> {
+  const out = new Map<string, { id: number; gid: number | undefined }>();
+  const file = await resolveInRoot(rootfs, path, "follow");
+  if (!(await lstatOrNull(file))?.isFile()) return out;
+  for (const line of (await fs.readFile(file, "utf8")).split("\n")) {
+    const [name, , id, gid] = line.split(":");
+    if (name && id !== undefined && /^[0-9]+$/.test(id)) out.set(name, { id: Number(id), gid: gid !== undefined && /^[0-9]+$/.test(gid) ? Number(gid) : undefined });
+  }
+  return out;
+}
+
+/**
+ * The uid and gid the config's User names (`uid`, `uid:gid`, `name`, `name:group`), names looked up in the image's
+ * /etc/passwd and /etc/group; no User is root. A name the image does not know is an error naming it.
+ */
+export async function resolveImageUser(rootfs: string, user: string | undefined): Promise<{ uid: number; gid: number }> {
+  if (user === undefined || user === "") return { uid: 0, gid: 0 };
+  const [u, g] = user.split(":") as [string, string | undefined];
+  const lookup = async (db: string, name: string, what: string): Promise<{ id: number; gid: number | undefined }> => {
+    if (/^[0-9]+$/.test(name)) return { id: Number(name), gid: undefined };
+    const hit = (await idDatabase(rootfs, db)).get(name);
+    if (hit === undefined) throw new MbError("oci.config.user", `oci: the image's User ${JSON.stringify(user)} names ${what} '${name}', which ${db} in the image does not list`);
+    return hit;
+  };
+  const uid = await lookup("/etc/passwd", u, "the user");
+  const gid = g === undefined ? (uid.gid ?? 0) : (await lookup("/etc/group", g, "the group")).id;
+  return { uid: uid.id, gid };
+}
+
 /**
  * Runs `command` (a shell-style command line, split into argv without a shell) inside the first image of the OCI layout
  * `layoutDir`, isolated from the host, and returns its exit status and output. The temporary rootfs is removed after.
@@ -95,7 +125,8 @@ export async function runOciEvidence(layoutDir: string, command: string, options
     // Mount points the runners need (an image without them still runs), and the WorkingDir, made inside the image.
     for (const d of ["proc", "dev"]) await mountPointInRoot(rootfs, d);
     await mkdirInRoot(rootfs, cwd, "WorkingDir");
-    const full = isolate(runner, path, rootfs, work, { argv, env, cwd });
+    const user = await resolveImageUser(rootfs, image.config.config?.User);
+    const full = isolate(runner, path, rootfs, work, { argv, env, cwd, ...(user.uid === 0 && user.gid === 0 ? {} : { user }) });
     return await run(full, {}, options.timeoutMs ?? 300_000);
   } finally {
     await removeTree(work);

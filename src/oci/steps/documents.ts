@@ -15,6 +15,10 @@ export interface ImageConfig {
   readonly env: readonly string[];
   readonly exposedPorts: readonly string[];
   readonly labels: Readonly<Record<string, string>>;
+  readonly workingDir?: string | undefined;
+  readonly user?: string | undefined;
+  readonly volumes?: readonly string[] | undefined;
+  readonly stopSignal?: string | undefined;
 }
 
 /** Shell lines reading what tar-layer recorded for every layer: d<i> digest and s<i> size, or id<i> diff_id. */
@@ -52,6 +56,11 @@ export function configStep(ctx: StepContext, image: ImageConfig, layers: readonl
   if (image.env.length > 0) configSection.Env = image.env;
   if (image.exposedPorts.length > 0) configSection.ExposedPorts = Object.fromEntries([...new Set(image.exposedPorts)].sort().map((p) => [p, {}]));
   if (Object.keys(image.labels).length > 0) configSection.Labels = sortedObject(image.labels);
+  // The fields beyond the original's, written only when given (image-spec names; Volumes as a set, like ExposedPorts).
+  if (image.workingDir !== undefined) configSection.WorkingDir = image.workingDir;
+  if (image.user !== undefined) configSection.User = image.user;
+  if (image.volumes !== undefined) configSection.Volumes = Object.fromEntries([...image.volumes].sort().map((v) => [v, {}]));
+  if (image.stopSignal !== undefined) configSection.StopSignal = image.stopSignal;
   const createdPiece: JsonPiece = image.created === undefined ? { shellVar: "created" } : image.created;
   const pieces: JsonPiece[] = [
     `{"architecture":${jsonText(image.architecture)},"os":${jsonText(image.os)},"created":"`,
@@ -85,8 +94,13 @@ function layerDescriptor(l: StepLayer, i: number): JsonPiece[] {
   return [`${i > 0 ? "," : ""}{"mediaType":${jsonText(c.mediaType)},"digest":"sha256:`, { shellVar: `d${i}` }, `","size":`, { shellVar: `s${i}` }, `${annotations}}`];
 }
 
-/** write-manifest: the image manifest blob, naming the config and every layer blob. */
-export function manifestStep(ctx: StepContext, layers: readonly StepLayer[]): Operation {
+/** `,"annotations":{...}` (keys sorted) when there are any, else nothing. */
+function annotationsMember(annotations: Readonly<Record<string, string>> | undefined): string {
+  return annotations === undefined || Object.keys(annotations).length === 0 ? "" : `,"annotations":${jsonText(sortedObject(annotations))}`;
+}
+
+/** write-manifest: the image manifest blob, naming the config and every layer blob (and its annotations, when given). */
+export function manifestStep(ctx: StepContext, layers: readonly StepLayer[], annotations?: Readonly<Record<string, string>>): Operation {
   const pieces: JsonPiece[] = [
     `{"schemaVersion":2,"mediaType":${jsonText(MANIFEST_MEDIA_TYPE)},"config":{"mediaType":${jsonText(CONFIG_MEDIA_TYPE)},"digest":"sha256:`,
     { shellVar: "cfgd" },
@@ -94,7 +108,7 @@ export function manifestStep(ctx: StepContext, layers: readonly StepLayer[]): Op
     { shellVar: "cfgs" },
     `},"layers":[`,
     ...layers.flatMap(layerDescriptor),
-    `]}`,
+    `]${annotationsMember(annotations)}}`,
   ];
   return bashStep(
     ctx,
@@ -109,8 +123,12 @@ ${storeDocument(ctx.hash, "manifest")}`,
   );
 }
 
-/** write-index: index.json, listing the manifest under the image's name. */
-export function indexStep(ctx: StepContext, name: string): Operation {
+/**
+ * write-index: index.json, listing the manifest under the image's name; with tags (or annotations), one descriptor per
+ * ref name, each carrying the annotations and its `org.opencontainers.image.ref.name`.
+ */
+export function indexStep(ctx: StepContext, name: string, tags?: readonly string[], annotations?: Readonly<Record<string, string>>): Operation {
+  if (tags !== undefined || annotations !== undefined) return namedIndexStep(ctx, tags ?? [name], annotations ?? {});
   return bashStep(
     ctx,
     "write-index",
@@ -120,6 +138,25 @@ md=$(cat "$out/.scratch/manifest.digest")
 ms=$(cat "$out/.scratch/manifest.size")
 i="{\\"schemaVersion\\":2,\\"manifests\\":[{\\"mediaType\\":\\"${MANIFEST_MEDIA_TYPE}\\",\\"digest\\":\\"sha256:$md\\",\\"size\\":$ms,\\"annotations\\":{\\"${REF_NAME_ANNOTATION}\\":$ref}}]}"
 printf "%s" "$i" > "$out/index.json"
+`,
+  );
+}
+
+/** write-index with named tags or annotations: the descriptor text is built here, only the manifest's digest and size at build time. */
+function namedIndexStep(ctx: StepContext, refs: readonly string[], annotations: Readonly<Record<string, string>>): Operation {
+  const pieces: JsonPiece[] = [`{"schemaVersion":2,"manifests":[`];
+  refs.forEach((ref, i) => {
+    pieces.push(`${i > 0 ? "," : ""}{"mediaType":${jsonText(MANIFEST_MEDIA_TYPE)},"digest":"sha256:`, { shellVar: "md" }, `","size":`, { shellVar: "ms" });
+    pieces.push(`,"annotations":${jsonText(sortedObject({ ...annotations, [REF_NAME_ANNOTATION]: ref }))}}`);
+  });
+  pieces.push(`]}`);
+  return bashStep(
+    ctx,
+    "write-index",
+    `set -euo pipefail
+md=$(cat "$out/.scratch/manifest.digest")
+ms=$(cat "$out/.scratch/manifest.size")
+${printfPieces(pieces, `"$out/index.json"`)}
 `,
   );
 }

@@ -47,10 +47,11 @@ rm -rf "$out/.scratch"
 /**
  * archive-layout: the layout as image.oci.tar, which also carries a docker-archive manifest.json (as `docker save` does
  * since Docker 25) read back from the layout's own index and manifest; it lives only in the archive, never in the
- * layout. Modes are fixed so that the build's umask cannot change the archive.
+ * layout. Modes are fixed so that the build's umask cannot change the archive. With `tags`, they are its RepoTags.
  */
-export function archiveStep(ctx: StepContext, name: string): Operation {
-  const repoTags = DOCKER_REPOSITORY.test(name) ? jsonText([`${name}:latest`]) : "[]";
+export function archiveStep(ctx: StepContext, name: string, tags?: readonly string[]): Operation {
+  // Named tags (already checked against Docker's reference grammar) are the RepoTags; else `<name>:latest` when valid.
+  const repoTags = tags !== undefined ? jsonText(tags) : DOCKER_REPOSITORY.test(name) ? jsonText([`${name}:latest`]) : "[]";
   return bashStep(
     ctx,
     "archive-layout",

@@ -3,12 +3,16 @@ import type { Operation } from "../../core/operations.js";
 import type { PackageRef } from "../../core/spec.js";
 import { LAYER_MEDIA_TYPES, type LayerCompression } from "../media-types.js";
 import { DETERMINISTIC_TAR_FLAGS, bashStep, type StepContext } from "./common.js";
+import type { OciFileMeta } from "../image-config.js";
+import { FILE_META_PROGRAM, fileMetaArgument } from "./file-meta.js";
 
 /** A layer as the steps see it: its name, its rootfs, and its compression (none when absent). */
 export interface StepLayer {
   readonly name: string;
   readonly source: PackageRef;
   readonly compression?: LayerCompression;
+  /** Ownership and modes set in the layer tar's headers (file-meta.ts); absent, tar's stream is the blob unchanged. */
+  readonly files?: readonly OciFileMeta[];
 }
 
 /** How a layer's rootfs reaches tar: copied into scratch (the original's), or tarred in place. */
@@ -51,13 +55,15 @@ ln -sfn "$1" "$out/.scratch/rootfs-${l.name}"
 /**
  * tar-layer-<layer>: one pass over the rootfs, tar's stream hashed while it is written (and compressed straight into
  * the blob, which is hashed after: on two cores that is faster than a second tee in the pipeline); records the blob's
- * digest, size and diff_id in scratch.
+ * digest, size and diff_id in scratch. A layer with `files` passes tar's stream through the file-meta filter (node,
+ * its program and rules as $1 and $2) before anything hashes it.
  */
 export function tarLayerStep(ctx: StepContext, l: StepLayer, assemble: AssembleMode): Operation {
   const { hash } = ctx;
   const s = `"$out/.scratch/layer-${l.name}`;
   const tar = `LC_ALL=C tar ${DETERMINISTIC_TAR_FLAGS}${assemble === "direct" ? " --mode=u+w" : ""} \\
-  -cf - -C "$out/.scratch/rootfs-${l.name}" .`;
+  -cf - -C "$out/.scratch/rootfs-${l.name}" .${l.files === undefined ? "" : ` \\
+  | node -e "$1" "$2"`}`;
   const compressor = COMPRESSORS[compressionOf(l)].command;
   const stream =
     compressor === null
@@ -85,5 +91,6 @@ printf "%s" "$diffid" > ${s}.diffid"
 printf "%s" "$size" > ${s}.size"
 mv ${s}.blob" "$out/blobs/sha256/$d"
 `,
+    l.files === undefined ? [] : [FILE_META_PROGRAM, fileMetaArgument(l.files)],
   );
 }
