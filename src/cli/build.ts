@@ -235,5 +235,3 @@ export async function runBuild(arg: string, flags: BuildFlags, io: Io): Promise<
     progress.close();
   }
 }
-
-export { runCheck } from "./check.js";

@@ -107,7 +107,8 @@ async function runBuilding(command: string, rest: string[], values: Values, io: 
     const { runLog } = await import("./store-commands.js");
     return runLog(arg, { store: values.store }, io);
   }
-  const { runBuild, runCheck } = await import("./build.js");
+  const { runBuild } = await import("./build.js");
+  const { runCheck } = command === "check" ? await import("./check.js") : { runCheck: null };
   const flags = {
     store: values.store,
     outLink: command === "build" && !values["no-out-link"] ? (values["out-link"] ?? "result") : null,
@@ -117,7 +118,7 @@ async function runBuilding(command: string, rest: string[], values: Values, io: 
     jobs: jobsFrom(values.jobs),
     json: values.json,
   };
-  return command === "build" ? runBuild(arg, flags, io) : runCheck(arg, flags, io);
+  return runCheck ? runCheck(arg, flags, io) : runBuild(arg, flags, io);
 }
 
 /** Runs the CLI with arguments; returns the exit code. */
