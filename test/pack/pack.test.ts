@@ -60,7 +60,7 @@ out.again = await kinds(again);
 await again.result;
 const c = check("builder.ts", { store });
 out.checkEvents = await kinds(c);
-out.checked = await c.result;
+out.checkError = await failure(c.result);
 out.inline = await path(spec, { store });
 out.missing = await failure(build("nope.ts", { store }).result);
 out.invalid = await failure(path({ name: "x", operations: 3 }, { store }));
@@ -124,13 +124,20 @@ describe("npm pack, install into a scratch project, npx mb", () => {
     expect(api.stderr).toBe("");
     expect(api.code).toBe(0);
     const got = JSON.parse(api.stdout) as Record<string, unknown>;
-    const storePath = /^.*\/api-store\/[0-9a-z]{32}-scratch$/;
+    const storePath = /^.*\/api-store\/[0-9a-z]{32}-scratch-report$/;
     expect(got.path).toMatch(storePath);
-    expect(got.built).toEqual({ name: "scratch", storePath: got.path });
+    expect(got.built).toEqual({ name: "scratch-report", storePath: got.path });
     expect(got.events).toEqual(["plan", "build-start", "step-start", "step-done", "build-done", "result"]);
     expect(got.again).toEqual(["cached", "result"]);
-    expect(got.checked).toEqual({ name: "scratch", storePath: got.path, evidence: [{ name: "says-ok", status: "ok", detail: 'output "ok"' }], services: [] });
-    expect(got.checkEvents).toEqual(["plan", "cached", "evidence", "result"]);
+    // The evidence runs `cat`, which is no declared tool: check fails with the CLI's error, after its evidence event.
+    expect(got.checkEvents).toEqual(["plan", "cached", "evidence"]);
+    const checkError = got.checkError as { name: string; code: string; exitCode: number; message: string };
+    expect(checkError).toMatchObject({ name: "MbError", code: "check.failed", exitCode: 1 });
+    expect(checkError.message).toMatch(/^evidence failed for 'scratch-report': 'says-ok' \(exit status 127: .*cat: command not found\)$/);
+    const cliCheck = run(join(project, "node_modules/.bin/mb"), ["check", "--store", join(work, "api-store"), "builder.ts"], project);
+    expect(cliCheck.code).toBe(1);
+    const tmp = (t: string) => t.replace(/\/tmp\/mb-build-[^/]+\//g, "<tmp>/");
+    expect(tmp(cliCheck.stderr)).toBe(tmp(`mb: error: ${checkError.message}\n`));
     expect(got.inline).toEqual(got.path); // the same spec as a value has the same store path
     expect(got.missing).toEqual({ name: "MbError", code: "builder.not-found", exitCode: 2, message: "builder 'nope.ts' not found: no such file or directory" });
     expect(got.invalid).toMatchObject({ name: "MbError", exitCode: 2 });
