@@ -108,7 +108,8 @@ function flagsOf(opts: ApiOptions) {
     keepFailed: opts.keepFailed ?? false,
     jobs: opts.jobs ?? 1,
     ...(opts.sourceDateEpoch === undefined ? {} : { sourceDateEpoch: opts.sourceDateEpoch }),
-    ...(opts.signal === undefined ? {} : { signal: opts.signal }),
+    // Always a signal: with one, the engine leaves the process's SIGINT and SIGTERM to the host program.
+    signal: opts.signal ?? new AbortController().signal,
   };
 }
 
