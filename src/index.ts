@@ -66,3 +66,5 @@ export { replServer, ReplServerBuilder, withReplServer, type ReplServerSpec } fr
 export { toolEnv } from "./ornaments/tool-env/index.js";
 export { transform, TransformBuilder, TransformArgs, type TransformSpec } from "./ornaments/transform/index.js";
 export { vocabulary } from "./ornaments/vocabulary.js";
+// api: the build API (build, check, path, gc, verify); it loads the engine only when called.
+export { build, check, path, gc, verify, type BuilderRef, type ApiOptions, type BuildOptions, type BuildResult, type Run, type BuildEvent, type CheckOutcome, type EvidenceOutcome, type ServiceOutcome, type GcOutcome, type VerifyOutcome } from "./api.js";

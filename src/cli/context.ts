@@ -7,7 +7,7 @@ import type { SandboxMode } from "../engine/bwrap.js";
 import type { Resolution } from "../engine/resolve.js";
 import type { Program } from "../program/program.js";
 import type { Witness } from "../engine/identity.js";
-import type { LoadedBuilder } from "./load.js";
+import type { BuilderArg, LoadedBuilder } from "./load.js";
 
 /** The store directory: `--store`, else `$MB_STORE`, else `$XDG_CACHE_HOME/metabuilder/store` (`~/.cache/...`). */
 export function storeDirFrom(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
@@ -44,13 +44,13 @@ export interface Prepared {
  * recorded for the evaluation cache.
  */
 export async function prepare(
-  arg: string,
-  opts: { store?: string; sandbox?: SandboxMode; strict: boolean; warn: (m: string) => void; witness?: boolean; persistIdentities?: boolean; tolerantPlan?: boolean },
+  arg: BuilderArg,
+  opts: { store?: string; sandbox?: SandboxMode; strict: boolean; warn: (m: string) => void; witness?: boolean; persistIdentities?: boolean; tolerantPlan?: boolean; sourceDateEpoch?: number },
 ): Promise<Prepared> {
   const identity = await import("../engine/identity.js");
   const { loadBuilder } = await import("./load.js");
   const storeDir = storeDirFrom(opts.store);
-  const sourceDateEpoch = sourceDateEpochFrom();
+  const sourceDateEpoch = opts.sourceDateEpoch ?? sourceDateEpochFrom();
   identity.useIdentityCache(join(storeDir, ".cache", "identity.json"));
   if (opts.witness) {
     identity.startWitnessing();
@@ -94,4 +94,11 @@ export async function prepare(
 export function resolutionOf(p: Prepared): Resolution {
   if (!p.resolution) throw new MbError("internal.no-resolution", "internal: the builder was prepared without a resolution", { exitCode: ExitCode.problems });
   return p.resolution;
+}
+
+/** The store path of a prepared builder's root; exit 1 when packages or inputs are missing (`mb path` and the API). */
+export function rootStorePath(p: Prepared): string {
+  const root = resolutionOf(p).root;
+  if (!root.complete) throw new MbError("path.unresolved", `cannot compute the store path of '${root.name}': some packages or inputs are missing (see the warnings above)`, { exitCode: ExitCode.problems });
+  return root.storePath;
 }

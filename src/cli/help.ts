@@ -1,4 +1,5 @@
 /** The usage text of `mb`, and the ornament and record names it lists (read from their tables, loading neither). */
+import { readFileSync } from "node:fs";
 import { ORNAMENTS } from "../ornaments/registry.js";
 import { RECORD_SCHEMAS } from "../core/record-schemas.js";
 
@@ -74,7 +75,8 @@ Options:
   --repair        store verify: remove what fails, rebuild what a known builder makes
   --port P        run: the port the service listens on (1-65535; default its protocol's defaultPort)
   --debug         show stack traces
-  -h, --help      this text
+  -h, --help      this text; mb <command> --help (or mb help <command>): that command's usage
+  --version       the version of mb
 
 Environment: MB_STORE (the store), SOURCE_DATE_EPOCH (default 1; part of every store path), MB_EVAL_CACHE=0 (always
 load and resolve the builder, even when its resolution is cached; builders are assumed pure functions of their files),
@@ -87,3 +89,36 @@ schema; 130 interrupted (SIGINT or SIGTERM). mb run exits with the service's sta
 ended it).
 `;
 
+
+/** Per-command usage (`mb <command> --help`, `mb help <command>`): the usage line, what it does, its options. */
+export const COMMAND_HELP: Readonly<Record<string, string>> = {
+  validate: "Usage: mb validate [--json] <builder>\n\nChecks the program; exit 1 on diagnostics.\n",
+  deps: "Usage: mb deps [--format text|json|dot|svg|mermaid] [--json] <builder>\n\nThe dependency graph (svg draws with graphviz).\n",
+  "dry-run": "Usage: mb dry-run [--json] <builder>\n\nWhat each operation would do; nothing is built.\n",
+  plan: "Usage: mb plan [--json] <builder>\n\nThe plan: every step rendered as the shell that runs.\n",
+  describe: "Usage: mb describe [--json] <builder>\n\nSelf-documentation of the builder (markdown).\n",
+  introspect: "Usage: mb introspect [--json] <builder>\n\nEvery view at once (markdown).\n",
+  export: "Usage: mb export <builder>\n\nThe plan as JSON for other programs.\n",
+  render:
+    "Usage: mb render shell|dockerfile <builder>\n       mb render systemd [--dir DIR] [--no-sandbox] <builder>\n\nThe plan as a standalone bash script or a Dockerfile, or a systemd unit per materialized service\n(--dir DIR: one <unit>.service file each, their paths printed).\n",
+  path: "Usage: mb path [--json] [--store DIR] [--no-sandbox] <builder>\n\nThe store path the build will have; nothing is built.\n",
+  docs: "Usage: mb docs <builder> --out DIR\n       mb docs --all <dir> --out DIR\n\nA tour page of the builder (DIR/index.md and a self-contained DIR/index.html), or with --all a page per\nbuilder folder of <dir> and an index linking them.\n",
+  schema: "Usage: mb schema [name]\n\nThe JSON Schema of BuilderSpec, or of the ornament or runtime record named.\n",
+  build:
+    "Usage: mb build [options] <builder>\n\nRealizes the build and its dependencies in the store; prints the store path last.\n\n  --store DIR        the store (default $MB_STORE, else $XDG_CACHE_HOME/metabuilder/store)\n  --out-link P       the symlink to the result (default ./result); --no-out-link for none\n  --check            rebuild in a temporary location and report differences (reproducibility)\n  -j, --jobs N       run up to N independent builds at once (default 1)\n  --keep-failed      keep the build directory of a failed build\n  --no-sandbox       run steps without the bubblewrap sandbox (other store paths)\n  --json             one JSON progress event per line; the last is the result\n",
+  check:
+    "Usage: mb check [--store DIR] [-j N] [--keep-failed] [--no-sandbox] [--json] <builder>\n\nBuilds if needed, then runs each evidence command against the result, then starts each service on a free\nport and calls its health endpoint; exit 1 when any fails.\n",
+  log: "Usage: mb log [--store DIR] <builder|store path>\n\nThe build log of an entry.\n",
+  store: "Usage: mb store verify [--repair] [--json] [--store DIR]\n\nRe-hashes every entry against its metadata; exit 1 on missing or corrupt ones (--repair: remove each,\nrebuild it where a known builder makes it; exit 0 if all were rebuilt).\n",
+  gc: "Usage: mb gc [--dry-run] [--json] [--store DIR]\n\nRemoves the entries not reachable from live out-links (--dry-run: only lists them).\n",
+  run: "Usage: mb run [--port P] [-j N] [--no-sandbox] [--store DIR] <builder> [service]\n\nBuilds if needed, starts the service in the foreground in its sandbox, waits for its health check and\nforwards SIGINT/SIGTERM; exits with the service's status.\n",
+};
+
+/** The command names, for "did you mean". */
+export const COMMAND_NAMES: readonly string[] = Object.keys(COMMAND_HELP);
+
+/** `mb --version`: the version in the package's package.json. */
+export function versionText(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+  return `mb ${pkg.version}\n`;
+}

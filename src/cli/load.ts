@@ -1,7 +1,7 @@
 /** Loading a builder: a `.ts`/`.js` module (default or `#name` export), a directory holding `builder.ts`, or a `.json` spec. */
 import { readFileSync } from "node:fs";
 import { isUtf8 } from "node:buffer";
-import { extname } from "node:path";
+import { extname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { ExitCode, MbError } from "../core/errors.js";
 import { markUncacheable, witness } from "../engine/identity.js";
@@ -112,8 +112,25 @@ async function loadModule(file: string, exportName: string): Promise<{ program: 
   }
 }
 
+/** A builder given as a value (a spec or a program) instead of a file; its relative paths resolve from `baseDir`. */
+export interface InlineBuilder {
+  readonly inline: unknown;
+  readonly baseDir: string;
+}
+
+/** What names a builder: a CLI argument (a file, `file#export`, a directory), or a value. */
+export type BuilderArg = string | InlineBuilder;
+
 /** Loads the builder an argument names; every failure is an MbError with exit 2. */
-export async function loadBuilder(arg: string): Promise<LoadedBuilder> {
+export async function loadBuilder(arg: BuilderArg): Promise<LoadedBuilder> {
+  if (typeof arg !== "string") {
+    try {
+      return { program: await fromValue(arg.inline), value: arg.inline, file: join(arg.baseDir, "(inline builder)"), exportName: "default" };
+    } catch (e) {
+      if (e instanceof MbError) throw new MbError(e.code, `inline builder: ${e.message}`, { exitCode: e.exitCode, issues: e.issues });
+      throw e;
+    }
+  }
   const { file, exportName } = locateBuilder(arg);
   const { program, value } = extname(file) === ".json" ? await loadJson(file) : await loadModule(file, exportName);
   return { program, value, file, exportName };

@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { ExitCode, MbError } from "../core/errors.js";
 import { processIo, quietOnClosedPipe, type Io } from "./io.js";
-import { HELP, ORNAMENT_NAMES, RECORD_NAMES } from "./help.js";
+import { COMMAND_HELP, COMMAND_NAMES, HELP, ORNAMENT_NAMES, RECORD_NAMES, versionText } from "./help.js";
 
 export { HELP, ORNAMENT_NAMES, RECORD_NAMES };
 
@@ -18,6 +18,13 @@ const BUILDING = new Set(["build", "check", "log", "store", "gc", "run"]);
 
 function usage(message: string): MbError {
   return new MbError("usage", message, { exitCode: ExitCode.usage, hint: "run `mb --help` for usage" });
+}
+
+/** An unknown command, with the nearest known one (strict.ts, loaded only here: it brings zod). */
+async function unknownCommand(command: string): Promise<MbError> {
+  const { nearestName } = await import("../core/strict.js");
+  const near = nearestName(command, COMMAND_NAMES);
+  return usage(`unknown command '${command}'${near ? `; did you mean '${near}'?` : ""}`);
 }
 
 type Values = {
@@ -100,7 +107,8 @@ async function runBuilding(command: string, rest: string[], values: Values, io: 
     const { runLog } = await import("./store-commands.js");
     return runLog(arg, { store: values.store }, io);
   }
-  const { runBuild, runCheck } = await import("./build.js");
+  const { runBuild } = await import("./build.js");
+  const { runCheck } = command === "check" ? await import("./check.js") : { runCheck: null };
   const flags = {
     store: values.store,
     outLink: command === "build" && !values["no-out-link"] ? (values["out-link"] ?? "result") : null,
@@ -110,7 +118,7 @@ async function runBuilding(command: string, rest: string[], values: Values, io: 
     jobs: jobsFrom(values.jobs),
     json: values.json,
   };
-  return command === "build" ? runBuild(arg, flags, io) : runCheck(arg, flags, io);
+  return runCheck ? runCheck(arg, flags, io) : runBuild(arg, flags, io);
 }
 
 /** Runs the CLI with arguments; returns the exit code. */
@@ -140,6 +148,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
           out: { type: "string" }, all: { type: "boolean", default: false },
           debug: { type: "boolean", default: false },
           help: { type: "boolean", short: "h", default: false },
+          version: { type: "boolean", default: false },
         },
       });
     } catch (e) {
@@ -148,6 +157,17 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     const { values, positionals } = parsed;
     debug = values.debug;
     const [command, ...rest] = positionals;
+    if (values.version) {
+      io.out(versionText());
+      return ExitCode.ok;
+    }
+    const helpOf = command === "help" ? rest[0] : values.help ? command : undefined;
+    if (helpOf !== undefined) {
+      const text = COMMAND_HELP[helpOf];
+      if (text === undefined) throw await unknownCommand(helpOf);
+      io.out(text);
+      return ExitCode.ok;
+    }
     if (values.help || command === undefined || command === "help") {
       io.out(HELP);
       return command === undefined && !values.help ? ExitCode.usage : ExitCode.ok;
@@ -164,7 +184,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       checkFlags(command, values as Values, false);
       return await (await import("./docs.js")).docsCommand(rest, values, io);
     }
-    if (!VIEWS.has(command) && !BUILDING.has(command)) throw usage(`unknown command '${command}'`);
+    if (!VIEWS.has(command) && !BUILDING.has(command)) throw await unknownCommand(command);
     checkFlags(command, values as Values, VIEWS.has(command));
     if (BUILDING.has(command)) return await runBuilding(command, rest, values as Values, io);
     let builderArg: string | undefined;

@@ -9,6 +9,7 @@ import { cachedRoot } from "./build.js";
 import { prepare, storeDirFrom, resolutionOf } from "./context.js";
 import type { Io } from "./io.js";
 import type { RepairOutcome } from "./repair.js";
+import type { VerifyProblem } from "../engine/verify.js";
 
 /** The store path an argument names directly (a store path, or an out-link to one), or null when it names a builder. */
 function storePathArg(arg: string): string | null {
@@ -55,6 +56,30 @@ export async function runLog(arg: string, flags: { store?: string }, io: Io): Pr
  * --repair, each is removed and rebuilt where it can be (repair.ts); exit 1 unless every one was rebuilt.
  */
 export async function runStoreVerify(flags: { store?: string; json: boolean; repair: boolean }, io: Io): Promise<number> {
+  const { store, checked, ok, problems, repairs } = await verifyStoreDir(flags);
+  const r = { checked, problems };
+  if (flags.json) {
+    io.out(JSON.stringify({ store, checked: r.checked, ok, problems: r.problems, ...(flags.repair ? { repairs } : {}) }, null, 2) + "\n");
+  } else {
+    for (const p of r.problems) io.out(`${p.kind} ${p.storePath}: ${p.detail}\n`);
+    for (const o of repairs) io.out(`${o.action} ${o.storePath}: ${o.detail}\n`);
+    io.out(`verified ${r.checked} entr${r.checked === 1 ? "y" : "ies"} in ${store}: ${r.problems.length === 0 ? "ok" : `${r.problems.length} problem${r.problems.length === 1 ? "" : "s"}`}\n`);
+  }
+  return ok ? ExitCode.ok : ExitCode.problems;
+}
+
+/** What `mb store verify` found: the entries checked, the problems, and (with repair) what became of each. */
+export interface VerifyOutcome {
+  readonly store: string;
+  readonly checked: number;
+  /** No problem, or (with repair) every problem entry rebuilt. */
+  readonly ok: boolean;
+  readonly problems: readonly VerifyProblem[];
+  readonly repairs: readonly RepairOutcome[];
+}
+
+/** Re-hashes every entry of a store and, with `repair`, removes and rebuilds what fails (`mb store verify` and the API). */
+export async function verifyStoreDir(flags: { store?: string; repair: boolean }): Promise<VerifyOutcome> {
   const store = new Store(storeDirFrom(flags.store));
   const { verifyStore } = await import("../engine/verify.js");
   const r = store.exists() ? verifyStore(store) : { checked: 0, problems: [] };
@@ -66,27 +91,44 @@ export async function runStoreVerify(flags: { store?: string; json: boolean; rep
     });
   }
   const ok = r.problems.length === 0 || (flags.repair && repairs.every((o) => o.action === "rebuilt"));
-  if (flags.json) {
-    io.out(JSON.stringify({ store: store.dir, checked: r.checked, ok, problems: r.problems, ...(flags.repair ? { repairs } : {}) }, null, 2) + "\n");
-  } else {
-    for (const p of r.problems) io.out(`${p.kind} ${p.storePath}: ${p.detail}\n`);
-    for (const o of repairs) io.out(`${o.action} ${o.storePath}: ${o.detail}\n`);
-    io.out(`verified ${r.checked} entr${r.checked === 1 ? "y" : "ies"} in ${store.dir}: ${r.problems.length === 0 ? "ok" : `${r.problems.length} problem${r.problems.length === 1 ? "" : "s"}`}\n`);
-  }
-  return ok ? ExitCode.ok : ExitCode.problems;
+  return { store: store.dir, checked: r.checked, ok, problems: r.problems, repairs };
+}
+
+/** What `mb gc` removed (or would remove, with dryRun). */
+export interface GcOutcome {
+  readonly store: string;
+  /** False when the store does not exist (nothing to collect). */
+  readonly existed: boolean;
+  readonly dryRun: boolean;
+  readonly removed: readonly string[];
+  readonly freedBytes: number;
+  readonly kept: number;
+  /** Out-links recorded as roots that no longer point into the store (their records are dropped). */
+  readonly deadRoots: readonly string[];
+  /** Temporary build directories of runs that are gone (removed). */
+  readonly abandonedTemps: readonly string[];
+}
+
+/** Removes the entries of a store not reachable from live out-links (`mb gc` and the API). */
+export async function gcStore(flags: { store?: string; dryRun: boolean }): Promise<GcOutcome> {
+  const store = new Store(storeDirFrom(flags.store));
+  if (!store.exists()) return { store: store.dir, existed: false, dryRun: flags.dryRun, removed: [], freedBytes: 0, kept: 0, deadRoots: [], abandonedTemps: [] };
+  const r = await collectGarbage(store, { dryRun: flags.dryRun }).catch((e: unknown) => {
+    throw storeFault(e, store.dir, "collect garbage");
+  });
+  return { store: store.dir, existed: true, dryRun: flags.dryRun, ...r };
 }
 
 /** `mb gc [--dry-run]`: removes entries not reachable from live out-links. */
 export async function runGc(flags: { store?: string; json: boolean; dryRun: boolean }, io: Io): Promise<number> {
-  const store = new Store(storeDirFrom(flags.store));
-  if (!store.exists()) {
+  const { existed, ...g } = await gcStore(flags);
+  const store = { dir: g.store };
+  if (!existed) {
     if (flags.json) io.out(JSON.stringify({ store: store.dir, removed: [], freedBytes: 0, kept: 0 }, null, 2) + "\n");
     else io.out(`store ${store.dir} does not exist: nothing to collect\n`);
     return ExitCode.ok;
   }
-  const r = await collectGarbage(store, { dryRun: flags.dryRun }).catch((e: unknown) => {
-    throw storeFault(e, store.dir, "collect garbage");
-  });
+  const { store: _dir, dryRun: _dry, ...r } = g;
   if (flags.json) io.out(JSON.stringify({ store: store.dir, dryRun: flags.dryRun, ...r }, null, 2) + "\n");
   else {
     const verb = flags.dryRun ? "would remove" : "removed";

@@ -12,7 +12,7 @@ import { comment } from "../program/quote.js";
 import { planExportOf } from "../views/plan-export.js";
 import { planViewOf } from "../views/plan-view.js";
 import { validate } from "../views/validate.js";
-import { resolutionOf, type Prepared } from "./context.js";
+import { resolutionOf, rootStorePath, type Prepared } from "./context.js";
 import { runRenderSystemd } from "./render-systemd.js";
 import { dotToSvg } from "./graphviz.js";
 import type { Io } from "./io.js";
@@ -115,7 +115,7 @@ export function runView(command: string, positional: readonly string[], p: Prepa
     }
     case "path": {
       const root = resolutionOf(p).root;
-      if (!root.complete) throw new MbError("path.unresolved", `cannot compute the store path of '${root.name}': some packages or inputs are missing (see the warnings above)`, { exitCode: ExitCode.problems });
+      rootStorePath(p);
       if (flags.json) json({ name: root.name, storePath: root.storePath, needs: root.needs });
       else io.out(`${root.storePath}\n`);
       return ExitCode.ok;
