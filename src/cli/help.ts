@@ -43,7 +43,8 @@ Views (pure; nothing is built):
   path <builder>                the store path the build will have
   docs <builder> --out DIR      a tour page of the builder: DIR/index.md and a self-contained DIR/index.html
   docs --all <dir> --out DIR    a page per builder folder of <dir> (DIR/<name>/) and an index linking them
-  schema [name]                 JSON Schema of BuilderSpec, of an ornament (${ORNAMENT_NAMES.join(", ")})
+  schema [name]                 JSON Schema of BuilderSpec, of an ornament:
+                                ${wrapWords(ORNAMENT_NAMES, 32)}
                                 or of a runtime record:
                                 ${wrapWords(RECORD_NAMES, 32)}
 

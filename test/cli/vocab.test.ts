@@ -7,6 +7,8 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { mbAsync, ROOT } from "../support/mb.js";
 import { tempDirs } from "../support/temp-dirs.js";
+import { ORNAMENTS } from "../../src/ornaments/registry.js";
+import { RECORD_SCHEMAS } from "../../src/core/record-schemas.js";
 
 const FIX = "test/fixtures/cli/vocab";
 const abs = (p: string) => join(ROOT, FIX, p);
@@ -40,16 +42,14 @@ describe.concurrent("mb schema <record>", () => {
     expect(s.properties).toHaveProperty("steps");
   });
 
-  it("help lists the records", async () => {
-    expect((await mb("--help")).stdout).toContain(
-      [
-        "  schema [name]                 JSON Schema of BuilderSpec, of an ornament (oci-image, transform, repl)",
-        "                                or of a runtime record:",
-        "                                param, capability, capability-category, capability-set, protocol, service,",
-        "                                repl-server, tool-env, transform-step, sandbox-profile, tcp-endpoint, display-config,",
-        "                                dns-config, landlock-profile, systemd-hardening",
-      ].join("\n"),
-    );
+  it("help lists the ornaments and the records, wrapped under the schema command", async () => {
+    const help = (await mb("--help")).stdout;
+    const block = help.slice(help.indexOf("  schema [name]"), help.indexOf("\n\n", help.indexOf("  schema [name]")));
+    const lines = block.split("\n");
+    expect(lines[0]).toBe("  schema [name]                 JSON Schema of BuilderSpec, of an ornament:");
+    for (const l of lines.slice(1)) expect(l.startsWith(" ".repeat(32)) && l.length <= 118).toBe(true);
+    const words = block.replace(/^.*ornament:/, "").replace("or of a runtime record:", ",").split(/[\s,]+/).filter((w) => w !== "");
+    expect(words).toEqual([...ORNAMENTS.map((o) => o.name), ...RECORD_SCHEMAS.map((r) => r.name)]);
   });
 });
 

@@ -68,7 +68,7 @@ describe("compiler probes", () => {
         replace: `  probeOp: { schema: operationSchemas.probeOp, family: "builder", packages: (op, f) => ({ ...op, tool: tool(op.tool, f, "tool.package") }), lower: none },\n} as const satisfies OperationTable;`,
       },
       handler("views/validate.ts", "  materializeUnit: (op, s, i) => named(s, i, \"materialize-unit\", op),", `(op, s, i) => named(s, i, "probe", op)`),
-      handler("views/deps.ts", "  declareProtocol: same,", "same"),
+      handler("views/deps.ts", "  declareEvidence: same,", "same"),
       handler("views/describe.ts", "const handlers = {", `(op, s) => doc(s, op._con, op.name, "probe")`),
       handler("views/dry-run.ts", "const handlers = {", `(op, s) => add(s, { kind: "validate", name: op.name })`),
       handler("views/dry-run.ts", "const KIND_OF = {", `"validate"`),
