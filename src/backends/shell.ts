@@ -11,6 +11,24 @@ export function shellUnsupportedReasons(plan: BuildPlan): string[] {
   return plan.builder === "runCommand" ? [] : [`builder '${plan.builder}' has no shell translation (only runCommand semantics)`];
 }
 
+/**
+ * What the engine sets for every step, set the same way by the script: `$out` (the first argument, else `$out`, else
+ * ./out; made absolute), SOURCE_DATE_EPOCH (the engine's default 1 unless given), LC_ALL=C, a HOME that does not
+ * exist, and a private TMPDIR removed on exit.
+ */
+const ENGINE_ENVIRONMENT = [
+  'out="${1:-${out:-$PWD/out}}"',
+  'case "$out" in /*) ;; *) out="$PWD/$out" ;; esac',
+  "export out",
+  'export SOURCE_DATE_EPOCH="${SOURCE_DATE_EPOCH:-1}"',
+  "export LC_ALL=C",
+  "export HOME=/homeless-shelter",
+  'TMPDIR="$(mktemp -d)"',
+  "export TMPDIR",
+  "trap 'rm -rf \"$TMPDIR\"' EXIT",
+  'mkdir -p "$out"',
+];
+
 /** Renders the plan as a standalone bash script, or throws (exit 1) naming every reason it cannot. */
 export function renderShell(plan: BuildPlan): string {
   const reasons = shellUnsupportedReasons(plan);
@@ -19,7 +37,7 @@ export function renderShell(plan: BuildPlan): string {
       exitCode: ExitCode.problems,
     });
   }
-  const lines = ["#!/usr/bin/env bash", "set -euo pipefail", 'out="${out:-$PWD/out}"', "export out", 'mkdir -p "$out"'];
+  const lines = ["#!/usr/bin/env bash", "set -euo pipefail", ...ENGINE_ENVIRONMENT];
   for (const t of plan.tools.filter((tool) => needsGuard(tool, plan))) {
     lines.push(`command -v ${escapeShellArg(t.name)} >/dev/null 2>&1 || { echo ${escapeShellArg(`backends.shell: missing tool on PATH: ${t.name}`)} >&2; exit 1; }`);
   }

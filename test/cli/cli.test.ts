@@ -6,6 +6,20 @@ import { mbAsync, mbCommand, mbEnv, ROOT } from "../support/mb.js";
 import { ociStepNames } from "../support/oci-steps.js";
 import { ORNAMENTS } from "../../src/ornaments/registry.js";
 
+/** The lines after `set -euo pipefail` of every rendered shell script: what the engine sets for each step. */
+const SCRIPT_ENVIRONMENT = [
+  'out="${1:-${out:-$PWD/out}}"',
+  'case "$out" in /*) ;; *) out="$PWD/$out" ;; esac',
+  "export out",
+  'export SOURCE_DATE_EPOCH="${SOURCE_DATE_EPOCH:-1}"',
+  "export LC_ALL=C",
+  "export HOME=/homeless-shelter",
+  'TMPDIR="$(mktemp -d)"',
+  "export TMPDIR",
+  "trap 'rm -rf \"$TMPDIR\"' EXIT",
+  'mkdir -p "$out"',
+];
+
 const FIX = "test/fixtures/cli";
 const abs = (p: string) => join(ROOT, p);
 
@@ -162,7 +176,7 @@ describe.concurrent("mb over examples/oci-image", () => {
   it("render shell passes shellcheck", async () => {
     const r = await mb("render", "shell", "examples/oci-image");
     expect(r.code).toBe(0);
-    expect(r.stdout.split("\n").slice(0, 5)).toEqual(["#!/usr/bin/env bash", "set -euo pipefail", 'out="${out:-$PWD/out}"', "export out", 'mkdir -p "$out"']);
+    expect(r.stdout.split("\n").slice(0, 12)).toEqual(["#!/usr/bin/env bash", "set -euo pipefail", ...SCRIPT_ENVIRONMENT]);
     const sc = spawnSync("shellcheck", ["-"], { input: r.stdout, encoding: "utf8" });
     if (sc.error) throw new Error(`shellcheck is required for this test and could not be run: ${sc.error.message}`);
     expect(sc.stdout).toBe("");
@@ -234,9 +248,7 @@ describe.concurrent("mb over small fixtures, exact output", () => {
       [
         "#!/usr/bin/env bash",
         "set -euo pipefail",
-        'out="${out:-$PWD/out}"',
-        "export out",
-        'mkdir -p "$out"',
+        ...SCRIPT_ENVIRONMENT,
         "command -v bash >/dev/null 2>&1 || { echo 'backends.shell: missing tool on PATH: bash' >&2; exit 1; }",
         `bash -c 'printf "%s\\n" "$1" > "'"$out"'/greeting"' greet 'hello world'`,
         'mkdir -p "$(dirname "$out/notes.txt")"',

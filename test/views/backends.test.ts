@@ -17,8 +17,15 @@ describe("renderShell", () => {
     expect(script).toMatchInlineSnapshot(`
       "#!/usr/bin/env bash
       set -euo pipefail
-      out="\${out:-$PWD/out}"
+      out="\${1:-\${out:-$PWD/out}}"
+      case "$out" in /*) ;; *) out="$PWD/$out" ;; esac
       export out
+      export SOURCE_DATE_EPOCH="\${SOURCE_DATE_EPOCH:-1}"
+      export LC_ALL=C
+      export HOME=/homeless-shelter
+      TMPDIR="$(mktemp -d)"
+      export TMPDIR
+      trap 'rm -rf "$TMPDIR"' EXIT
       mkdir -p "$out"
       command -v touch >/dev/null 2>&1 || { echo 'backends.shell: missing tool on PATH: touch' >&2; exit 1; }
       command -v sh >/dev/null 2>&1 || { echo 'backends.shell: missing tool on PATH: sh' >&2; exit 1; }
