@@ -9,6 +9,7 @@ import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Chromium } from "../support/chromium.js";
 import { mb, ROOT } from "../support/mb.js";
+import { INTROSPECT_SECTIONS } from "../support/seed-sections.js";
 
 const SEED = join(ROOT, "test/fixtures/seed/oci-image-example.txt");
 const HOSTILE = "test/fixtures/docs/hostile.json";
@@ -21,18 +22,7 @@ const SEED_HEADINGS = [
   "Builder vocabulary",
   "Program walkthrough",
   "One build, many views",
-  "Validation",
-  "Dependency Graph",
-  "Dry Run - Builder",
-  "Dry Run - Runtime",
-  "Plan View",
-  "Plan Shell Excerpt",
-  "Runtime Services",
-  "Descriptors",
-  "Builder Self-Documentation",
-  "Materialized Outputs",
-  "Materialization",
-  "Substrates",
+  ...INTROSPECT_SECTIONS,
 ];
 
 const tmp = (prefix: string) => mkdtempSync(join(tmpdir(), prefix));

@@ -1,21 +1,9 @@
 // The introspect view (reference section 5): all views at once, as data and as markdown with fixed sections in order.
 import { describe, expect, it } from "vitest";
 import * as mb from "../../src/index.js";
+import { INTROSPECT_SECTIONS } from "../support/seed-sections.js";
 
-const SECTIONS = [
-  "Validation",
-  "Dependency Graph",
-  "Dry Run - Builder",
-  "Dry Run - Runtime",
-  "Plan View",
-  "Plan Shell Excerpt",
-  "Runtime Services",
-  "Descriptors",
-  "Builder Self-Documentation",
-  "Materialized Outputs",
-  "Materialization",
-  "Substrates",
-];
+const SECTIONS = INTROSPECT_SECTIONS;
 const headings = (md: string) => md.split("\n").filter((l) => l.startsWith("### ")).map((l) => l.slice(4));
 
 const sh = mb.tool({ name: "sh", package: mb.hostPackage("dash") });
