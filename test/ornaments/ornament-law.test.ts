@@ -281,3 +281,15 @@ describe("any ornament, stacked or not: compile(forget(spec)) = compile(spec)", 
     );
   });
 });
+
+describe("examples/node-service: the ornament laws of its NodeServiceBuilder", async () => {
+  const mod = await import("../../examples/node-service/builder.js");
+  it("compile(forget(spec)) = compile(spec); forget keeps the base spec's keys only", () => {
+    const program = mb.fromOrnamentedSpec(mod.NodeServiceBuilder, mod.spec);
+    expect(mod.default).toEqual(program);
+    const base = mod.NodeServiceBuilder.forget(mod.spec);
+    expect(Object.keys(base).sort()).toEqual(BASE_KEYS);
+    expect(mb.compile(mb.fromSpec(base))).toEqual(mb.compile(program));
+  });
+  it("dry-run and plan step tags agree", () => dryRunAgreesWithPlan(mod.default));
+});
