@@ -7,46 +7,39 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mbAsync } from "../support/mb.js";
+import { spec as specOf, tool } from "../engine/helpers.js";
 
 const dir = mkdtempSync(join(tmpdir(), "mb-systemd-"));
 const store = join(dir, "st o%re$x");
 const spec = join(dir, "spec.json");
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const bash = { name: "bash", package: { _con: "hostPackage", name: "bash" } };
-const coreutils = { name: "coreutils", package: { _con: "hostPackage", name: "coreutils" } };
 const EVIL = 'demo\nBogus=1\n[Evil]\nExecStartPre=/bin/false %n $HOME "q" \\';
 // The store path comes in as "$1": the script never holds it as text.
 const INSTALL = 'mkdir -p "$1/bin" && printf "#!/bin/sh\\necho hi\\n" > "$1/bin/demo" && chmod 555 "$1/bin/demo"';
 
 writeFileSync(
   spec,
-  JSON.stringify({
-    name: "demo",
-    parameters: [],
-    inputs: [],
-    dependencies: [],
-    tools: [bash, coreutils],
-    operations: [
-      { _con: "declareTool", tool: bash },
-      { _con: "declareTool", tool: coreutils },
-      { _con: "runTool", name: "install", tool: bash, args: ["-c", INSTALL, "install", "$out"] },
-      { _con: "materializeDerivation", name: "demo" },
-      {
-        _con: "declareService",
-        service: {
-          name: "demo-service",
-          description: EVIL,
-          package: { _con: "hostPackage", name: "bash" },
-          protocols: [{ name: "http", transport: "TCP", serialization: "JSON", defaultPort: 3000, portEnvVar: "PORT" }],
-          sandbox: { readOnlyPaths: [`${store}`], readWritePaths: ["/var/lib/a b/%n/$HOME/\"q\"/\\"], allowExecve: true },
+  JSON.stringify(
+    specOf({
+      name: "demo",
+      tools: ["bash", "coreutils"],
+      ops: [
+        { _con: "runTool", name: "install", tool: tool("bash"), args: ["-c", INSTALL, "install", "$out"] },
+        {
+          _con: "declareService",
+          service: {
+            name: "demo-service",
+            description: EVIL,
+            package: { _con: "hostPackage", name: "bash" },
+            protocols: [{ name: "http", transport: "TCP", serialization: "JSON", defaultPort: 3000, portEnvVar: "PORT" }],
+            sandbox: { readOnlyPaths: [`${store}`], readWritePaths: ["/var/lib/a b/%n/$HOME/\"q\"/\\"], allowExecve: true },
+          },
         },
-      },
-      { _con: "materializeUnit", name: "demo-service" },
-    ],
-    outputs: [],
-    evidence: [],
-  }),
+        { _con: "materializeUnit", name: "demo-service" },
+      ],
+    }),
+  ),
 );
 
 function verify(file: string): { status: number | null; out: string } {

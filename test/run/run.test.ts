@@ -7,6 +7,7 @@ import { createServer, type Server } from "node:net";
 import { afterAll, describe, expect, it } from "vitest";
 import { mb, mbStart, ROOT, type Started } from "../support/mb.js";
 import { tempDirs } from "../support/temp-dirs.js";
+import { spec, tool } from "../engine/helpers.js";
 
 const dirs = tempDirs("mb-run");
 afterAll(() => dirs.removeAll());
@@ -134,8 +135,6 @@ describe("the sandbox of mb run", () => {
 
 /** A JSON spec of a service whose own sandbox profile makes `rw` writable; its server is test/fixtures/run/writer-server.js. */
 function writerSpec(rw: string): string {
-  const bash = { name: "bash", package: { _con: "hostPackage", name: "bash" } };
-  const coreutils = { name: "coreutils", package: { _con: "hostPackage", name: "coreutils" } };
   const server = { _con: "pathPackage", path: join(ROOT, "test/fixtures/run/writer-server.js"), name: "server.js" };
   // Values come in as "$1" (out), "$2" (the server), "$3" (dir=<the writable directory>: an absolute path argument
   // would be a local input, imported into the store); printf %q quotes the wrapper's words.
@@ -145,32 +144,26 @@ function writerSpec(rw: string): string {
   const file = join(dirs.tempDir("writer-spec"), "writer.json");
   writeFileSync(
     file,
-    JSON.stringify({
-      name: "writer",
-      parameters: [],
-      inputs: [],
-      dependencies: [],
-      tools: [bash, coreutils],
-      operations: [
-        { _con: "declareTool", tool: bash },
-        { _con: "declareTool", tool: coreutils },
-        { _con: "runTool", name: "install", tool: bash, args: ["-c", install, "install", "$out", server, `dir=${rw}`] },
-        { _con: "materializeDerivation", name: "writer" },
-        {
-          _con: "declareService",
-          service: {
-            name: "writer-service",
-            package: { _con: "hostPackage", name: "nodejs" },
-            capabilities: { categories: [lifecycle] },
-            protocols: [{ name: "http", transport: "TCP", serialization: "JSON", defaultPort: 3000, portEnvVar: "PORT", capabilities: { categories: [lifecycle] }, options: { healthPath: "/" } }],
-            sandbox: { readWritePaths: [rw], allowExecve: true, allowFork: true },
+    JSON.stringify(
+      spec({
+        name: "writer",
+        tools: ["bash", "coreutils"],
+        ops: [
+          { _con: "runTool", name: "install", tool: tool("bash"), args: ["-c", install, "install", "$out", server, `dir=${rw}`] },
+          {
+            _con: "declareService",
+            service: {
+              name: "writer-service",
+              package: { _con: "hostPackage", name: "nodejs" },
+              capabilities: { categories: [lifecycle] },
+              protocols: [{ name: "http", transport: "TCP", serialization: "JSON", defaultPort: 3000, portEnvVar: "PORT", capabilities: { categories: [lifecycle] }, options: { healthPath: "/" } }],
+              sandbox: { readWritePaths: [rw], allowExecve: true, allowFork: true },
+            },
           },
-        },
-        { _con: "materializeUnit", name: "writer-service" },
-      ],
-      outputs: [],
-      evidence: [],
-    }),
+          { _con: "materializeUnit", name: "writer-service" },
+        ],
+      }),
+    ),
   );
   return file;
 }
