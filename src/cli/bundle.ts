@@ -4,7 +4,7 @@
  * per file, so the bundle runs from memory (a data: URL) exactly as the builder would from its place. Bundles are
  * kept in `$XDG_CACHE_HOME/metabuilder/bundles` with the hash of every file they were made from.
  */
-import { existsSync, readFileSync, realpathSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, realpathSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { createHash } from "node:crypto";
 import { homedir } from "node:os";
@@ -14,6 +14,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import type { Plugin } from "esbuild";
 import { markUncacheable, witness, witnessing } from "../engine/identity.js";
 import { ensureDir } from "../engine/dirs.js";
+import { writeFileAtomic } from "../engine/store-fs.js";
 import type { BundleMeta } from "./import-cycle.js";
 
 /** A bundled builder: its code, what it was made from, and the package each rewritten import URL stands for. */
@@ -131,9 +132,7 @@ async function bundle(file: string): Promise<Bundled> {
   try {
     const target = bundleCacheFile(file);
     ensureDir(dirname(target));
-    const temp = `${target}.${process.pid}.tmp`;
-    writeFileSync(temp, JSON.stringify({ version: 2, entry: file, hashes, ...bundled } satisfies BundleRecord));
-    renameSync(temp, target);
+    writeFileAtomic(target, JSON.stringify({ version: 2, entry: file, hashes, ...bundled } satisfies BundleRecord));
   } catch {
     // a cache that cannot be written is only slower
   }

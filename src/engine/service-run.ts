@@ -7,7 +7,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { request } from "node:http";
-import { tmpdir } from "node:os";
+import { constants, tmpdir } from "node:os";
 import { join } from "node:path";
 import { ExitCode, MbError } from "../core/errors.js";
 import type { Service } from "../core/spec.js";
@@ -264,6 +264,5 @@ export async function stopService(running: RunningService, sig: NodeJS.Signals =
 /** The status of an ended service as a process exit status (128 + signal number when killed). */
 export function exitStatus(e: ServiceExit): number {
   if (e.code !== null) return e.code;
-  const signals: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGTERM: 15 };
-  return 128 + (e.signal ? (signals[e.signal] ?? 0) : 0);
+  return 128 + (e.signal ? (constants.signals[e.signal] ?? 0) : 0);
 }
