@@ -20,13 +20,14 @@ export { escapeShellArg, isLocalPath, pathMapKey, renderArg, splitAroundOut, her
 export { planSteps, renderStep, planShell, stepVerb, type StepDef, type StepTable } from "./program/steps.js";
 
 export { validate, type Diagnostic, type ValidationResult } from "./views/validate.js";
-export { deps, depsToDot, depsToMermaid, type DepNode, type DepEdge, type DepEdgeKind, type DepsResult } from "./views/deps.js";
+export { deps, depsToMermaid, type DepNode, type DepEdge, type DepEdgeKind, type DepsResult } from "./views/deps.js";
 export { dryRun, isRuntimeStep, type DryRunStep, type DryRunResult } from "./views/dry-run.js";
 export { planView, planViewOf, type PlanViewResult } from "./views/plan-view.js";
 export { describe, renderDocumentation, type DescribeResult } from "./views/describe.js";
 export { introspect, renderIntrospect, type IntrospectResult, type IntrospectView } from "./views/introspect.js";
 export { planExport, planExportOf } from "./views/plan-export.js";
-export { depsDot, dotId, dotLabel } from "./views/dot.js";
+/** `depsToDot` is the one DOT renderer, `depsDot` (quoted for graphviz; the name kept for the API). */
+export { depsDot, depsDot as depsToDot, dotId, dotLabel } from "./views/dot.js";
 export { TOUR_SECTIONS, type TourPage, type TourSection, type TourBlock, type TourFacts, type TourSource, type TourResult } from "./views/tour/model.js";
 export { tourPage, introspectSections } from "./views/tour/page.js";
 export { tourMarkdown } from "./views/tour/markdown.js";

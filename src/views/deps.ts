@@ -42,6 +42,8 @@ interface State {
   // A Map, not an object: a service may be named like an Object.prototype property (`__proto__`, `constructor`).
   readonly services: Map<string, Service>;
   readonly ids: Set<string>;
+  /** `from`, `to` and `kind` of every edge, so a repeated edge is found in constant time (the view stays linear). */
+  readonly edgeKeys: Set<string>;
 }
 
 function addNode(s: State, node: DepNode): State {
@@ -67,7 +69,11 @@ function capabilityNodes(set: CapabilitySet): DepNode[] {
 
 /** Adds `from -> to` once (a protocol met twice carries its capabilities once). */
 function addEdge(s: State, edge: DepEdge): State {
-  if (!s.edges.some((e) => e.from === edge.from && e.to === edge.to && e.kind === edge.kind)) s.edges.push(edge);
+  const key = `${edge.from}\0${edge.to}\0${edge.kind}`;
+  if (!s.edgeKeys.has(key)) {
+    s.edgeKeys.add(key);
+    s.edges.push(edge);
+  }
   return s;
 }
 
@@ -117,22 +123,9 @@ const handlers = {
 /** Builds the dependency graph of a program; a unit of an undeclared service is an error (exit 1). */
 export function deps(program: Program): DepsResult {
   assertInScope(program, "deps", () => "deps.undeclared-service", ["service"]);
-  const s = fold<State>(program, handlers, { nodes: [], edges: [], services: new Map(), ids: new Set() }, "deps");
+  const s = fold<State>(program, handlers, { nodes: [], edges: [], services: new Map(), ids: new Set(), edgeKeys: new Set() }, "deps");
   // Object.fromEntries defines own properties, so even a service named `__proto__` is kept.
   return { nodes: s.nodes, edges: s.edges, services: Object.fromEntries(s.services) };
-}
-
-function dotId(s: string): string {
-  return JSON.stringify(s);
-}
-
-/** Draws the graph in Graphviz dot. */
-export function depsToDot(g: DepsResult): string {
-  const lines = ["digraph deps {", "  rankdir=LR;"];
-  for (const n of g.nodes) lines.push(`  ${dotId(n.id)} [label=${dotId(`${n.id}\n(${n.role})`)}];`);
-  for (const e of g.edges) lines.push(`  ${dotId(e.from)} -> ${dotId(e.to)} [label=${dotId(e.kind)}];`);
-  lines.push("}");
-  return lines.join("\n") + "\n";
 }
 
 /** Draws the graph as a Mermaid flowchart. */

@@ -158,8 +158,11 @@ describe("drawings", () => {
     expect(mb.depsToDot(g)).toMatchInlineSnapshot(`
       "digraph deps {
         rankdir=LR;
-        "tool:protoc" [label="tool:protoc\\n(tool)"];
-        "operation:gen \\"cpp\\"" [label="operation:gen \\"cpp\\"\\n(operation)"];
+        graph [fontname="Helvetica", fontsize=10];
+        node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=10];
+        edge [fontname="Helvetica", fontsize=9, color="#607d8b"];
+        "tool:protoc" [label="tool:protoc\\n(tool)", fillcolor="#e3f2fd", tooltip="tool:protoc package protobuf-3.21"];
+        "operation:gen \\"cpp\\"" [label="operation:gen \\"cpp\\"\\n(operation)", fillcolor="#f1f8e9", tooltip="operation:gen \\"cpp\\" via protoc"];
         "tool:protoc" -> "operation:gen \\"cpp\\"" [label="uses-tool"];
       }
       "
