@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { REPL_PROTOCOLS, REPL_PROTOCOL_NAMES } from "./runtime-builtins.js";
 import { enumOf, Port, Protocol } from "./runtime.js";
+import { Lifecycle } from "./sandbox.js";
 import { strictObject } from "./strict.js";
 
 /** How a REPL server runs: in the foreground of its process, or in the background. */
@@ -16,9 +17,9 @@ export const RegistrationBackend = enumOf(["XDG", "Global", "ServiceSpec", "None
   "XDG ($XDG_RUNTIME_DIR/repl/<protocol>/<name>.json), Global ($XDG_RUNTIME_DIR/repl/<protocol>/shared/<name>.json), ServiceSpec (found through the service configuration) or None.",
 );
 export type RegistrationBackend = z.infer<typeof RegistrationBackend>;
-/** How long a REPL server lives (the original's Lifecycle sum, also used by sandbox profiles). */
-export const ReplLifecycle = enumOf(["LongRunning", "OneShot"] as const).describe("LongRunning or OneShot.");
-export type ReplLifecycle = z.infer<typeof ReplLifecycle>;
+/** How long a REPL server lives: the original's Lifecycle sum, the sandbox profiles' (one schema). */
+export const ReplLifecycle = Lifecycle;
+export type ReplLifecycle = Lifecycle;
 
 const protocolRef = z
   // The names also appear as the JSON Schema's enum; the check below gives the error its own message.

@@ -59,7 +59,7 @@ export const CapabilitySet = strictObject({
 }).describe("A set of capabilities: categories plus custom capabilities.");
 
 /** A TCP or UDP port number: a whole number from 1 to 65535. */
-export const Port = z.number().int().min(1, "a port is a whole number from 1 to 65535").max(65535, "a port is a whole number from 1 to 65535");
+export const Port = z.number().int("a port is a whole number").min(1, "a port is at least 1").max(65535, "a port is at most 65535");
 export type CapabilitySet = z.infer<typeof CapabilitySet>;
 
 /** A wire protocol: transport, serialization, default port and the capabilities it carries. */

@@ -4,12 +4,10 @@
  * arguments, a Landlock policy, seccomp allow-lists and systemd hardening directives.
  */
 import { z } from "zod";
+import { enumOf, Port } from "./runtime.js";
 import { strictObject } from "./strict.js";
 
-/** Accepts an enum as a plain string or as the original's `{_con: "X"}` value, and keeps the plain string. */
-function enumOf<const T extends readonly [string, ...string[]]>(values: T) {
-  return z.preprocess((v) => (v !== null && typeof v === "object" && "_con" in v ? (v as { _con: unknown })._con : v), z.enum(values));
-}
+export { Port };
 
 /**
  * The store directory the pure layers assume when none is given (the original's `/nix/store`); the same value as
@@ -32,13 +30,11 @@ export const SandboxPath = z
   .refine((p) => !p.includes("\0"), "a sandbox path must not contain a NUL byte")
   .describe("an absolute path");
 
-/** A TCP port: a whole number from 1 to 65535. */
-export const Port = z.number().int("a port is a whole number").min(1, "a port is at least 1").max(65535, "a port is at most 65535").describe("a TCP port, 1-65535");
 
 /** A TCP endpoint a sandboxed process may listen on or connect to. */
 export const TcpEndpoint = strictObject({
   _con: z.literal("MetaBuilderTcpEndpoint").default("MetaBuilderTcpEndpoint"),
-  port: Port,
+  port: Port.describe("a TCP port, 1-65535"),
   address: z.string().min(1).default("127.0.0.1").describe("the address (default 127.0.0.1)"),
 }).describe("a TCP endpoint: port and address");
 export type TcpEndpoint = z.infer<typeof TcpEndpoint>;

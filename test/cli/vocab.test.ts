@@ -60,8 +60,8 @@ const bad: [string, number, string][] = [
     2,
     `mb: error: ${abs("service-protocol-lacks.json")}: builder spec does not match its schema (1 problem):\n  - operations[0].service.protocols: service 'svc': no protocol offers every declared capability (protocol 'weak' lacks create, read)\n`,
   ],
-  ["protocol-port.json", 2, `mb: error: ${abs("protocol-port.json")}: builder spec does not match its schema (1 problem):\n  - operations[0].protocol.defaultPort: a port is a whole number from 1 to 65535\n`],
-  ["repl-port.json", 2, `mb: error: ${abs("repl-port.json")}: MetaBuilderReplServer spec does not match its schema (1 problem):\n  - replServer.port: a port is a whole number from 1 to 65535\n`],
+  ["protocol-port.json", 2, `mb: error: ${abs("protocol-port.json")}: builder spec does not match its schema (1 problem):\n  - operations[0].protocol.defaultPort: a port is at most 65535\n`],
+  ["repl-port.json", 2, `mb: error: ${abs("repl-port.json")}: MetaBuilderReplServer spec does not match its schema (1 problem):\n  - replServer.port: a port is at least 1\n`],
   [
     "repl-unknown.json",
     2,

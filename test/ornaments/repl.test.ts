@@ -119,7 +119,7 @@ describe("the repl ornament", () => {
   it("a JSON spec with an unknown REPL protocol or a port out of range fails with its spec path", () => {
     expect(() => mb.fromOrnamentedSpec(mb.ReplServerBuilder, { ...base, replServer: { protocol: "slime", mode: "Background" } })).toThrow("- replServer.protocol: unknown REPL protocol 'slime'");
     expect(() => mb.fromOrnamentedSpec(mb.ReplServerBuilder, { ...base, replServer: { protocol: "swank", mode: "Background", port: 0 } })).toThrow(
-      "- replServer.port: a port is a whole number from 1 to 65535",
+      "- replServer.port: a port is at least 1",
     );
   });
 });
