@@ -35,6 +35,17 @@ export function evidenceOf(build: ResolvedBuild): Evidence[] {
   return build.program.operations.flatMap((op) => (op._con === "declareEvidence" ? [op.evidence] : []));
 }
 
+/**
+ * What evidence run against the result at `storePath` may read of the store: the result, what it and its build
+ * reference (dependencies, imports, store inputs, runtime artifacts; evidence runs with the build's tools),
+ * transitively, and those references themselves where they lie outside this store. (A started service sees less:
+ * its entry, its runtime artifact and the build's dependencies; see src/cli/run.ts.)
+ */
+function readableBeside(store: Store, build: ResolvedBuild, storePath: string): string[] {
+  const refs = referencesOf(build);
+  return [...new Set([...closureOf(store, [storePath, ...refs]), ...refs])];
+}
+
 /** How evidence commands are confined: the build's sandbox (null: unconfined, `--no-sandbox`) and its store. */
 export interface EvidenceConfinement {
   readonly confine: Confinement | null;
@@ -53,7 +64,7 @@ async function runInSandbox(build: ResolvedBuild, storePath: string, command: st
     sourceDateEpoch,
     out: storePath,
     confine,
-    readOnly: [...closureOf(store, [storePath, ...referencesOf(build)]), ...referencesOf(build)],
+    readOnly: readableBeside(store, build, storePath),
     storeDir: store.dir,
     outReadOnly: true,
   });
