@@ -8,8 +8,11 @@ import { ExitCode, MbError } from "../core/errors.js";
 import type { SandboxMode } from "../engine/bwrap.js";
 import { exitStatus, startService, stopService, waitHealthy, type RunningService } from "../engine/service-run.js";
 import { assertPortFree, endpointOf, healthTimeoutMs, parsePort, pickService } from "../engine/service-select.js";
+import type { Service } from "../core/spec.js";
+import { addTempRoot } from "../engine/roots.js";
+import { Store } from "../engine/store.js";
 import { engineRun, prepareForBuild } from "./build.js";
-import { resolutionOf } from "./context.js";
+import { resolutionOf, type Prepared } from "./context.js";
 import type { Io } from "./io.js";
 import { createProgress } from "./progress.js";
 
@@ -48,6 +51,22 @@ export async function runRun(arg: string, serviceName: string | undefined, flags
     io.err(`mb: warning: service '${svc.name}' declares no port variable (portEnvVar): it is not told to use port ${port}\n`);
   }
 
+  // The service's closure stays alive from before its build until it ends (the build's own root ends with the build).
+  const store = new Store(prepared.storeDir);
+  store.ensureLayout();
+  const serviceClosure = [root.storePath, ...root.needs, ...root.plan.runtimeArtifacts.map((a) => a.storePath)];
+  const dropRoot = await addTempRoot(store, serviceClosure, "run");
+  try {
+    return await buildAndServe(prepared, svc, endpoint, port, serviceClosure, flags, io, timeout);
+  } finally {
+    dropRoot();
+  }
+}
+
+async function buildAndServe(
+  prepared: Prepared, svc: Service, endpoint: ReturnType<typeof endpointOf>, port: number, closure: readonly string[], flags: RunFlags, io: Io, timeout: number,
+): Promise<number> {
+  const root = resolutionOf(prepared).root;
   const progress = createProgress(flags.json ? "json" : io.isTTY ? "tty" : "plain", io);
   try {
     await engineRun(prepared, { keepFailed: false, jobs: flags.jobs, sandbox: flags.sandbox }, progress, async (opts) => {
@@ -79,7 +98,7 @@ export async function runRun(arg: string, serviceName: string | undefined, flags
       port,
       confine,
       storeDir: prepared.storeDir,
-      readOnly: [...root.needs, ...root.plan.runtimeArtifacts.map((a) => a.storePath)],
+      readOnly: closure.slice(1),
       // One decoder per stream, so a character split across chunks is written whole.
       onOutput: (chunk, stream) => (stream === "stdout" ? io.out(decoders.stdout.write(chunk)) : io.err(decoders.stderr.write(chunk))),
     });

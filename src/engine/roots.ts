@@ -50,9 +50,12 @@ export async function addRoot(store: Store, outLink: string): Promise<void> {
   });
 }
 
-/** Keeps `paths` alive while this process runs (a temporary root), taken under the gc lock; returns its remover. */
-export async function addTempRoot(store: Store, paths: readonly string[]): Promise<() => void> {
-  const file = join(store.rootDir, `tmp-${process.pid}`);
+/**
+ * Keeps `paths` alive while this process runs (a temporary root), taken under the gc lock; returns its remover.
+ * `purpose` names a second root of the same process (e.g. a started service's, held past its build's root).
+ */
+export async function addTempRoot(store: Store, paths: readonly string[], purpose?: string): Promise<() => void> {
+  const file = join(store.rootDir, purpose === undefined ? `tmp-${process.pid}` : `tmp-${process.pid}-${purpose}`);
   await withGcLock(store, () => {
     ensureDir(store.rootDir);
     writeFileAtomic(file, formatOwner(selfOwner()) + paths.join("\n") + "\n");

@@ -106,6 +106,20 @@ describe("examples/node-service", () => {
     await expect(fetch(`${url}/health`)).rejects.toThrow();
   });
 
+  it("a gc while the service runs keeps what it runs from (its own temporary root); the root goes with it", async () => {
+    const { run, url } = await runUntilReady(["examples/node-service", "--port", String(await freePort()), "--no-sandbox"]);
+    const roots = readdirSync(join(store, ".roots")).filter((n) => n.startsWith(`tmp-${run.child.pid}-`));
+    expect(roots).toEqual([`tmp-${run.child.pid}-run`]);
+    const held = readFileSync(join(store, ".roots", roots[0]!), "utf8");
+    const gc = mb(["gc"], { store });
+    expect(gc.status, gc.stderr).toBe(0);
+    for (const path of held.split("\n").filter((l) => l.startsWith("/"))) expect(existsSync(path), path).toBe(true);
+    expect((await get(`${url}/health`)).status).toBe(200);
+    run.child.kill("SIGINT");
+    expect((await run.done).status).toBe(130);
+    expect(readdirSync(join(store, ".roots")).filter((n) => n.startsWith(`tmp-${run.child.pid}`))).toEqual([]);
+  });
+
   it("SIGTERM is forwarded too (exit 130, nothing left)", async () => {
     const { run } = await runUntilReady(["examples/node-service", "--port", String(await freePort())]);
     const pids = descendants(run.child.pid!);
