@@ -55,6 +55,7 @@ export * as testing from "./ornaments/testing/index.js";
 export * as dependencies from "./ornaments/dependencies/index.js";
 export { serviceExecutable } from "./core/sandbox.js";
 export { renderSystemd, renderUnit, joinUnits, unitFileName, servicePort, serviceEnvironment, type SystemdUnit, type SystemdOptions } from "./backends/systemd.js";
+export { endpointOf, type Endpoint } from "./core/endpoint.js";
 
 export * from "./core/runtime-builtins.js";
 export * from "./core/repl.js";

@@ -5,6 +5,7 @@
  * ornaments). Every value goes through the quoting module's systemd functions, so no spec string can add a directive.
  */
 import { ExitCode, MbError } from "../core/errors.js";
+import { endpointOf } from "../core/endpoint.js";
 import type { BuildPlan } from "../core/plan.js";
 import { serviceExecutable, type SystemdHardening } from "../core/sandbox.js";
 import type { Service } from "../core/spec.js";
@@ -46,15 +47,19 @@ export function unitFileName(service: string): string {
   return file;
 }
 
-/** The port a service listens on: its first protocol's default port. */
+/** The port a service listens on: its endpoint's default port (the rule `mb run` and `mb check` use, core/endpoint.ts). */
 export function servicePort(service: Service): number | undefined {
-  return service.protocols.find((p) => p.defaultPort !== null)?.defaultPort ?? undefined;
+  return endpointOf(service).defaultPort ?? undefined;
 }
 
-/** The environment of a service: each protocol's port variable set to its port (the first protocol naming a variable wins). */
+/**
+ * The environment of a service: its endpoint's port variable set to its port (as `mb run` sets it), then each other
+ * protocol's port variable to that protocol's port (the first protocol naming a variable wins).
+ */
 export function serviceEnvironment(service: Service): [string, string][] {
   const env = new Map<string, string>();
-  for (const p of service.protocols) {
+  const endpoint = endpointOf(service).protocol;
+  for (const p of endpoint === null ? service.protocols : [endpoint, ...service.protocols.filter((q) => q !== endpoint)]) {
     if (p.portEnvVar === null || p.defaultPort === null || env.has(p.portEnvVar)) continue;
     if (!ENV_NAME.test(p.portEnvVar)) fail(`protocol '${p.name}' of service ${JSON.stringify(service.name)}: port variable ${JSON.stringify(p.portEnvVar)} is not an environment variable name ([A-Za-z_][A-Za-z0-9_]*)`);
     env.set(p.portEnvVar, String(p.defaultPort));

@@ -7,10 +7,10 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import { ExitCode, MbError } from "../core/errors.js";
 import type { BuildPlan } from "../core/plan.js";
-import type { Protocol } from "../core/runtime.js";
-import { capabilityNames } from "../core/runtime.js";
 import type { Service } from "../core/spec.js";
 import { isExecutableFile } from "./host.js";
+
+export { endpointOf, type Endpoint } from "../core/endpoint.js";
 
 /** The services a plan materializes as units (those `mb run` can start), in unit order. */
 export function runnableServices(plan: BuildPlan): Service[] {
@@ -42,30 +42,6 @@ export function parsePort(raw: string, flag = "--port"): number {
     throw new MbError("run.port", `${flag} needs a port between 1 and 65535, got '${raw}'`, { exitCode: ExitCode.usage });
   }
   return Number(raw);
-}
-
-/** What the runtime declarations say about reaching a service: its protocol, port variable, default port, health path. */
-export interface Endpoint {
-  readonly protocol: Protocol | null;
-  /** The environment variable the port goes in (the protocol's `portEnvVar`), or null. */
-  readonly portEnvVar: string | null;
-  readonly defaultPort: number | null;
-  /** The HTTP path of the lifecycle health check, or null when the service declares none. */
-  readonly healthPath: string | null;
-}
-
-/**
- * The endpoint of a service: its first TCP protocol with a port variable (else its first protocol). The health check
- * is an HTTP GET of the protocol's `options.healthPath` (default `/health`) when the service provides the lifecycle
- * capability `health` over a TCP protocol.
- */
-export function endpointOf(svc: Service): Endpoint {
-  const protocol = svc.protocols.find((p) => p.transport === "TCP" && p.portEnvVar !== null) ?? svc.protocols[0] ?? null;
-  if (!protocol) return { protocol: null, portEnvVar: null, defaultPort: null, healthPath: null };
-  const health = capabilityNames(svc.capabilities).includes("health") && protocol.transport === "TCP";
-  const option = protocol.options["healthPath"];
-  const healthPath = health ? (typeof option === "string" && option.startsWith("/") ? option : "/health") : null;
-  return { protocol, portEnvVar: protocol.portEnvVar, defaultPort: protocol.defaultPort, healthPath };
 }
 
 /**

@@ -216,3 +216,18 @@ describe("systemd quoting (property)", () => {
     );
   });
 });
+
+describe("one port rule for systemd, mb run and mb check (core/endpoint.ts)", () => {
+  const admin = { name: "admin", transport: "TCP", serialization: "JSON", defaultPort: 8081, portEnvVar: null };
+  const metrics = { name: "metrics", transport: "TCP", serialization: "JSON", defaultPort: 9100, portEnvVar: "METRICS_PORT" };
+  const svc = mb.Service.parse({ name: "api", package: "p", protocols: [admin, http, metrics] });
+
+  it("the unit's port is the endpoint's (the first TCP protocol with a port variable), not the first protocol's", () => {
+    expect(mb.endpointOf(svc).defaultPort).toBe(3000);
+    expect(mb.servicePort(svc)).toBe(mb.endpointOf(svc).defaultPort);
+  });
+
+  it("the endpoint's variable comes first; each other protocol keeps its own port", () => {
+    expect(mb.serviceEnvironment(svc)).toEqual([["PORT", "3000"], ["METRICS_PORT", "9100"]]);
+  });
+});
