@@ -11,10 +11,26 @@ import type { BuilderArg, LoadedBuilder } from "./load.js";
 
 /** The store directory: `--store`, else `$MB_STORE`, else `$XDG_CACHE_HOME/metabuilder/store` (`~/.cache/...`). */
 export function storeDirFrom(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  if (flag) return resolve(flag);
-  if (env.MB_STORE) return resolve(env.MB_STORE);
+  if (flag) return checkedStoreDir(resolve(flag), "--store");
+  if (env.MB_STORE) return checkedStoreDir(resolve(env.MB_STORE), "MB_STORE");
   const cache = env.XDG_CACHE_HOME || join(homedir(), ".cache");
-  return join(resolve(cache), "metabuilder", "store");
+  return checkedStoreDir(join(resolve(cache), "metabuilder", "store"), env.XDG_CACHE_HOME ? "XDG_CACHE_HOME" : "the home directory");
+}
+
+/**
+ * The characters a store directory may hold. Store paths reach step scripts as the value of `$out` and of dependency
+ * paths, and a script may hand them to a second shell (`bash -c "… $out …"`), which would read `$`, quotes, spaces or
+ * backslashes in them as code; like Nix's store directory, ours is restricted to characters no shell reads specially.
+ */
+const STORE_DIR = /^\/[A-Za-z0-9._+@,=:%\/-]*$/;
+
+function checkedStoreDir(dir: string, from: string): string {
+  if (STORE_DIR.test(dir)) return dir;
+  const bad = [...dir].find((c) => !/[A-Za-z0-9._+@,=:%\/-]/.test(c)) ?? "";
+  throw new MbError("usage.store-dir", `the store directory ${JSON.stringify(dir)} (from ${from}) holds ${JSON.stringify(bad)}: a store directory uses only letters, digits and . _ + @ , = : % / -`, {
+    exitCode: ExitCode.usage,
+    hint: "store paths reach build scripts, where a shell would read such a character as code; pass --store <dir> with a plain path",
+  });
 }
 
 /** SOURCE_DATE_EPOCH from the environment, default 1. */

@@ -266,3 +266,21 @@ describe("a name too long for the file system", () => {
     expect(partial(store)).toEqual([]);
   });
 });
+
+describe("a store directory a shell would read as code", () => {
+  // A step may hand $out to a second shell (`bash -c "… $out …"`, as examples/oci-image's rootfs does): a store
+  // directory holding `$`, a quote, a space or a backslash would be expanded there. Such a store is refused up front.
+  it.each(["a$HOME", "a b", "a'b", 'a"b', "a`id`", "a\\b", "a;b"])("%j: a usage error (exit 2) naming the directory and the character; nothing is created", (leaf) => {
+    const parent = tempDir("odd-store");
+    const store = join(parent, leaf);
+    const file = writeSpec(tempDir("spec"), "ok.json", dataSpec("fine", 10));
+    const r = mb(["build", file, "--store", store, "--no-out-link"]);
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toContain(`the store directory ${JSON.stringify(store)} (from --store) holds`);
+    expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
+    expect(existsSync(store)).toBe(false);
+    const env = mb(["build", file, "--no-out-link"], { env: { MB_STORE: store } });
+    expect(env.status).toBe(2);
+    expect(env.stderr).toContain("(from MB_STORE)");
+  });
+});
