@@ -45,7 +45,7 @@ function onePerPlatform(images: readonly { name: string; platform: OciPlatform }
     ctx.addIssue({
       code: "custom",
       path: at(i),
-      message: `images[${i}] '${image.name}' and images[${first}] '${images[first]!.name}' are both ${key}: an index holds one image per platform`,
+      message: `'${image.name}' is ${key}, as images[${first}] '${images[first]!.name}' is: an index holds one image per platform`,
     });
   });
 }

@@ -37,7 +37,8 @@ function platformProblems(platform: unknown, config: Record<string, unknown> | n
   else seen.set(key, i);
   if (config !== null) {
     for (const k of ["architecture", "os", "variant"] as const) {
-      if (platform[k] !== config[k]) out.push(`${what}: platform ${k} ${JSON.stringify(platform[k])} but the image config says ${JSON.stringify(config[k])}`);
+      const show = (v: unknown): string => (v === undefined ? "(none)" : JSON.stringify(v));
+      if (platform[k] !== config[k]) out.push(`${what}: platform ${k} ${show(platform[k])} but the image config says ${show(config[k])}`);
     }
   }
   return out;
