@@ -1,17 +1,23 @@
 // A busybox rootfs for one architecture, from Debian's busybox-static package of that architecture (downloaded by
 // setup.sh into debs/): the package is extracted with dpkg-deb, its static busybox installed as bin/busybox, and one link
 // per applet made from the list in the package's own manual page (so no busybox of that architecture has to run here).
+import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import {
-  declareTool, hostPackage, materializeDerivation, output, pathPackage, runTool, tool, transformOutput, type BuilderSpecInput,
+  declareTool, ExitCode, hostPackage, MbError, materializeDerivation, output, pathPackage, runTool, tool, transformOutput, type BuilderSpecInput,
 } from "metabuilder";
 
 /** The architectures setup.sh downloads a package for. */
 export type Arch = "amd64" | "arm64";
 
-/** Where setup.sh puts the package of `arch`. */
+/** Where setup.sh puts the package of `arch`; missing, the builder does not load (exit 2), naming setup.sh. */
 export function debOf(arch: Arch): string {
-  return fileURLToPath(new URL(`./debs/busybox-static_${arch}.deb`, import.meta.url));
+  const deb = fileURLToPath(new URL(`./debs/busybox-static_${arch}.deb`, import.meta.url));
+  if (!existsSync(deb)) {
+    const setup = fileURLToPath(new URL("./setup.sh", import.meta.url));
+    throw new MbError("input.missing", `busyboxRootfs: '${deb}' does not exist: run \`bash ${setup}\` (it downloads busybox-static for amd64 and arm64)`, { exitCode: ExitCode.usage });
+  }
+  return deb;
 }
 
 const bash = tool({ name: "bash", package: hostPackage("bash") });
