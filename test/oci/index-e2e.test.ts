@@ -4,6 +4,8 @@
 // umoci unpacks each platform once skopeo has copied it out (umoci cannot choose a platform in an index: it calls the
 // tag ambiguous). The arm64 busybox is the real arm64 binary (ELF e_machine 183). `mb check` of the index runs no
 // evidence (the images carry it: `#amd64` runs its smoke test; the arm64 image has none, it cannot run here).
+// `mb push` (helper "registry") pushes the index to a real registry (Debian's docker-registry on a loopback port), and
+// skopeo inspects each platform there.
 import { existsSync, lstatSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
@@ -12,6 +14,8 @@ import { hostPackage } from "../../src/program/constructors.js";
 import { ociImage } from "../../src/oci/ornament.js";
 import { ociIndex } from "../../src/oci/index-ornament.js";
 import { ROOT, documents, mb, mbBuild, must, ran, readJson, requireTool, specFile, tempDir, removeTempDirs } from "./helpers.js";
+import { mbAsync } from "../support/mb.js";
+import { startRegistry, type TestRegistry } from "../support/registry.js";
 
 vi.setConfig({ testTimeout: 600_000, hookTimeout: 600_000 });
 afterAll(removeTempDirs);
@@ -150,5 +154,28 @@ describe("the images are builder dependencies, and carry the evidence", () => {
     const r = mb(["validate", specFile(spec)], { store });
     expect(r.stderr).toContain("images[1].platform: 'two' is linux/amd64, as images[0] 'one' is: an index holds one image per platform");
     expect(r.status).toBe(2);
+  });
+});
+
+describe("mb push of the index", () => {
+  let reg: TestRegistry | undefined;
+  afterAll(async () => reg?.stop());
+
+  it("pushes both platforms and the index; skopeo picks each platform from the registry", async () => {
+    reg = await startRegistry();
+    const ref = `docker://${reg.host}/busybox-multiarch:1.35`;
+    const r = await mbAsync(["push", EXAMPLE, ref], { store });
+    expect(r.stderr).not.toContain("error");
+    expect(r.status).toBe(0);
+    const { digest, index } = imageIndex();
+    expect(r.stdout).toContain(`docker://${reg.host}/busybox-multiarch@${digest}\n`);
+    const skopeo = requireTool("skopeo");
+    expect(JSON.parse(must(skopeo, ["inspect", "--tls-verify=false", "--raw", ref]))).toEqual(index);
+    for (const arch of ARCHES) {
+      const info = JSON.parse(must(skopeo, ["inspect", "--tls-verify=false", "--override-os", "linux", "--override-arch", arch, ref]));
+      expect([info.Architecture, info.Digest]).toEqual([arch, digest]);
+      const config = JSON.parse(must(skopeo, ["inspect", "--tls-verify=false", "--config", "--override-arch", arch, ref]));
+      expect(config.architecture).toBe(arch);
+    }
   });
 });
