@@ -3,10 +3,12 @@
 // platform (--override-arch) and shows the index (--raw), oci-image-tool validates the layout, the index and each image,
 // umoci unpacks each platform once skopeo has copied it out (umoci cannot choose a platform in an index: it calls the
 // tag ambiguous). The arm64 busybox is the real arm64 binary (ELF e_machine 183). `mb check` of the index runs no
-// evidence (the images carry it: `#amd64` runs its smoke test; the arm64 image has none, it cannot run here).
+// evidence (the images carry it: `#amd64` runs its smoke test; the arm64 image has none, it cannot run here). A
+// rebuild (`mb build --check`) and the rendered shell script give the same layout.
 // `mb push` (helper "registry") pushes the index to a real registry (Debian's docker-registry on a loopback port), and
 // skopeo inspects each platform there.
-import { existsSync, lstatSync, readFileSync, readdirSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, lstatSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { verifyOciLayout } from "../../src/oci/engine/verify.js";
@@ -125,6 +127,24 @@ describe("each platform, copied out by skopeo", () => {
       expect(readdirSync(join(bundle, "rootfs/bin")).length).toBeGreaterThan(200);
     });
   }
+});
+
+describe("reproducible, and the same from the rendered shell", () => {
+  it("mb build --check: a rebuild of the index matches the stored entry", () => {
+    const r = mb(["build", "--check", "--no-out-link", EXAMPLE], { store });
+    expect(r.stderr).toContain("busybox-multiarch-oci-index is reproducible: a rebuild matches the stored entry");
+    expect(r.status).toBe(0);
+  });
+
+  it("mb render shell, run standalone (the images named by store path), gives the same layout byte for byte", () => {
+    const r = mb(["render", "shell", EXAMPLE], { store });
+    expect(r.status, r.stderr).toBe(0);
+    const dir = tempDir("render");
+    writeFileSync(join(dir, "build.sh"), r.stdout);
+    const built = spawnSync("bash", ["build.sh", "OUT"], { cwd: dir, env: { PATH: "/usr/bin:/bin" }, encoding: "utf8" });
+    expect(built.status, built.stderr).toBe(0);
+    expect(spawnSync("diff", ["-r", join(dir, "OUT"), layout], { encoding: "utf8" }).stdout).toBe("");
+  });
 });
 
 describe("the images are builder dependencies, and carry the evidence", () => {
