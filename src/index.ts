@@ -40,6 +40,7 @@ export { renderDockerfile, dockerfileUnsupportedReasons } from "./backends/docke
 export { defineOrnament, fromOrnamentedSpec, type Ornament, type OrnamentDescriptor } from "./ornaments/ornament.js";
 export { ociImage, OciImageBuilder, OciLayer, type OciImageSpec, type OciImageArgs } from "./oci/ornament.js";
 export { OciFileMeta, OciMetadata, ImageTags } from "./oci/image-config.js";
+export { ociIndex, OciIndexBuilder, OciIndexImage, OciPlatform, type OciIndexSpec, type OciIndexArgs } from "./oci/index-ornament.js";
 export { ORNAMENTS, findOrnament, ornamentEntry, type OrnamentEntry, type LoadedOrnament } from "./ornaments/registry.js";
 export { SandboxProfile, TcpEndpoint, DisplayConfig, DnsConfig, LandlockProfile, SystemdHardening, SeccompStage, type SandboxProfileInput } from "./core/sandbox.js";
 export * as sandbox from "./ornaments/sandbox/index.js";

@@ -89,14 +89,10 @@ function specJsonOf(value: unknown): string | null {
 async function ornamentOf(value: unknown): Promise<string | null> {
   if (value === null || typeof value !== "object" || isProgram(value)) return null;
   const { BuilderSpec } = await import("../core/spec.js");
-  const { ORNAMENTS } = await import("../ornaments/registry.js");
+  const { ornamentOfKeys } = await import("../ornaments/registry.js");
   const base = new Set(Object.keys(BuilderSpec.shape));
   const extra = Object.keys(value).filter((k) => !base.has(k));
-  for (const entry of extra.length > 0 ? ORNAMENTS : []) {
-    const { ornament } = await entry.load();
-    if (extra.some((k) => ornament.inserted.includes(k))) return entry.name;
-  }
-  return null;
+  return (await ornamentOfKeys(extra))?.entry.name ?? null;
 }
 
 /** Lists a store entry: one line per file, directory (`/`) and link (`-> target`), sorted, capped. */

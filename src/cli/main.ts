@@ -42,6 +42,7 @@ type Values = {
   port?: string;
   dir?: string;
   out?: string; all: boolean;
+  tag?: string[]; insecure: boolean;
 };
 
 /** Which commands accept each command-specific flag. */
@@ -49,15 +50,16 @@ const FLAG_COMMANDS: Record<string, readonly string[]> = {
   format: ["deps"],
   "out-link": ["build"],
   "no-out-link": ["build"],
-  "keep-failed": ["build", "check"],
-  "no-sandbox": ["build", "check", "path", "render", "docs", "run"],
+  "keep-failed": ["build", "check", "push"],
+  "no-sandbox": ["build", "check", "path", "render", "docs", "run", "push"],
   check: ["build"],
-  jobs: ["build", "check", "run"],
+  jobs: ["build", "check", "run", "push"],
   port: ["run"],
   "dry-run": ["gc"],
   repair: ["store"],
   dir: ["render"],
   out: ["docs"], all: ["docs"],
+  tag: ["push"], insecure: ["push"],
 };
 
 function checkFlags(command: string, values: Values, view: boolean): void {
@@ -146,6 +148,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
           port: { type: "string" },
           dir: { type: "string" },
           out: { type: "string" }, all: { type: "boolean", default: false },
+          tag: { type: "string", multiple: true }, insecure: { type: "boolean", default: false },
           debug: { type: "boolean", default: false },
           help: { type: "boolean", short: "h", default: false },
           version: { type: "boolean", default: false },
@@ -183,6 +186,10 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     if (command === "docs") {
       checkFlags(command, values as Values, false);
       return await (await import("./docs.js")).docsCommand(rest, values, io);
+    }
+    if (command === "push") {
+      checkFlags(command, values as Values, false);
+      return await (await import("./push.js")).runPush(rest, values, io);
     }
     if (!VIEWS.has(command) && !BUILDING.has(command)) throw await unknownCommand(command);
     checkFlags(command, values as Values, VIEWS.has(command));

@@ -4,7 +4,7 @@
  */
 import { BuilderSpec } from "../core/spec.js";
 import { fromOrnamentedSpec } from "../ornaments/ornament.js";
-import { ORNAMENTS } from "../ornaments/registry.js";
+import { ornamentOfKeys } from "../ornaments/registry.js";
 import { fromSpec, type Program } from "../program/program.js";
 
 const BASE_KEYS = new Set(Object.keys(BuilderSpec.shape));
@@ -12,9 +12,6 @@ const BASE_KEYS = new Set(Object.keys(BuilderSpec.shape));
 /** Validates a spec (strictly: unknown keys are errors) and compiles it, through its ornament when it has one. */
 export async function programOfSpec(value: object): Promise<Program> {
   const extra = Object.keys(value).filter((k) => !BASE_KEYS.has(k));
-  for (const entry of extra.length > 0 ? ORNAMENTS : []) {
-    const { ornament } = await entry.load();
-    if (extra.some((k) => ornament.inserted.includes(k))) return fromOrnamentedSpec(ornament, value);
-  }
-  return fromSpec(value);
+  const found = await ornamentOfKeys(extra);
+  return found === null ? fromSpec(value) : fromOrnamentedSpec(found.loaded.ornament, value);
 }

@@ -42,6 +42,8 @@ export const OCI_OS = ["aix", "android", "darwin", "dragonfly", "freebsd", "illu
 export const OCI_ARCHITECTURES = ["386", "amd64", "arm", "arm64", "loong64", "mips", "mipsle", "mips64", "mips64le", "ppc64", "ppc64le", "riscv64", "s390x", "wasm"] as const;
 const Os = z.enum(OCI_OS);
 const Architecture = z.enum(OCI_ARCHITECTURES);
+/** A CPU variant as the image-spec's platform names it (`v7`, `v8` for arm; `v2`..`v4` for amd64); absent by default. */
+export const Variant = z.string().regex(/^v[0-9]+(\.[0-9]+)?$/, "variant is a CPU variant such as 'v7' or 'v8'").describe("The platform's CPU variant (image-spec `variant`), e.g. v8 for arm64.");
 /** An environment entry of the image config: `KEY=value`, the key non-empty (it ends at the first `=`). */
 const EnvEntry = z.string().regex(/^[^=]+=/s, "env entries are 'KEY=value', with a non-empty KEY before the first '='");
 const layerList = uniqueNames(OciLayer, "layer");
@@ -67,6 +69,7 @@ export const OciImageBuilder = defineOrnament({
     labels: z.record(z.string(), z.string()),
     architecture: Architecture,
     os: Os,
+    variant: Variant.optional(),
     created: z.string().optional(),
     workingDir: WorkingDir.optional(),
     user: User.optional(),
@@ -89,6 +92,8 @@ export const OciImageArgs = strictObject({
   labels: z.record(z.string(), z.string()).default({}),
   architecture: Architecture.default("amd64"),
   os: Os.default("linux"),
+  /** The platform's CPU variant (the config's `variant`, an index's `platform.variant`); absent by default. */
+  variant: Variant.optional(),
   evidence: z.array(Evidence).default([]),
   /** The config's `created` (RFC 3339); by default the build's SOURCE_DATE_EPOCH. */
   created: z.string().regex(RFC3339, "created is an RFC 3339 date-time such as 2024-01-02T03:04:05Z").optional(),
@@ -161,6 +166,7 @@ export function ociImage(args: OciImageArgs): OciImageSpec {
     ...(annotations === undefined ? {} : { annotations }),
     ...(tags === undefined ? {} : { tags }),
   };
+  const variant = a.variant === undefined ? {} : { variant: a.variant };
   const used = new Set(layers.map((l) => l.compression ?? "none"));
   const pkg = (name: keyof typeof a.toolPackages): PackageRef => a.toolPackages[name] ?? C.hostPackage(name);
 
@@ -191,7 +197,7 @@ export function ociImage(args: OciImageArgs): OciImageSpec {
     C.emitDescriptor({
       descriptor: C.descriptor({
         name: `${a.name}-oci-image`,
-        payload: { kind: "oci-image", entrypoint: a.entrypoint, exposedPorts: a.exposedPorts, labels, architecture: a.architecture, os: a.os, ...extra },
+        payload: { kind: "oci-image", entrypoint: a.entrypoint, exposedPorts: a.exposedPorts, labels, architecture: a.architecture, os: a.os, ...variant, ...extra },
       }),
     }),
     ...outputs.map((output) => C.transformOutput({ output })),
@@ -209,6 +215,7 @@ export function ociImage(args: OciImageArgs): OciImageSpec {
     labels,
     architecture: a.architecture,
     os: a.os,
+    ...variant,
     ...(a.created === undefined ? {} : { created: a.created }),
     ...extra,
     parameters: [],

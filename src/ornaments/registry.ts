@@ -28,6 +28,7 @@ export function ornamentEntry<S extends z.ZodType>(name: string, description: st
 /** Every built-in ornament, by the name the CLI accepts. */
 export const ORNAMENTS: readonly OrnamentEntry[] = [
   ornamentEntry("oci-image", "an OCI image layout and its archive", async () => (await import("../oci/ornament.js")).ociImageOrnament),
+  ornamentEntry("oci-index", "a multi-platform OCI image index over per-platform oci-image builds", async () => (await import("../oci/index-ornament.js")).ociIndexOrnament),
   ornamentEntry("transform", "a sequential pipeline of tool runs (its typed steps kept as `steps`)", async () => (await import("./transform/index.js")).transformOrnament),
   ornamentEntry("repl", "a spec carrying a REPL server (`replServer`: swank, nrepl, dap or a protocol record)", async () => (await import("./repl/index.js")).replOrnament),
   // codegen: the build-side ornaments (issue 11).
@@ -39,6 +40,20 @@ export const ORNAMENTS: readonly OrnamentEntry[] = [
   ornamentEntry("testing", "a typed test suite of a language (over project-builder)", async () => (await import("./testing/index.js")).testingOrnament),
   ornamentEntry("dependencies", "a dependency-resolution strategy, transitive closure and topological order", async () => (await import("./dependencies/index.js")).dependenciesOrnament),
 ];
+
+/**
+ * The ornament a spec carrying the non-base keys `extra` is of: the one whose inserted fields cover most of them (the
+ * first in the list on a tie), so that oci-index's `annotations` does not make an index an oci-image; null for none.
+ */
+export async function ornamentOfKeys(extra: readonly string[]): Promise<{ entry: OrnamentEntry; loaded: LoadedOrnament } | null> {
+  let best: { entry: OrnamentEntry; loaded: LoadedOrnament; covered: number } | null = null;
+  for (const entry of extra.length > 0 ? ORNAMENTS : []) {
+    const loaded = await entry.load();
+    const covered = extra.filter((k) => loaded.ornament.inserted.includes(k)).length;
+    if (covered > 0 && (best === null || covered > best.covered)) best = { entry, loaded, covered };
+  }
+  return best;
+}
 
 /** The registry entry named `name`, or undefined. */
 export function findOrnament(name: string): OrnamentEntry | undefined {

@@ -1,6 +1,7 @@
 /**
  * Our own check of an OCI image layout, like `crane validate`: every descriptor's digest and size against its blob,
- * every layer's uncompressed digest against the config's diff_ids, every layer a readable tar, every blob named by its hash.
+ * every layer's uncompressed digest against the config's diff_ids, every layer a readable tar, every blob named by its hash;
+ * in an image index, each platform once and as its image's config names it.
  */
 import { createHash } from "node:crypto";
 import { createReadStream, existsSync, readdirSync, statSync } from "node:fs";
@@ -22,6 +23,26 @@ async function hashFile(path: string): Promise<string> {
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/**
+ * What is wrong with an index descriptor's `platform` (manifests[i] of `what`): not an object with architecture and os, a
+ * platform another descriptor of the index already has (`seen`), or one the image's config (when read) contradicts.
+ */
+function platformProblems(platform: unknown, config: Record<string, unknown> | null, what: string, seen: Map<string, number>, i: number): string[] {
+  if (!isObject(platform) || typeof platform.architecture !== "string" || typeof platform.os !== "string") return [`${what}: platform needs architecture and os`];
+  const out: string[] = [];
+  const key = [platform.os, platform.architecture, platform.variant].filter((v) => v !== undefined).join("/");
+  const first = seen.get(key);
+  if (first !== undefined) out.push(`${what}: platform ${key} is also manifests[${first}]'s`);
+  else seen.set(key, i);
+  if (config !== null) {
+    for (const k of ["architecture", "os", "variant"] as const) {
+      const show = (v: unknown): string => (v === undefined ? "(none)" : JSON.stringify(v));
+      if (platform[k] !== config[k]) out.push(`${what}: platform ${k} ${show(platform[k])} but the image config says ${show(config[k])}`);
+    }
+  }
+  return out;
+}
 
 /** Checks a layout directory; never throws for a bad layout (only the problems list says what is wrong). */
 export async function verifyOciLayout(dir: string): Promise<OciVerification> {
@@ -66,21 +87,30 @@ export async function verifyOciLayout(dir: string): Promise<OciVerification> {
     return path;
   };
 
-  const checkManifest = async (d: OciDescriptor, what: string): Promise<void> => {
+  /** Checks a manifest, its config and layers; returns the config when it could be read. */
+  const checkManifest = async (d: OciDescriptor, what: string): Promise<Record<string, unknown> | null> => {
     const path = await checkBlob(d, what);
-    if (path === null) return;
+    if (path === null) return null;
     const m = attempt(what, () => readJsonFile(path));
-    if (!isObject(m)) return void (m !== undefined && problems.push(`${what}: not a JSON object`));
+    if (!isObject(m)) {
+      if (m !== undefined) problems.push(`${what}: not a JSON object`);
+      return null;
+    }
     if (m.schemaVersion !== 2) problems.push(`${what}: schemaVersion is not 2`);
     if (m.mediaType !== undefined && m.mediaType !== MANIFEST_MEDIA_TYPE) problems.push(`${what}: mediaType ${String(m.mediaType)} is not ${MANIFEST_MEDIA_TYPE}`);
-    if (!isObject(m.config)) return void problems.push(`${what}: no config descriptor`);
+    if (!isObject(m.config)) {
+      problems.push(`${what}: no config descriptor`);
+      return null;
+    }
     if (m.config.mediaType !== CONFIG_MEDIA_TYPE) problems.push(`${what}: config mediaType ${String(m.config.mediaType)} is not ${CONFIG_MEDIA_TYPE}`);
     const cfgPath = await checkBlob(m.config, `${what} config`);
     if (!Array.isArray(m.layers)) problems.push(`${what}: layers is not an array`);
     const layers = Array.isArray(m.layers) ? (m.layers as unknown[]) : [];
     let diffIds: unknown[] = [];
+    let config: Record<string, unknown> | null = null;
     if (cfgPath !== null) {
       const c = attempt(`${what} config`, () => readJsonFile(cfgPath));
+      if (isObject(c)) config = c;
       if (isObject(c)) {
         if (typeof c.architecture !== "string" || typeof c.os !== "string") problems.push(`${what} config: architecture and os are required`);
         const rootfs = c.rootfs;
@@ -116,19 +146,23 @@ export async function verifyOciLayout(dir: string): Promise<OciVerification> {
         problems.push(`${lw}: unreadable: ${(e as Error).message}`);
       }
     }
+    return config;
   };
 
   const checkIndex = async (index: unknown, what: string, depth: number): Promise<void> => {
     if (!isObject(index)) return void problems.push(`${what}: not a JSON object`);
     if (index.schemaVersion !== 2) problems.push(`${what}: schemaVersion is not 2`);
     if (!Array.isArray(index.manifests) || index.manifests.length === 0) return void problems.push(`${what}: manifests is empty`);
+    const platforms = new Map<string, number>();
     for (const [i, d] of (index.manifests as unknown[]).entries()) {
       const dw = `${what} manifests[${i}]`;
       if (isObject(d) && d.mediaType === INDEX_MEDIA_TYPE && depth < 8) {
         const p = await checkBlob(d, dw);
         if (p !== null) await checkIndex(attempt(dw, () => readJsonFile(p)), dw, depth + 1);
       } else if (isObject(d) && d.mediaType === MANIFEST_MEDIA_TYPE) {
-        await checkManifest(d as unknown as OciDescriptor, dw);
+        const config = await checkManifest(d as unknown as OciDescriptor, dw);
+        // A multi-platform index: each descriptor's platform is its image's, and names one image.
+        if (d.platform !== undefined) problems.push(...platformProblems(d.platform, config, dw, platforms, i));
       } else {
         problems.push(`${dw}: mediaType ${isObject(d) ? String(d.mediaType) : "(none)"} is neither a manifest nor an index`);
       }

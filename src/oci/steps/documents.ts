@@ -9,6 +9,7 @@ import { COMPRESSORS, compressionOf, type StepLayer } from "./layer.js";
 export interface ImageConfig {
   readonly architecture: string;
   readonly os: string;
+  readonly variant?: string | undefined;
   readonly created?: string | undefined;
   readonly entrypoint: readonly string[];
   readonly cmd: readonly string[];
@@ -33,7 +34,7 @@ function readLayerFacts(layers: readonly StepLayer[], facts: "descriptor" | "dif
 }
 
 /** Shell lines storing `.scratch/<doc>.json` as a blob and recording its digest and size in scratch. */
-function storeDocument(hash: string, doc: string): string {
+export function storeDocument(hash: string, doc: string): string {
   return `d=$(${hash} "$out/.scratch/${doc}.json" | cut -d " " -f 1)
 s=$(wc -c < "$out/.scratch/${doc}.json")
 printf "%s" "$d" > "$out/.scratch/${doc}.digest"
@@ -63,7 +64,7 @@ export function configStep(ctx: StepContext, image: ImageConfig, layers: readonl
   if (image.stopSignal !== undefined) configSection.StopSignal = image.stopSignal;
   const createdPiece: JsonPiece = image.created === undefined ? { shellVar: "created" } : image.created;
   const pieces: JsonPiece[] = [
-    `{"architecture":${jsonText(image.architecture)},"os":${jsonText(image.os)},"created":"`,
+    `{"architecture":${jsonText(image.architecture)},"os":${jsonText(image.os)}${image.variant === undefined ? "" : `,"variant":${jsonText(image.variant)}`},"created":"`,
     createdPiece,
     `","config":${jsonText(configSection)},"rootfs":{"type":"layers","diff_ids":[`,
     ...layers.flatMap((_, i): JsonPiece[] => [`${i > 0 ? "," : ""}"sha256:`, { shellVar: `id${i}` }, `"`]),
