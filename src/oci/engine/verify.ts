@@ -74,6 +74,7 @@ export async function verifyOciLayout(dir: string): Promise<OciVerification> {
     if (m.schemaVersion !== 2) problems.push(`${what}: schemaVersion is not 2`);
     if (m.mediaType !== undefined && m.mediaType !== MANIFEST_MEDIA_TYPE) problems.push(`${what}: mediaType ${String(m.mediaType)} is not ${MANIFEST_MEDIA_TYPE}`);
     if (!isObject(m.config)) return void problems.push(`${what}: no config descriptor`);
+    if (typeof m.artifactType === "string") return checkArtifact(m, d, what);
     if (m.config.mediaType !== CONFIG_MEDIA_TYPE) problems.push(`${what}: config mediaType ${String(m.config.mediaType)} is not ${CONFIG_MEDIA_TYPE}`);
     const cfgPath = await checkBlob(m.config, `${what} config`);
     if (!Array.isArray(m.layers)) problems.push(`${what}: layers is not an array`);
@@ -116,6 +117,14 @@ export async function verifyOciLayout(dir: string): Promise<OciVerification> {
         problems.push(`${lw}: unreadable: ${(e as Error).message}`);
       }
     }
+  };
+
+  /** An artifact manifest (an SBOM, a provenance): its blobs, and a subject that is a manifest of this layout. */
+  const checkArtifact = async (m: Record<string, unknown>, d: OciDescriptor, what: string): Promise<void> => {
+    if (isObject(d) && (d as unknown as Record<string, unknown>).artifactType !== m.artifactType) problems.push(`${what}: the index's artifactType is not the manifest's`);
+    await checkBlob(m.config, `${what} config`);
+    for (const [i, l] of (Array.isArray(m.layers) ? (m.layers as unknown[]) : []).entries()) await checkBlob(l, `${what} blob ${i}`);
+    if (m.subject !== undefined && (await checkBlob(m.subject, `${what} subject`)) === null) return;
   };
 
   const checkIndex = async (index: unknown, what: string, depth: number): Promise<void> => {
