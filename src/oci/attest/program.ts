@@ -46,7 +46,8 @@ function walk(root) {
   go(fs.realpathSync(root), "");
   return files;
 }
-const enc = (s) => encodeURIComponent(s);
+// Percent-encoding as packageurl-js writes a purl canonically (':' and '+' of Debian versions stay as they are).
+const enc = (s) => encodeURIComponent(s).replace(/%3A/g, ":").replace(/%2B/g, "+");
 const purlOf = (t) => "pkg:deb/debian/" + enc(t.package) + "@" + enc(t.version) + (t.arch ? "?arch=" + enc(t.arch) : "");
 const uuidOf = (h) => [h.slice(0, 8), h.slice(8, 12), "5" + h.slice(13, 16), ((parseInt(h[16], 16) & 3) | 8).toString(16) + h.slice(17, 20), h.slice(20, 32)].join("-");
 const prop = (name, value) => ({ name: name, value: String(value) });
