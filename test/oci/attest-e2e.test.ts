@@ -4,7 +4,7 @@
 // and names every step of the image build and of the rootfs build, every input and SOURCE_DATE_EPOCH; skopeo, umoci and
 // oci-image-tool still read the layout; the artifacts are found by their subject digest; a rebuild gives the same bytes.
 import { createHash } from "node:crypto";
-import { readFileSync, statSync } from "node:fs";
+import { cpSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { verifyOciLayout } from "../../src/oci/engine/verify.js";
@@ -116,6 +116,22 @@ describe("an attested image", () => {
 
   it("our own chain check accepts it (artifact manifests: their blobs, a subject in the layout)", async () => {
     expect(await verifyOciLayout(layout)).toEqual({ ok: true, problems: [] });
+  });
+
+  it("our chain check names an artifact whose document is missing, or whose index entry says another artifactType", async () => {
+    const dir = join(tempDir("broken"), "layout");
+    cpSync(layout, dir, { recursive: true });
+    must("chmod", ["-R", "u+w", dir]); // store entries are read-only
+    const sbom = referrers(dir, imageDigest).get(SBOM_TYPE)!;
+    rmSync(join(dir, "blobs/sha256", sbom.manifest.layers[0].digest.slice(7)));
+    const index = JSON.parse(readFileSync(join(dir, "index.json"), "utf8"));
+    index.manifests[2].artifactType = "application/example";
+    writeFileSync(join(dir, "index.json"), JSON.stringify(index));
+    const v = await verifyOciLayout(dir);
+    expect(v.problems).toEqual([
+      `index.json manifests[1] blob 0: blob ${sbom.manifest.layers[0].digest} is missing`,
+      "index.json manifests[2]: the index's artifactType is not the manifest's",
+    ]);
   });
 
   it("is reproducible: `mb build --check` rebuilds it with the same bytes", () => {
