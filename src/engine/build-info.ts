@@ -12,9 +12,9 @@ import { dpkgArchitecture } from "./host.js";
 import type { ResolvedBuild } from "./resolve.js";
 import type { Store } from "./store.js";
 
-/** True when some step of the plan names `$MB_BUILD_INFO`: only such builds are given it. */
-export function wantsBuildInfo(plan: BuildPlan): boolean {
-  return planViewOf(plan).steps.some((s) => s.shell.includes(BUILD_INFO_VAR));
+/** True when some step (as rendered: `planViewOf(plan).steps`) names `$MB_BUILD_INFO`: only such builds are given it. */
+export function wantsBuildInfo(steps: readonly { readonly shell: string }[]): boolean {
+  return steps.some((s) => s.shell.includes(BUILD_INFO_VAR));
 }
 
 function toolsOf(plan: BuildPlan): BuildInfoTool[] {

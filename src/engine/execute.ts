@@ -58,7 +58,7 @@ export async function execute(build: ResolvedBuild, tempOut: string, finalPath: 
     confine: opts.confine,
     readOnly: referencesOf(build),
     storeDir: opts.store.dir,
-    ...(wantsBuildInfo(plan) ? { buildInfo: JSON.stringify(buildInfoOf(build, opts.store)) } : {}),
+    ...(wantsBuildInfo(view.steps) ? { buildInfo: JSON.stringify(buildInfoOf(build, opts.store)) } : {}),
   });
   const dropCleanup = interrupt.addCleanup(() => {
     sandbox.dispose();

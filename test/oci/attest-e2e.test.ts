@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { verifyOciLayout } from "../../src/oci/engine/verify.js";
 import { documents, mb, mbBuild, must, ran, requireTool, tempDir, removeTempDirs } from "./helpers.js";
+import { ociSchemas, schemaErrors } from "./schemas.js";
 import { INTOTO_TYPE, SBOM_TYPE, provenanceErrors, referrers, sbomComponents, sbomErrors } from "./attest-support.js";
 
 vi.setConfig({ testTimeout: 600_000, hookTimeout: 600_000 });
@@ -112,6 +113,12 @@ describe("an attested image", () => {
       const m = ran(tool, ["validate", "--type", "manifest", join(layout, "blobs/sha256", att.descriptor.digest.slice(7))]);
       expect(m.stdout + m.stderr).toContain("Validation succeeded");
     }
+  });
+
+  it("the image-spec JSON Schemas accept index.json and each artifact manifest", () => {
+    const schemas = ociSchemas();
+    expect(schemaErrors(schemas["image-index-schema"], documents(layout).index)).toEqual([]);
+    for (const att of referrers(layout, imageDigest).values()) expect(schemaErrors(schemas["image-manifest-schema"], att.manifest)).toEqual([]);
   });
 
   it("our own chain check accepts it (artifact manifests: their blobs, a subject in the layout)", async () => {

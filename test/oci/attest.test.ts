@@ -17,6 +17,7 @@ import { resolveProgram } from "../../src/engine/resolve.js";
 import { hostSystem } from "../../src/engine/system.js";
 import { buildInfoOf, wantsBuildInfo } from "../../src/engine/build-info.js";
 import { Store } from "../../src/engine/store.js";
+import { planViewOf } from "../../src/views/plan-view.js";
 import { busyboxRootfs } from "../../examples/oci-image/busybox-rootfs.js";
 import { tempDir, removeTempDirs } from "./helpers.js";
 import { INTOTO_TYPE, SBOM_TYPE, EMPTY_TYPE, provenanceErrors, referrers, sbomComponents, sbomErrors } from "./attest-support.js";
@@ -216,9 +217,9 @@ describe("the engine's build info", () => {
 
   it("is given only to builds whose steps name MB_BUILD_INFO", () => {
     const plain = resolveProgram(fromSpec(image(false)), opts);
-    expect(plain.builds.map((b) => wantsBuildInfo(b.plan))).toEqual([false, false]);
+    expect(plain.builds.map((b) => wantsBuildInfo(planViewOf(b.plan).steps))).toEqual([false, false]);
     const attested = resolveProgram(fromSpec(image(true)), opts);
-    expect(attested.builds.map((b) => wantsBuildInfo(b.plan))).toEqual([false, true]);
+    expect(attested.builds.map((b) => wantsBuildInfo(planViewOf(b.plan).steps))).toEqual([false, true]);
   });
 
   it("describes the build and its closure (resolved tools with Debian versions, steps), valid by its schema", () => {
