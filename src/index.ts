@@ -41,6 +41,8 @@ export { defineOrnament, fromOrnamentedSpec, type Ornament, type OrnamentDescrip
 export { ociImage, OciImageBuilder, OciLayer, type OciImageSpec, type OciImageArgs } from "./oci/ornament.js";
 export { OciFileMeta, OciMetadata, ImageTags } from "./oci/image-config.js";
 export { ociIndex, OciIndexBuilder, OciIndexImage, OciPlatform, type OciIndexSpec, type OciIndexArgs } from "./oci/index-ornament.js";
+export { Attest } from "./oci/attest/options.js";
+export { BuildInfo, BUILD_INFO_VAR } from "./core/build-info.js";
 export { ORNAMENTS, findOrnament, ornamentEntry, type OrnamentEntry, type LoadedOrnament } from "./ornaments/registry.js";
 export { SandboxProfile, TcpEndpoint, DisplayConfig, DnsConfig, LandlockProfile, SystemdHardening, SeccompStage, type SandboxProfileInput } from "./core/sandbox.js";
 export * as sandbox from "./ornaments/sandbox/index.js";

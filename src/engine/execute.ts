@@ -14,6 +14,7 @@ import { checkOutputs, checkSealedPromises, plainDigestsWanted } from "./outputs
 import { problem, promisesBroken, shellFailed, stepFailed, tailLines, type FailedBuild } from "./reports.js";
 import { referencesOf, type ResolvedBuild } from "./resolve.js";
 import { createSandbox, type StepsExit } from "./sandbox.js";
+import { buildInfoOf, wantsBuildInfo } from "./build-info.js";
 import { sealTree } from "./seal.js";
 import { Speculator } from "./speculator.js";
 import type { StepRecord, StorePath } from "./store.js";
@@ -57,6 +58,7 @@ export async function execute(build: ResolvedBuild, tempOut: string, finalPath: 
     confine: opts.confine,
     readOnly: referencesOf(build),
     storeDir: opts.store.dir,
+    ...(wantsBuildInfo(view.steps) ? { buildInfo: JSON.stringify(buildInfoOf(build, opts.store)) } : {}),
   });
   const dropCleanup = interrupt.addCleanup(() => {
     sandbox.dispose();

@@ -61,8 +61,8 @@ function dpkgListFile(name: string): string | null {
 }
 
 let statusText: string | undefined;
-/** The installed version of a Debian package, or null. */
-export function dpkgVersion(name: string): string | null {
+/** A field of an installed Debian package's stanza in dpkg's status file, or null. */
+function dpkgField(name: string, field: "Version" | "Architecture"): string | null {
   witness("file", DPKG_STATUS);
   try {
     statusText ??= readFileSync(DPKG_STATUS, "utf8");
@@ -73,10 +73,20 @@ export function dpkgVersion(name: string): string | null {
   while (at >= 0) {
     const end = statusText.indexOf("\n\n", at + 1);
     const stanza = statusText.slice(at, end < 0 ? undefined : end);
-    if (/\nStatus: install ok installed/.test(stanza)) return /\nVersion: (.+)/.exec(stanza)?.[1] ?? null;
+    if (/\nStatus: install ok installed/.test(stanza)) return new RegExp(`\\n${field}: (.+)`).exec(stanza)?.[1] ?? null;
     at = statusText.indexOf(`\nPackage: ${name}\n`, at + 1);
   }
   return null;
+}
+
+/** The installed version of a Debian package, or null. */
+export function dpkgVersion(name: string): string | null {
+  return dpkgField(name, "Version");
+}
+
+/** The architecture (`amd64`, `all`, ...) of the installed Debian package whose version `dpkgVersion` gives, or null. */
+export function dpkgArchitecture(name: string): string | null {
+  return dpkgField(name, "Architecture");
 }
 
 /** The executables a Debian package installs in bin and sbin directories, or null when it is not installed. */

@@ -56,6 +56,8 @@ export interface ResolvedBuild {
   readonly inputHashes: Record<string, string>;
   /** Store paths of the builds this one needs first. */
   readonly needs: string[];
+  /** The builds those store paths name (the same order): what the build info of this build describes. */
+  readonly deps: readonly ResolvedBuild[];
   /** Directories this build needs imported into the store (path packages and local inputs). */
   readonly imports: PathImport[];
   /** The value of each `pathMap_*` variable while building: the store copy of the local input. */
@@ -239,6 +241,7 @@ class Resolver {
       fingerprint: fp,
       inputHashes,
       needs: [...new Set(needs)],
+      deps: [...new Set(needs)].map((n) => this.builders.get(n)!),
       imports,
       inputStore,
       storeInputs: [...new Set(storeInputs)],

@@ -20,6 +20,7 @@ import { forceRemove } from "./store.js";
 import { ensureDir } from "./dirs.js";
 import { driverScript, MarkerParser, type StepsExit } from "./driver.js";
 import { bwrapArgs, toolBinds, writeSandboxEtc, type Confinement } from "./bwrap.js";
+import { BUILD_INFO_VAR } from "../core/build-info-var.js";
 
 export type { StepsExit } from "./driver.js";
 
@@ -127,6 +128,8 @@ export function createSandbox(opts: {
   readonly storeDir?: string;
   /** `$out` is an existing result, bound read-only (evidence); otherwise it is writable. */
   readonly outReadOnly?: boolean;
+  /** The build info (JSON text), written read-only into the build directory and named by `$MB_BUILD_INFO`; none: unset. */
+  readonly buildInfo?: string;
 }): Sandbox {
   const top = makeTop(opts.plan.name, opts.buildRoot);
   const cwd = join(top, "build");
@@ -152,6 +155,10 @@ export function createSandbox(opts: {
     PATH: pathDir,
     ...opts.inputStore,
   };
+  if (opts.buildInfo !== undefined) {
+    env[BUILD_INFO_VAR] = join(top, "build-info.json");
+    writeFileSync(env[BUILD_INFO_VAR], opts.buildInfo, { mode: 0o444 });
+  }
   const shell = "bash" in farm ? join(pathDir, "bash") : hostBash();
   const confine = opts.confine ?? null;
   let command = (script: string): [string, string[]] => [shell, [script]];

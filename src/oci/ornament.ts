@@ -17,6 +17,8 @@ import { digestCommand, type StepContext } from "./steps/common.js";
 import { assembleRootfsStep, tarLayerStep } from "./steps/layer.js";
 import { configStep, indexStep, manifestStep } from "./steps/documents.js";
 import { archiveStep, cleanScratchStep, verifyBlobsStep } from "./steps/finish.js";
+import { attestStep } from "./steps/attest.js";
+import { Attest } from "./attest/options.js";
 import { Annotations, NAMED_TAG, ImageTags, LayerFiles, OciMetadata, StopSignal, TagName, User, Volumes, WorkingDir, metadataEntries } from "./image-config.js";
 
 /** How a layer blob is stored: a plain tar (the original's only kind), or compressed with gzip or zstd. */
@@ -77,6 +79,7 @@ export const OciImageBuilder = defineOrnament({
     stopSignal: StopSignal.optional(),
     annotations: Annotations.optional(),
     tags: ImageTags.optional(),
+    attest: Attest.optional(),
   },
 });
 export type OciImageSpec = z.output<typeof OciImageBuilder.schema>;
@@ -124,6 +127,8 @@ export const OciImageArgs = strictObject({
   /** Named tags `name:tag` (index.json ref names and docker-archive RepoTags); or `tag`, which names `<name>:<tag>`. */
   tags: ImageTags.optional(),
   tag: TagName.optional(),
+  /** Attestations attached as OCI artifacts (src/oci/attest/): `{ sbom: true, provenance: true }`; absent, none. */
+  attest: Attest.optional(),
   /** Packages for the tools; host packages by default. gzip, zstd, openssl and nodejs are declared only when used. */
   toolPackages: strictObject({
       bash: PackageRef.optional(),
@@ -165,6 +170,7 @@ export function ociImage(args: OciImageArgs): OciImageSpec {
     ...(a.stopSignal === undefined ? {} : { stopSignal: a.stopSignal }),
     ...(annotations === undefined ? {} : { annotations }),
     ...(tags === undefined ? {} : { tags }),
+    ...(a.attest === undefined ? {} : { attest: a.attest }),
   };
   const variant = a.variant === undefined ? {} : { variant: a.variant };
   const used = new Set(layers.map((l) => l.compression ?? "none"));
@@ -175,7 +181,7 @@ export function ociImage(args: OciImageArgs): OciImageSpec {
   if (used.has("gzip")) tools.push(C.tool({ name: "gzip", package: pkg("gzip") }));
   if (used.has("zstd")) tools.push(C.tool({ name: "zstd", package: pkg("zstd") }));
   if (a.digestTool === "openssl") tools.push(C.tool({ name: "openssl", package: pkg("openssl") }));
-  if (layers.some((l) => l.files !== undefined)) tools.push(C.tool({ name: "node", package: pkg("nodejs") }));
+  if (layers.some((l) => l.files !== undefined) || a.attest !== undefined) tools.push(C.tool({ name: "node", package: pkg("nodejs") }));
   const ctx: StepContext = { bash: bashTool, hash: digestCommand(a.digestTool) };
 
   const layoutOutput = C.output({ name: "oci-layout", path: "oci-layout", format: "json" });
@@ -191,6 +197,7 @@ export function ociImage(args: OciImageArgs): OciImageSpec {
     configStep(ctx, { ...a, labels, ...extra }, layers),
     manifestStep(ctx, layers, annotations),
     indexStep(ctx, a.name, tags, annotations),
+    ...(a.attest === undefined ? [] : [attestStep(ctx, { name: a.name, attest: a.attest, spec: { entrypoint: a.entrypoint, cmd: a.cmd, env: a.env, exposedPorts: a.exposedPorts, labels, architecture: a.architecture, os: a.os, ...extra } }, layers)]),
     verifyBlobsStep(ctx, a.verifyBlobs),
     cleanScratchStep(ctx),
     archiveStep(ctx, a.name, tags),

@@ -102,6 +102,10 @@ export async function verifyOciLayout(dir: string): Promise<OciVerification> {
       problems.push(`${what}: no config descriptor`);
       return null;
     }
+    if (typeof m.artifactType === "string") {
+      await checkArtifact(m, d, what);
+      return null;
+    }
     if (m.config.mediaType !== CONFIG_MEDIA_TYPE) problems.push(`${what}: config mediaType ${String(m.config.mediaType)} is not ${CONFIG_MEDIA_TYPE}`);
     const cfgPath = await checkBlob(m.config, `${what} config`);
     if (!Array.isArray(m.layers)) problems.push(`${what}: layers is not an array`);
@@ -147,6 +151,15 @@ export async function verifyOciLayout(dir: string): Promise<OciVerification> {
       }
     }
     return config;
+  };
+
+  /** An artifact manifest (an SBOM, a provenance): the artifactType the index gives is its own; its blobs and its subject exist. */
+  const checkArtifact = async (m: Record<string, unknown>, d: OciDescriptor, what: string): Promise<void> => {
+    const listed = (d as { artifactType?: unknown }).artifactType;
+    if (listed !== undefined && listed !== m.artifactType) problems.push(`${what}: the index's artifactType is not the manifest's`);
+    await checkBlob(m.config, `${what} config`);
+    for (const [i, l] of (Array.isArray(m.layers) ? (m.layers as unknown[]) : []).entries()) await checkBlob(l, `${what} blob ${i}`);
+    if (m.subject !== undefined) await checkBlob(m.subject, `${what} subject`);
   };
 
   const checkIndex = async (index: unknown, what: string, depth: number): Promise<void> => {
