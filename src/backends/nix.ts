@@ -8,14 +8,15 @@
  * output's canonical form are Nix's own. Host tools are host paths: each derivation lists the host directories it
  * reads in `__impureHostDeps`, which a sandboxed Linux builder binds when its nix.conf allows them
  * (`allowed-impure-host-deps`); an unsandboxed builder reads them as they are. Imported inputs are copied into the
- * Nix store at evaluation (`builtins.path`) from where they lay when the expression was rendered.
+ * Nix store at evaluation (`builtins.path`) from where they lay when the expression was rendered; a path package is
+ * then copied into the build directory under its mb store entry's name, so a tool that records it records the same.
  */
 import { ExitCode, MbError } from "../core/errors.js";
 import { safeName } from "../core/package.js";
 import type { Tool } from "../core/spec.js";
 import { comment, escapeShellArg, oneLine } from "../program/quote.js";
 import { assertShellSupported } from "./shell-standalone.js";
-import { artifactComments, markedSteps, relocatedLibraryPath, relocatedWord, relocationOf, reportFunction, type Relocation, type StandaloneBuild, type StandaloneGraph } from "./shell-graph.js";
+import { artifactComments, markedSteps, relocatedLibraryPath, relocatedWord, relocationOf, reportFunction, type RelocatedInput, type Relocation, type StandaloneBuild, type StandaloneGraph } from "./shell-graph.js";
 
 /** The host directories every derivation may read (its tools, their libraries, Debian's alternatives links). */
 export const NIX_HOST_PATHS = ["/bin", "/etc/alternatives", "/lib", "/lib64", "/sbin", "/usr"] as const;
@@ -58,10 +59,11 @@ function farmOf(b: StandaloneBuild): { host: [string, string][]; globbed: string
 }
 
 /** The builder script of one derivation. */
-function builderScript(b: StandaloneBuild, relocation: Relocation, coreutils: Readonly<Record<string, string>>): string {
+function builderScript(b: StandaloneBuild, relocation: Relocation, inputs: readonly RelocatedInput[], coreutils: Readonly<Record<string, string>>): string {
   const { host, globbed } = farmOf(b);
   const mkdir = escapeShellArg(coreutils.mkdir ?? "/bin/mkdir");
   const ln = escapeShellArg(coreutils.ln ?? "/bin/ln");
+  const cp = escapeShellArg(coreutils.cp ?? "/bin/cp");
   const lines = ["set -euo pipefail", `mb_name=${escapeShellArg(oneLine(b.name))}`, "mb_step='(setup)'", reportFunction(""), "trap mb_report EXIT"];
   lines.push('mb_top="$PWD"', `${mkdir} "$mb_top/bin" "$mb_top/tmp" "$mb_top/build"`);
   for (const [name, path] of host) {
@@ -71,6 +73,14 @@ function builderScript(b: StandaloneBuild, relocation: Relocation, coreutils: Re
   for (const dir of globbed) {
     const where = relocatedWord(dir, relocation, false);
     lines.push(`for mb_exe in ${where}/bin/*; do [ -x "$mb_exe" ] && { [ -L "$mb_top/bin/\${mb_exe##*/}" ] || ${ln} -s "$mb_exe" "$mb_top/bin/\${mb_exe##*/}"; }; done`);
+  }
+  // Each imported input is copied under mb's store entry name (a compiler records the name of the file it compiled).
+  const used = JSON.stringify(b.plan);
+  const copies = inputs.filter(({ input }) => used.includes(input.storePath));
+  if (copies.length > 0) lines.push(`${mkdir} "$mb_top/inputs"`);
+  for (const { variable, input } of copies) {
+    const at = `"$mb_top/inputs/"${escapeShellArg(input.storePath.slice(input.storePath.lastIndexOf("/") + 1))}`;
+    lines.push(`${cp} -R "$${variable}" ${at}`, `${variable}=${at}`);
   }
   lines.push('export PATH="$mb_top/bin"', 'export TMPDIR="$mb_top/tmp"', 'cd "$mb_top/build"');
   const ld = relocatedLibraryPath(b.plan, relocation);
@@ -100,7 +110,7 @@ export function renderNix(graph: StandaloneGraph): string {
     const name = b.storePath.slice(b.storePath.lastIndexOf("/") + 34) || safeName(b.name);
     const bash = farmOf(b).host.find(([n]) => n === "bash")?.[1] ?? "/bin/bash";
     const attrs = [`name = ${nixString(name)};`, `system = ${nixString(graph.system)};`, `builder = ${nixString(bash)};`];
-    attrs.push(`args = [ "-c" ${nixString(builderScript(b, relocation, graph.coreutils))} ];`);
+    attrs.push(`args = [ "-c" ${nixString(builderScript(b, relocation, inputs, graph.coreutils))} ];`);
     attrs.push(`__impureHostDeps = [ ${NIX_HOST_PATHS.map(nixString).join(" ")} ];`);
     attrs.push(`SOURCE_DATE_EPOCH = ${nixString(String(graph.sourceDateEpoch))};`, `LC_ALL = "C";`);
     const used = JSON.stringify(b.plan);

@@ -43,7 +43,7 @@ export interface StandaloneGraph {
   /** The Nix-style system string (`x86_64-linux`). */
   readonly system: string;
   readonly sourceDateEpoch: number;
-  /** Host coreutils executables the Nix builder script calls by path before PATH is set (`mkdir`, `ln`). */
+  /** Host coreutils executables the Nix builder script calls by path before PATH is set (`cp`, `ln`, `mkdir`). */
   readonly coreutils: Readonly<Record<string, string>>;
 }
 
@@ -53,11 +53,17 @@ export type Relocation = ReadonlyMap<string, string>;
 /** The variable of the i-th build's output. */
 export const depVar = (i: number) => `mb_dep_${i}`;
 
+/** An imported input a plan names by its store path, and the variable holding where it is. */
+export interface RelocatedInput {
+  readonly variable: string;
+  readonly input: StandaloneImport;
+}
+
 /** Every relocated store path of a graph: each dependency build's output, and each imported input a plan names. */
-export function relocationOf(graph: StandaloneGraph): { relocation: Map<string, string>; inputs: { variable: string; input: StandaloneImport }[] } {
+export function relocationOf(graph: StandaloneGraph): { relocation: Map<string, string>; inputs: RelocatedInput[] } {
   const relocation = new Map<string, string>();
   graph.builds.slice(0, -1).forEach((b, i) => relocation.set(b.storePath, depVar(i)));
-  const inputs: { variable: string; input: StandaloneImport }[] = [];
+  const inputs: RelocatedInput[] = [];
   for (const b of graph.builds) {
     const text = JSON.stringify(b.plan);
     for (const input of b.imports) {

@@ -4,10 +4,11 @@
  * `.mb-deps`), unless given with `--dep`. Every build runs as the engine runs it: in a fresh working directory, with
  * `out`, a private `TMPDIR`, `SOURCE_DATE_EPOCH`, `LC_ALL=C` and a `HOME` that does not exist, and its output is then
  * sealed as a store entry is (files 0444 or 0555, directories 0555, mtime 1), so what reads it sees what it would see
- * in the store. Imported inputs are read where they lay when the script was rendered.
+ * in the store. Imported inputs are copied from where they lay when the script was rendered into the same directory,
+ * under their store entry's name (a compiler records the name of the file it compiled).
  */
 import { ExitCode, MbError } from "../core/errors.js";
-import { comment, escapeShellArg, oneLine } from "../program/quote.js";
+import { comment, dq, escapeShellArg, oneLine } from "../program/quote.js";
 import { needsGuard } from "./guards.js";
 import { shellUnsupportedReasons } from "./shell.js";
 import {
@@ -40,7 +41,7 @@ const HELPERS = [
   "}",
 ];
 
-const SCRIPT_TOOLS = ["chmod", "dirname", "find", "mkdir", "mktemp", "rm", "touch"];
+const SCRIPT_TOOLS = ["chmod", "cp", "dirname", "find", "mkdir", "mktemp", "rm", "touch"];
 
 /** One build as a function running in a subshell: `mb_build_<i> OUT`. */
 function buildFunction(fn: string, b: StandaloneBuild, relocation: Relocation): string[] {
@@ -72,23 +73,26 @@ export function renderStandaloneShell(graph: StandaloneGraph): string {
   lines.push(`for mb_tool in ${SCRIPT_TOOLS.join(" ")}; do command -v "$mb_tool" >/dev/null 2>&1 || { echo "build.sh: missing tool on PATH: $mb_tool" >&2; exit 1; }; done`);
   lines.push(reportFunction('rm -rf "$mb_top"'));
   deps.forEach((_, i) => lines.push(`${depVar(i)}=''`));
-  const known = oneLine(deps.map((d) => d.name).join(", ") || "none");
-  lines.push("mb_given() {", '  mb_path="$(mb_abs "${1#*=}")"', '  [ -e "$mb_path" ] || mb_usage "--dep ${1%%=*}: $mb_path does not exist"', '  mb_check_path "$mb_path" "--dep ${1%%=*}"', '  case "${1%%=*}" in');
+  const known = oneLine(deps.map((d) => d.name).join(", "));
+  if (deps.length > 0) lines.push("mb_given() {", '  mb_path="$(mb_abs "${1#*=}")"', '  [ -e "$mb_path" ] || mb_usage "--dep ${1%%=*}: $mb_path does not exist"', '  mb_check_path "$mb_path" "--dep ${1%%=*}"', '  case "${1%%=*}" in');
   for (const [i, d] of deps.entries()) lines.push(`    ${escapeShellArg(d.name)}|${escapeShellArg(base(d.storePath))}) ${depVar(i)}="$mb_path" ;;`);
-  lines.push(`    *) mb_usage "--dep \${1%%=*}: no such dependency (known: ${known.replace(/[\\"$`]/g, "\\$&")})" ;;`, "  esac", "}");
+  if (deps.length > 0) lines.push(`    *) mb_usage "--dep \${1%%=*}: no such dependency (known: ${dq(known)})" ;;`, "  esac", "}");
   lines.push("mb_deps_dir=''", 'while [ "$#" -gt 0 ]; do', '  case "$1" in');
   lines.push('    --deps) [ "$#" -ge 2 ] || mb_usage "--deps needs a directory"; mb_deps_dir="$2"; shift 2 ;;', '    --deps=*) mb_deps_dir="${1#--deps=}"; shift ;;');
-  lines.push('    --dep) [ "$#" -ge 2 ] || mb_usage "--dep needs NAME=PATH"; mb_given "$2"; shift 2 ;;', '    --dep=*) mb_given "${1#--dep=}"; shift ;;');
+  if (deps.length > 0) lines.push('    --dep) [ "$#" -ge 2 ] || mb_usage "--dep needs NAME=PATH"; mb_given "$2"; shift 2 ;;', '    --dep=*) mb_given "${1#--dep=}"; shift ;;');
+  else lines.push(`    --dep|--dep=*) mb_usage "--dep: ${dq(oneLine(root.name))} depends on no builder" ;;`);
   lines.push("    --) shift; break ;;", '    -?*) mb_usage "unknown option $1" ;;', "    *) break ;;", "  esac", "done");
   lines.push('[ "$#" -le 1 ] || mb_usage "unexpected argument $2"');
   lines.push('mb_out="$(mb_abs "${1:-${out:-out}}")"');
   lines.push('if [ -L "$mb_out" ] || { [ -e "$mb_out" ] && { [ ! -d "$mb_out" ] || [ -n "$(ls -A "$mb_out")" ]; }; }; then echo "build.sh: $mb_out exists and is not an empty directory" >&2; exit 1; fi');
   lines.push('mb_deps_dir="$(mb_abs "${mb_deps_dir:-$(dirname "$mb_out")/.mb-deps}")"');
   lines.push(`export SOURCE_DATE_EPOCH="\${SOURCE_DATE_EPOCH:-${graph.sourceDateEpoch}}"`, "export LC_ALL=C", "export HOME=/homeless-shelter");
+  // Each imported input is copied under its store entry's name (a tool may record the name it was given), sealed.
   for (const { variable, input } of inputs) {
-    lines.push(`${variable}=${escapeShellArg(input.source)}`);
-    lines.push(`[ -e "$${variable}" ] || { echo ${escapeShellArg(`build.sh: input ${oneLine(input.source)} (${input.name}) does not exist`)} >&2; exit 1; }`);
-    lines.push(`mb_check_path "$${variable}" input`);
+    const source = escapeShellArg(input.source);
+    lines.push(`[ -e ${source} ] || { echo ${escapeShellArg(`build.sh: input ${oneLine(input.source)} (${input.name}) does not exist`)} >&2; exit 1; }`);
+    lines.push(`${variable}="$mb_deps_dir/${base(input.storePath)}"`, `mb_check_path "$${variable}" input`);
+    lines.push(`mb_fresh "$${variable}"`, `cp -R ${source} "$${variable}"`, `mb_seal "$${variable}"`);
   }
   graph.builds.forEach((b, i) => lines.push(...buildFunction(`mb_build_${i}`, b, relocation)));
   const needsOf = (b: StandaloneBuild) => [...new Set(b.needs)].map((p) => index.get(p)).filter((i): i is number => i !== undefined && i < deps.length);

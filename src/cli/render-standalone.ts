@@ -29,7 +29,7 @@ export function standaloneGraph(p: Prepared): StandaloneGraph {
     builds,
     system: hostSystem(),
     sourceDateEpoch: p.sourceDateEpoch,
-    coreutils: Object.fromEntries(["mkdir", "ln"].filter((n) => coreutils[n]).map((n) => [n, coreutils[n]!])),
+    coreutils: Object.fromEntries(["cp", "ln", "mkdir"].filter((n) => coreutils[n]).map((n) => [n, coreutils[n]!])),
   };
 }
 
