@@ -19,9 +19,9 @@ const base = (storePath: string) => storePath.slice(storePath.lastIndexOf("/") +
 
 /** Throws (exit 1) naming every build of the graph the shell backend cannot translate. */
 export function assertShellSupported(graph: StandaloneGraph, backend: string): void {
-  const reasons = graph.builds.flatMap((b) => shellUnsupportedReasons(b.plan).map((r) => `'${oneLine(b.name)}': ${r}`));
+  const root = graph.builds[graph.builds.length - 1]!;
+  const reasons = graph.builds.flatMap((b) => shellUnsupportedReasons(b.plan).map((r) => (b === root ? r : `dependency '${oneLine(b.name)}': ${r}`)));
   if (reasons.length > 0) {
-    const root = graph.builds[graph.builds.length - 1]!;
     throw new MbError("backend.unsupported", `${backend} backend: plan '${root.name}' is unsupported:\n${reasons.map((r) => `  - ${r}`).join("\n")}`, { exitCode: ExitCode.problems });
   }
 }
