@@ -1,9 +1,10 @@
 /** `mb render shell` and `mb render nix`: the resolved build and every builder it depends on, as one script or expression. */
 import { basename } from "node:path";
 import { renderNix } from "../backends/nix.js";
+import { renderShell } from "../backends/shell.js";
 import type { StandaloneGraph } from "../backends/shell-graph.js";
 import { renderStandaloneShell } from "../backends/shell-standalone.js";
-import { ExitCode } from "../core/errors.js";
+import { ExitCode, MbError } from "../core/errors.js";
 import { lookupHost } from "../engine/host.js";
 import { hostSystem } from "../engine/system.js";
 import { compile } from "../program/compile.js";
@@ -12,9 +13,13 @@ import type { Io } from "./io.js";
 
 /** The standalone graph of a prepared builder: its resolution's builds, dependencies first. */
 export function standaloneGraph(p: Prepared): StandaloneGraph {
-  // No resolution: the program has no plan; compiling it again throws that plan's error (a runTool before its declareTool, ...).
-  if (!p.resolution) compile(p.program, { storeDir: p.storeDir });
-  const builds = p.resolution!.builds.map((b) => ({
+  if (!p.resolution) {
+    // The program has no plan: rendering it alone throws that plan's error (a runTool before its declareTool, a
+    // dependency path that is not a store path: exit 2, ...).
+    renderShell(compile(p.program, { storeDir: p.storeDir }));
+    throw new MbError("render.unresolved", "cannot render the builder: it could not be resolved", { exitCode: ExitCode.problems });
+  }
+  const builds = p.resolution.builds.map((b) => ({
     name: b.plan.name,
     storePath: b.storePath,
     plan: b.plan,

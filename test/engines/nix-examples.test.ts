@@ -11,6 +11,8 @@ import { tempDirs } from "../support/temp-dirs.js";
 import { privateNix } from "./nix-store.js";
 import { compareTrees, EMBEDS, exampleNames } from "./trees.js";
 
+// Builds of the examples (and of their dependencies) take tens of seconds on a loaded machine: no test is timed.
+const SLOW = 900_000;
 const dirs = tempDirs("mb-engines-nix");
 afterAll(() => dirs.removeAll());
 
@@ -46,7 +48,7 @@ describe("every example, built by nix-build from mb render nix, equals mb build'
       expect(cmp.differences).toEqual([]);
       // The only files that differ are those that embed their output path, and they differ by exactly that path.
       expect(cmp.embedding).toEqual(EMBEDS[name] ?? []);
-    });
+    }, SLOW);
   }
 });
 
@@ -61,19 +63,19 @@ describe("dependencies and inputs", () => {
     expect(readFileSync(join(out, "all"), "utf8")).toBe("from base\nand middle\nfrom base\n");
     const drvs = readdirSync(nix.storeDir).filter((e) => /-chain-(base|middle|top)\.drv$/.test(e));
     expect(drvs.map((d) => d.slice(33)).sort()).toEqual(["chain-base.drv", "chain-middle.drv", "chain-top.drv"]);
-  });
+  }, SLOW);
 
   it("the dependency is read sealed by Nix as by mb (the middle's modes file is the same)", () => {
     const out = nixBuild(render(`${CHAIN}#middle`).file);
     expect(readFileSync(join(out, "modes"), "utf8")).toBe("-r--r--r-- msg\n-r-xr-xr-x tool\n");
-  });
+  }, SLOW);
 
   it("without the sandbox (sandbox = false, Debian's default) the same derivation builds the same tree", () => {
     const plain = privateNix(dirs.tempDir("nix-plain"), { sandbox: false });
     const built = mbBuild("examples/c-codegen", store);
     const out = nixBuild(render("examples/c-codegen").file, plain);
     expect(compareTrees(out, built)).toEqual({ differences: [], embedding: [] });
-  });
+  }, SLOW);
 });
 
 describe("bad input", () => {
@@ -82,7 +84,7 @@ describe("bad input", () => {
     expect(r.status).not.toBe(0);
     expect(r.stderr).toContain("--- step 2/2 fail-on-purpose (runStep)\nabout to fail\n");
     expect(r.stderr).toContain("mb: chain-failing: step 2/2 fail-on-purpose (runStep) failed with exit status 3\n");
-  });
+  }, SLOW);
 
   it("a builder whose host package is missing is not rendered (exit 1, naming it)", () => {
     const dir = dirs.tempDir("missing");
@@ -105,5 +107,5 @@ describe("bad input", () => {
     expect(r.status, r.stdout).toBe(1);
     expect(r.stderr).toContain("package 'no-such-tool-mb'");
     expect(r.stderr).toContain("mb: error: nix backend: cannot render 'needs-missing': some packages or inputs are missing on this machine");
-  });
+  }, SLOW);
 });

@@ -12,6 +12,8 @@ import { mb, mbBuild, ROOT } from "../support/mb.js";
 import { tempDirs } from "../support/temp-dirs.js";
 import { compareTrees, EMBEDS, exampleNames } from "./trees.js";
 
+// Builds of the examples (and of their dependencies) take tens of seconds on a loaded machine: no test is timed.
+const SLOW = 900_000;
 const dirs = tempDirs("mb-engines-shell");
 afterAll(() => dirs.removeAll());
 
@@ -52,7 +54,7 @@ describe("every example, built by its standalone shell script, equals mb build's
       // The only files that differ are those that embed a path of their build, and they differ by exactly that path.
       expect(cmp.embedding).toEqual(EMBEDS[name] ?? []);
       expect(readdirSync(ran.dir).sort()).toEqual(existsSync(join(ran.dir, ".mb-deps")) ? [".mb-deps", "OUT", "build.sh"] : ["OUT", "build.sh"]);
-    });
+    }, SLOW);
   }
 });
 
@@ -66,7 +68,7 @@ describe("dependencies", () => {
     expect(deps[0]).toMatch(/^[0-9a-df-np-sv-z]{32}-busybox-static-rootfs$/);
     expect(deps[1]).toBe(`${deps[0]}.done`);
     expect(compareTrees(join(ran.dir, ".mb-deps", deps[0]!), dep)).toEqual({ differences: [], embedding: [] });
-  });
+  }, SLOW);
 
   it("--dep NAME=PATH takes a dependency's output instead of building it", () => {
     const dep = mbBuild("examples/oci-image/busybox-rootfs.ts", store);
@@ -76,7 +78,7 @@ describe("dependencies", () => {
     expect(ran.stderr).not.toContain("building busybox-static-rootfs");
     expect(existsSync(join(ran.dir, ".mb-deps"))).toBe(false);
     expect(compareTrees(join(ran.dir, "OUT"), built)).toEqual({ differences: [], embedding: [] });
-  });
+  }, SLOW);
 
   it("a chain (top needs middle and base, middle needs base): each built once, in order, into --deps DIR; reused by the next run", () => {
     const built = mbBuild(CHAIN, store);
@@ -93,7 +95,7 @@ describe("dependencies", () => {
     expect(again.status, again.stderr).toBe(0);
     expect(again.stderr).not.toContain("build.sh: building");
     expect(compareTrees(join(ran.dir, "OUT2"), built).differences).toEqual([]);
-  });
+  }, SLOW);
 
   it("the middle of the chain saw its dependency sealed (its modes file matches mb build's)", () => {
     const middle = mbBuild(`${CHAIN}#middle`, store);
@@ -101,7 +103,7 @@ describe("dependencies", () => {
     const ran = run(render(`${CHAIN}#middle`), ["OUT"]);
     expect(ran.status, ran.stderr).toBe(0);
     expect(readFileSync(join(ran.dir, "OUT/modes"), "utf8")).toBe("-r--r--r-- msg\n-r-xr-xr-x tool\n");
-  });
+  }, SLOW);
 });
 
 describe("bad input", () => {
@@ -110,7 +112,7 @@ describe("bad input", () => {
     expect(ran.status).toBe(3);
     expect(ran.stderr).toContain("--- step 2/2 fail-on-purpose (runStep)\nabout to fail\n");
     expect(ran.stderr).toContain("mb: chain-failing: step 2/2 fail-on-purpose (runStep) failed with exit status 3\n");
-  });
+  }, SLOW);
 
   it("an unknown --dep, a --dep path that does not exist, an unknown option and a non-empty OUT are refused", () => {
     const script = render("examples/oci-image");
@@ -125,14 +127,14 @@ describe("bad input", () => {
     writeFileSync(join(dir, "x"), "");
     const full = run(script, [dir]);
     expect([full.status, full.stderr]).toEqual([1, `build.sh: ${dir} exists and is not an empty directory\n`]);
-  });
+  }, SLOW);
 
   it("a deps directory a step's script could not embed is refused before anything runs", () => {
     const ran = run(render(CHAIN), ["--deps", "my deps", "OUT"]);
     expect(ran.status).toBe(2);
     expect(ran.stderr).toContain("holds a character outside [A-Za-z0-9._+@,=~/-]");
     expect(existsSync(join(ran.dir, "OUT"))).toBe(false);
-  });
+  }, SLOW);
 });
 
 describe("shellcheck", () => {
@@ -142,5 +144,5 @@ describe("shellcheck", () => {
       if (sc.error) throw new Error(`shellcheck is required for this test and could not be run (apt-get install shellcheck): ${sc.error.message}`);
       expect([builder, sc.stdout, sc.status]).toEqual([builder, "", 0]);
     }
-  });
+  }, SLOW);
 });
