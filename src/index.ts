@@ -35,6 +35,9 @@ export { tourHtml, siteIndex, escapeHtml, inlineHtml, type SiteEntry } from "./v
 export { inlineSvg } from "./views/tour/svg.js";
 
 export { renderShell, shellUnsupportedReasons } from "./backends/shell.js";
+export { renderStandaloneShell } from "./backends/shell-standalone.js";
+export { renderNix, nixString, NIX_HOST_PATHS } from "./backends/nix.js";
+export type { StandaloneGraph, StandaloneBuild, StandaloneImport } from "./backends/shell-graph.js";
 export { renderDockerfile, dockerfileUnsupportedReasons } from "./backends/dockerfile.js";
 
 export { defineOrnament, fromOrnamentedSpec, type Ornament, type OrnamentDescriptor } from "./ornaments/ornament.js";

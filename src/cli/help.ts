@@ -38,6 +38,7 @@ Views (pure; nothing is built):
   export <builder>              the plan as JSON for other programs
   render <shell|dockerfile> <builder>
                                 the plan as a standalone bash script or a Dockerfile
+  render nix <builder>          the build and its dependencies as plain Nix derivations, for nix-build
   render systemd <builder>      a systemd service unit per materialized service, hardened by its sandbox
                                 profile; units printed after '# <unit>.service' lines, or --dir DIR
   path <builder>                the store path the build will have
@@ -104,7 +105,7 @@ export const COMMAND_HELP: Readonly<Record<string, string>> = {
   introspect: "Usage: mb introspect [--json] <builder>\n\nEvery view at once (markdown).\n",
   export: "Usage: mb export <builder>\n\nThe plan as JSON for other programs.\n",
   render:
-    "Usage: mb render shell|dockerfile <builder>\n       mb render systemd [--dir DIR] [--no-sandbox] <builder>\n\nThe plan as a standalone bash script or a Dockerfile, or a systemd unit per materialized service\n(--dir DIR: one <unit>.service file each, their paths printed).\n",
+    "Usage: mb render shell|dockerfile|nix <builder>\n       mb render systemd [--dir DIR] [--no-sandbox] <builder>\n\nThe plan as a standalone bash script (it builds the builders it depends on first: bash build.sh\n[--deps DIR] [--dep NAME=PATH]... [OUT]), a Dockerfile, a Nix expression of plain derivations for\nnix-build, or a systemd unit per materialized service (--dir DIR: one <unit>.service file each, their\npaths printed).\n",
   path: "Usage: mb path [--json] [--store DIR] [--no-sandbox] <builder>\n\nThe store path the build will have; nothing is built.\n",
   docs: "Usage: mb docs <builder> --out DIR\n       mb docs --all <dir> --out DIR\n\nA tour page of the builder (DIR/index.md and a self-contained DIR/index.html), or with --all a page per\nbuilder folder of <dir> and an index linking them.\n",
   schema: "Usage: mb schema [name]\n\nThe JSON Schema of BuilderSpec, or of the ornament or runtime record named.\n",

@@ -198,7 +198,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     let viewArgs: string[] = [];
     if (command === "render") {
       const target = rest[0];
-      if (target !== "shell" && target !== "dockerfile" && target !== "systemd") throw usage(`render needs a backend: 'shell', 'dockerfile' or 'systemd'${target ? `, got '${target}'` : ""}`);
+      if (target !== "shell" && target !== "dockerfile" && target !== "nix" && target !== "systemd") throw usage(`render needs a backend: 'shell', 'dockerfile', 'nix' or 'systemd'${target ? `, got '${target}'` : ""}`);
       if (target !== "systemd" && (values.dir !== undefined || values["no-sandbox"])) throw usage(`${values.dir !== undefined ? "--dir" : "--no-sandbox"} applies to render systemd only`);
       if (values.dir === "") throw usage("--dir needs a directory");
       viewArgs = [target];

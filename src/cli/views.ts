@@ -1,6 +1,5 @@
 /** The view commands: validate, deps, dry-run, plan, describe, introspect, export, render, path. */
 import { renderDockerfile } from "../backends/dockerfile.js";
-import { renderShell } from "../backends/shell.js";
 import { ExitCode, MbError } from "../core/errors.js";
 import { deps, depsToMermaid } from "../views/deps.js";
 import { depsDot } from "../views/dot.js";
@@ -14,6 +13,7 @@ import { planViewOf } from "../views/plan-view.js";
 import { validate } from "../views/validate.js";
 import { resolutionOf, rootStorePath, type Prepared } from "./context.js";
 import { runRenderSystemd } from "./render-systemd.js";
+import { runRenderStandalone } from "./render-standalone.js";
 import { dotToSvg } from "./graphviz.js";
 import type { Io } from "./io.js";
 
@@ -106,9 +106,10 @@ export function runView(command: string, positional: readonly string[], p: Prepa
     }
     case "render": {
       const target = positional[0];
+      if (target === "shell" || target === "nix") return runRenderStandalone(target, p, flags.json, io);
       const plan = compile(program, { storeDir });
       if (target === "systemd") return runRenderSystemd(plan, p, flags, io);
-      const text = target === "shell" ? renderShell(plan) : renderDockerfile(plan);
+      const text = renderDockerfile(plan);
       if (flags.json) json({ backend: target, text });
       else io.out(text);
       return ExitCode.ok;

@@ -6,19 +6,9 @@ import { mbAsync, mbCommand, mbEnv, ROOT } from "../support/mb.js";
 import { ociStepNames } from "../support/oci-steps.js";
 import { ORNAMENTS } from "../../src/ornaments/registry.js";
 
-/** The lines after `set -euo pipefail` of every rendered shell script: what the engine sets for each step. */
-const SCRIPT_ENVIRONMENT = [
-  'out="${1:-${out:-$PWD/out}}"',
-  'case "$out" in /*) ;; *) out="$PWD/$out" ;; esac',
-  "export out",
-  'export SOURCE_DATE_EPOCH="${SOURCE_DATE_EPOCH:-1}"',
-  "export LC_ALL=C",
-  "export HOME=/homeless-shelter",
-  'TMPDIR="$(mktemp -d)"',
-  "export TMPDIR",
-  "trap 'rm -rf \"$TMPDIR\"' EXIT",
-  'mkdir -p "$out"',
-];
+// What the standalone script sets as the engine does: once for the whole script, then in each build's subshell.
+const SCRIPT_ENVIRONMENT = ['export SOURCE_DATE_EPOCH="${SOURCE_DATE_EPOCH:-1}"', "export LC_ALL=C", "export HOME=/homeless-shelter"];
+const BUILD_ENVIRONMENT = ['  out="$1"', "  export out", '  mb_top="$(mktemp -d)"', "  trap mb_report EXIT", '  mkdir "$mb_top/tmp" "$mb_top/build"', '  TMPDIR="$mb_top/tmp"', "  export TMPDIR", '  cd "$mb_top/build"'];
 
 const FIX = "test/fixtures/cli";
 const abs = (p: string) => join(ROOT, p);
@@ -176,7 +166,15 @@ describe.concurrent("mb over examples/oci-image", () => {
   it("render shell passes shellcheck", async () => {
     const r = await mb("render", "shell", "examples/oci-image");
     expect(r.code).toBe(0);
-    expect(r.stdout.split("\n").slice(0, 12)).toEqual(["#!/usr/bin/env bash", "set -euo pipefail", ...SCRIPT_ENVIRONMENT]);
+    const lines = r.stdout.split("\n");
+    expect(lines.slice(0, 2)).toEqual(["#!/usr/bin/env bash", "# mb render shell: busybox-shell-oci-image, after busybox-static-rootfs"]);
+    expect(lines).toContain("set -euo pipefail");
+    const env = lines.indexOf(SCRIPT_ENVIRONMENT[0]!);
+    expect(lines.slice(env, env + 3)).toEqual(SCRIPT_ENVIRONMENT);
+    for (const fn of ["mb_build_0() (", "mb_build_1() ("]) {
+      const at = lines.indexOf(fn);
+      expect(lines.slice(at + 3, at + 11)).toEqual(BUILD_ENVIRONMENT);
+    }
     const sc = spawnSync("shellcheck", ["-"], { input: r.stdout, encoding: "utf8" });
     if (sc.error) throw new Error(`shellcheck is required for this test and could not be run: ${sc.error.message}`);
     expect(sc.stdout).toBe("");
@@ -244,20 +242,31 @@ describe.concurrent("mb over small fixtures, exact output", () => {
       ].join("\n"),
     });
     const shell = await mb("render", "shell", `${FIX}/hello`);
-    expect(shell.stdout).toBe(
-      [
-        "#!/usr/bin/env bash",
-        "set -euo pipefail",
-        ...SCRIPT_ENVIRONMENT,
-        "command -v bash >/dev/null 2>&1 || { echo 'backends.shell: missing tool on PATH: bash' >&2; exit 1; }",
-        `bash -c 'printf "%s\\n" "$1" > "'"$out"'/greeting"' greet 'hello world'`,
-        'mkdir -p "$(dirname "$out/notes.txt")"',
-        `cat > "$out/notes.txt" <<'${marker}'`,
-        "metabuilder says hi",
-        marker,
-        "",
-      ].join("\n"),
-    );
+    const lines = shell.stdout.split("\n");
+    expect(lines.slice(lines.indexOf(SCRIPT_ENVIRONMENT[0]!))).toEqual([
+      ...SCRIPT_ENVIRONMENT,
+      "mb_build_0() (",
+      "  mb_name=hello",
+      "  mb_step='(setup)'",
+      ...BUILD_ENVIRONMENT,
+      "  command -v bash >/dev/null 2>&1 || { echo 'backends.shell: missing tool on PATH: bash' >&2; exit 1; }",
+      '  mkdir -p "$out"',
+      "  mb_step='1/2 greet (runStep)'",
+      `  printf '%s\\n' "--- step $mb_step" >&2`,
+      `  bash -c 'printf "%s\\n" "$1" > "'"$out"'/greeting"' greet 'hello world'`,
+      "  mb_step='2/2 write:notes.txt (writeStep)'",
+      `  printf '%s\\n' "--- step $mb_step" >&2`,
+      '  mkdir -p "$(dirname "$out/notes.txt")"',
+      `cat > "$out/notes.txt" <<'${marker}'`,
+      "metabuilder says hi",
+      marker,
+      "  mb_step='(seal)'",
+      '  mb_seal "$out"',
+      ")",
+      'mkdir -p "$(dirname "$mb_out")"',
+      'mb_build_0 "$mb_out"',
+      "",
+    ]);
   });
 
   it("describe of the directory builder", async () => {
@@ -435,7 +444,7 @@ describe.concurrent("exit 2: a message naming the problem, no stack trace", () =
 
   it("usage errors", async () => {
     expect(await mb("frobnicate", `${FIX}/hello`)).toEqual({ code: 2, stdout: "", stderr: "mb: error: unknown command 'frobnicate'\nmb: hint: run `mb --help` for usage\n" });
-    expect((await mb("render", "pdf", `${FIX}/hello`)).stderr).toBe("mb: error: render needs a backend: 'shell', 'dockerfile' or 'systemd', got 'pdf'\nmb: hint: run `mb --help` for usage\n");
+    expect((await mb("render", "pdf", `${FIX}/hello`)).stderr).toBe("mb: error: render needs a backend: 'shell', 'dockerfile', 'nix' or 'systemd', got 'pdf'\nmb: hint: run `mb --help` for usage\n");
     expect((await mb("deps", "--format", "pdf", `${FIX}/hello`))).toEqual({ code: 2, stdout: "", stderr: "mb: error: unknown --format 'pdf' for deps; expected text, json, dot, svg or mermaid\n" });
     expect((await mb("validate")).code).toBe(2);
   });

@@ -9,6 +9,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import { mb, mbBuild } from "../support/mb.js";
 import { tempDirs } from "../support/temp-dirs.js";
 
+// Builds of the examples (and of their dependencies) take tens of seconds on a loaded machine: no test is timed.
+const SLOW = 900_000;
 const dirs = tempDirs("mb-render-shell");
 afterAll(() => dirs.removeAll());
 
@@ -35,7 +37,7 @@ describe("mb render shell, run standalone, builds what mb build builds", () => {
     const out = runScript("examples/oci-image", store);
     expect(diffTrees(out, built)).toBe("");
     expect(readFileSync(join(out, "index.json"), "utf8")).toBe(readFileSync(join(built, "index.json"), "utf8"));
-  });
+  }, SLOW);
 
   it("examples/node-service: the same tree; the bin wrapper differs exactly by the output path it embeds", () => {
     const store = dirs.tempDir("store");
@@ -45,7 +47,7 @@ describe("mb render shell, run standalone, builds what mb build builds", () => {
     const diff = diffTrees(out, built);
     expect(diff.split("\n").filter((l) => l.startsWith("diff -r") || l.startsWith("Only in"))).toEqual([`diff -r ${join(out, wrapper)} ${join(built, wrapper)}`]);
     expect(readFileSync(join(out, wrapper), "utf8").replaceAll(out, built)).toBe(readFileSync(join(built, wrapper), "utf8"));
-  });
+  }, SLOW);
 
   it("a relative OUT lands in the working directory, and the script leaves no temporary directory behind", () => {
     const store = dirs.tempDir("store");
@@ -58,5 +60,5 @@ describe("mb render shell, run standalone, builds what mb build builds", () => {
     expect(ran.status, ran.stderr).toBe(0);
     expect(readFileSync(join(dir, "rel/out/bin/node-service-demo"), "utf8")).toContain(join(dir, "rel/out/lib/node-service-demo/server.js"));
     expect(spawnSync("ls", ["-A", tmp], { encoding: "utf8" }).stdout).toBe("");
-  });
+  }, SLOW);
 });
