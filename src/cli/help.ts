@@ -56,6 +56,7 @@ Building (the store):
   store verify                  re-hash every entry against its metadata; exit 1 on missing or corrupt ones
                                 (--repair: remove each, rebuild it where a known builder makes it; exit 0 if all rebuilt)
   gc                            remove entries not reachable from live out-links
+  lock [--update] <builder>     pin the builder's registry base images in mb.lock.json beside it (--update: re-resolve)
   run <builder> [service]       build if needed, start the service in the foreground in its sandbox, wait for its
                                 health check (--port P: the port, default the protocol's), forward SIGINT/SIGTERM
 
@@ -74,6 +75,7 @@ Options:
   --dir DIR       render systemd: write one <unit>.service file per service into DIR (their paths printed)
   --dry-run       gc: only list what would be removed
   --repair        store verify: remove what fails, rebuild what a known builder makes
+  --update        lock: resolve every registry base's tag again and rewrite the lock
   --port P        run: the port the service listens on (1-65535; default its protocol's defaultPort)
   --debug         show stack traces
   -h, --help      this text; mb <command> --help (or mb help <command>): that command's usage
@@ -112,6 +114,7 @@ export const COMMAND_HELP: Readonly<Record<string, string>> = {
   log: "Usage: mb log [--store DIR] <builder|store path>\n\nThe build log of an entry.\n",
   store: "Usage: mb store verify [--repair] [--json] [--store DIR]\n\nRe-hashes every entry against its metadata; exit 1 on missing or corrupt ones (--repair: remove each,\nrebuild it where a known builder makes it; exit 0 if all were rebuilt).\n",
   gc: "Usage: mb gc [--dry-run] [--json] [--store DIR]\n\nRemoves the entries not reachable from live out-links (--dry-run: only lists them).\n",
+  lock: "Usage: mb lock [--update] [--json] <builder>\n\nPins the builder's registry base images (docker://) in mb.lock.json beside the builder file, without\nbuilding: unpinned references are resolved; a lock that disagrees with the spec is an error. --update resolves\nevery tag again and rewrites the lock to exactly the spec's bases.\n",
   run: "Usage: mb run [--port P] [-j N] [--no-sandbox] [--store DIR] <builder> [service]\n\nBuilds if needed, starts the service in the foreground in its sandbox, waits for its health check and\nforwards SIGINT/SIGTERM; exits with the service's status.\n",
 };
 

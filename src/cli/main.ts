@@ -42,6 +42,7 @@ type Values = {
   port?: string;
   dir?: string;
   out?: string; all: boolean;
+  update: boolean;
 };
 
 /** Which commands accept each command-specific flag. */
@@ -58,6 +59,7 @@ const FLAG_COMMANDS: Record<string, readonly string[]> = {
   repair: ["store"],
   dir: ["render"],
   out: ["docs"], all: ["docs"],
+  update: ["lock"],
 };
 
 function checkFlags(command: string, values: Values, view: boolean): void {
@@ -146,6 +148,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
           port: { type: "string" },
           dir: { type: "string" },
           out: { type: "string" }, all: { type: "boolean", default: false },
+          update: { type: "boolean", default: false },
           debug: { type: "boolean", default: false },
           help: { type: "boolean", short: "h", default: false },
           version: { type: "boolean", default: false },
@@ -183,6 +186,10 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     if (command === "docs") {
       checkFlags(command, values as Values, false);
       return await (await import("./docs.js")).docsCommand(rest, values, io);
+    }
+    if (command === "lock") {
+      checkFlags(command, values as Values, false);
+      return await (await import("./lock.js")).runLock(rest, values, io);
     }
     if (!VIEWS.has(command) && !BUILDING.has(command)) throw await unknownCommand(command);
     checkFlags(command, values as Values, VIEWS.has(command));
