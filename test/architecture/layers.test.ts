@@ -26,6 +26,7 @@ const LAYERS: Readonly<Record<string, Layer>> = {
   backends: { name: "backends", rank: 2 },
   views: { name: "views", rank: 3 },
   engine: { name: "engine", rank: 4 },
+  registry: { name: "engine", rank: 4 }, // the OCI distribution client: network I/O, engine layer
   cli: { name: "cli", rank: 5 },
 };
 const ROOT_LAYER: Layer = { name: "package root", rank: 6 };
