@@ -81,7 +81,7 @@ export async function prepare(
     if (opts.witness) identity.witness("file", locked.file);
     let resolution: Resolution | null = null;
     try {
-      resolution = resolveProgram(loaded.program, {
+      resolution = resolveProgram(locked.program, {
         storeDir,
         system: hostSystem(),
         sourceDateEpoch,
@@ -89,7 +89,6 @@ export async function prepare(
         warn: opts.warn,
         sandbox: opts.sandbox ?? "bwrap",
         baseDir: dirname(loaded.file),
-        registryPulls: locked.pulls,
       });
     } catch (e) {
       // Views that need no plan (validate, deps, dry-run, describe) still read a program that cannot be planned;

@@ -19,7 +19,6 @@ import type { SandboxMode } from "./bwrap.js";
 import { lookupHost } from "./host.js";
 import { cachedTreeIdentity } from "./identity.js";
 import { hostSystem } from "./system.js";
-import type { RegistryPull } from "../oci/base/lock.js";
 
 export { hostSystem };
 
@@ -35,8 +34,6 @@ export interface ResolveOptions {
   readonly sandbox?: SandboxMode;
   /** The directory relative local sources are resolved against: the builder file's; default the working directory. */
   readonly baseDir?: string;
-  /** Registry base images pinned by the lock file, by their package string (`docker://…#os/arch`); see src/oci/base/. */
-  readonly registryPulls?: ReadonlyMap<string, RegistryPull>;
 }
 
 
@@ -69,8 +66,6 @@ export interface ResolvedBuild {
   readonly baseTools: BaseTools;
   /** False when some package or input could not be resolved (lenient mode only). */
   readonly complete: boolean;
-  /** Registry base images to pull into the store before building (their store paths are among `storeInputs`). */
-  readonly pulls: readonly RegistryPull[];
 }
 
 /** Everything a build's entry keeps alive, which is also all of the store its steps may read. */
@@ -88,7 +83,6 @@ interface BuildState {
   complete: boolean;
   /** Entries of this store that the program names by path. */
   storeRefs: string[];
-  pulls: RegistryPull[];
 }
 
 class Resolver {
@@ -144,30 +138,13 @@ class Resolver {
     return { _con: "resolvedPackage", name: name ?? basename(abs), packageName: name ?? basename(abs), origin: "path", outPath: storePath, version: null, executables: {}, contentHash };
   }
 
-  /** A registry base image: the store entry its lock pin names (pulled before the build), or unresolved when not pinned. */
-  private registryImage(ref: string, where: string, state: BuildState): PackageRef {
-    const pull = this.opts.registryPulls?.get(ref);
-    if (pull === undefined) {
-      const msg = `base image ${ref.replace(/#.*$/, "")} (${where}) is not pinned in the lock file for ${ref.replace(/^.*#/, "")}`;
-      const hint = "`mb build` pins it when it first builds; `mb lock <builder>` pins it without building";
-      if (this.opts.strict) this.fail("base.unpinned", msg, hint);
-      this.opts.warn?.(`${msg}; ${hint}`);
-      state.complete = false;
-      return ref;
-    }
-    state.storeRefs.push(pull.storePath);
-    state.pulls.push(pull);
-    const name = pull.storePath.slice(this.opts.storeDir.length + 34);
-    return { _con: "resolvedPackage", name, packageName: name, origin: "store", outPath: pull.storePath, version: null, executables: {}, contentHash: pull.manifest.digest };
-  }
-
   /** Resolves one package reference; null when lenient and it cannot be found. */
   private pkg(ref: PackageRef, where: string, needs: string[], imports: PathImport[], state: BuildState): PackageRef {
     let out: ResolvedPackage | null;
     if (typeof ref === "string") {
       const entry = this.storeEntryOf(ref);
       if (entry !== null) state.storeRefs.push(entry);
-      if (ref.startsWith("docker://")) return this.registryImage(ref, where, state);
+      if (ref.startsWith("docker://")) { state.complete = false; return ref; } // a registry base the lock stage left unpinned
       if (ref.startsWith("/")) return { _con: "resolvedPackage", name: basename(ref), packageName: basename(ref), origin: "store", outPath: ref, version: null, executables: {}, contentHash: null };
       out = this.hostPackage(ref, where);
     } else {
@@ -209,7 +186,7 @@ class Resolver {
   build(program: Program, where = "builder"): ResolvedBuild {
     const needs: string[] = [];
     const imports: PathImport[] = [];
-    const state: BuildState = { complete: true, storeRefs: [], pulls: [] };
+    const state: BuildState = { complete: true, storeRefs: [] };
     const ops = program.operations.map((op, i) => {
       const at = `${where}, operation ${i}${"name" in op ? ` '${op.name}'` : ""}`;
       return anchorSource(mapPackages(op, (ref) => this.pkg(ref, at, needs, imports, state)), this.opts.baseDir ?? process.cwd());
@@ -268,7 +245,6 @@ class Resolver {
       storeInputs: [...new Set(storeInputs)],
       baseTools,
       complete: state.complete,
-      pulls: state.pulls,
     };
     this.builders.set(storePath, build);
     this.order.push(build);

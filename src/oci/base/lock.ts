@@ -8,7 +8,8 @@ import { ExitCode, MbError } from "../../core/errors.js";
 import { storeHash } from "../../core/hash.js";
 import { mapPackages } from "../../core/operations.js";
 import { strictObject } from "../../core/strict.js";
-import { fromSpec, type Program } from "../../program/program.js";
+import { fromSpec, unsafeProgram, type Program } from "../../program/program.js";
+import type { BuilderSpec, PackageRef } from "../../core/spec.js";
 import { parseRegistryPackage, parseRegistryReference } from "./reference.js";
 
 /** The lock file's name, in the builder file's directory. */
@@ -134,4 +135,24 @@ export function pullOf(reference: string, platform: string, pin: LockPin | undef
   const r = parseRegistryReference(reference);
   if (manifest === undefined || typeof r === "string") return null;
   return { reference, registry: r.registry, repository: r.repository, manifest, storePath: pulledPathOf(storeDir, manifest.digest) };
+}
+
+/**
+ * The program with every pinned registry base (a `docker://…#os/arch` package string) replaced by its pulled store
+ * entry's path, through builder dependencies too; unpinned ones stay as they are (the resolver leaves them unresolved).
+ */
+export function pinProgram(program: Program, pulls: ReadonlyMap<string, RegistryPull>): Program {
+  if (pulls.size === 0) return program;
+  const specs = new Map<BuilderSpec, BuilderSpec>();
+  const pin = (ref: PackageRef): PackageRef => {
+    if (typeof ref === "string") return pulls.get(ref)?.storePath ?? ref;
+    if (ref._con !== "builderPackage") return ref;
+    let spec = specs.get(ref.spec);
+    if (spec === undefined) {
+      spec = { ...ref.spec, operations: ref.spec.operations.map((op) => mapPackages(op, pin)) } as BuilderSpec;
+      specs.set(ref.spec, spec);
+    }
+    return { ...ref, spec };
+  };
+  return unsafeProgram(program.operations.map((op) => mapPackages(op, pin)));
 }

@@ -15,7 +15,7 @@ import { installOnce } from "../../engine/install.js";
 import type { RealizeOptions } from "../../engine/options.js";
 import { writeFileAtomic } from "../../engine/store-fs.js";
 import { copyTreeCanonical } from "../../engine/tree-hash.js";
-import { EMPTY_LOCK, LOCK_FILE_NAME, lockDisagreements, lockText, parseLock, pullOf, registryUses, type LockFile, type LockPin, type RegistryPull } from "../base/lock.js";
+import { EMPTY_LOCK, LOCK_FILE_NAME, lockDisagreements, lockText, parseLock, pinProgram, pullOf, registryUses, type LockFile, type LockPin, type RegistryPull } from "../base/lock.js";
 import { parseRegistryReference, registryPackage } from "../base/reference.js";
 import { INDEX_MEDIA_TYPE, MANIFEST_MEDIA_TYPE } from "../media-types.js";
 
@@ -25,8 +25,9 @@ const MANIFESTS = [MANIFEST_MEDIA_TYPE, "application/vnd.docker.distribution.man
 /** How the lock stage treats the lock: `read` (views: never the network), `build` (pin what is missing), `update` (re-resolve every tag). */
 export type LockMode = "read" | "build" | "update";
 
-/** What the lock stage found: the pulls by package string, and what it changed in the lock. */
+/** What the lock stage found: the program with pinned bases as store paths, the pulls by package string, what it changed. */
 export interface LockStage {
+  readonly program: Program;
   readonly file: string;
   readonly pulls: ReadonlyMap<string, RegistryPull>;
   readonly changed: readonly string[];
@@ -78,7 +79,7 @@ async function resolvePin(reference: string, platforms: readonly string[], warn:
 export async function lockStage(program: Program, dir: string, storeDir: string, mode: LockMode, warn: (m: string) => void): Promise<LockStage> {
   const file = lockFileIn(dir);
   const uses = registryUses(program);
-  if (uses.size === 0 && !existsSync(file)) return { file, pulls: new Map(), changed: [] };
+  if (uses.size === 0 && !existsSync(file)) return { program, file, pulls: new Map(), changed: [] };
   const lock = readLock(file);
   if (mode !== "update") {
     const problems = lockDisagreements(lock, uses, file);
@@ -111,10 +112,24 @@ export async function lockStage(program: Program, dir: string, storeDir: string,
     for (const p of platforms) {
       const pull = pullOf(ref, p, next.bases[ref], storeDir);
       const [os, arch] = p.split("/");
-      if (pull) pulls.set(registryPackage(ref, os!, arch!), pull);
+      if (pull) {
+        pulls.set(registryPackage(ref, os!, arch!), pull);
+        pending.set(pull.storePath, pull);
+      } else if (mode === "read") warn(`base image ${ref} is not pinned for ${p} in ${file}: \`mb build\` pins it when it first builds, \`mb lock\` without building`);
     }
   }
-  return { file, pulls, changed };
+  return { program: pinProgram(program, pulls), file, pulls, changed };
+}
+
+/** The pulls the lock stage pinned in this process, by store path: what a build pulls before it runs. */
+const pending = new Map<string, RegistryPull>();
+
+/** Pulls each of `storeInputs` that is a pinned registry image not yet in the store (a build's pre-build pull stage). */
+export async function pullPinned(storeInputs: readonly string[], opts: RealizeOptions): Promise<void> {
+  for (const s of storeInputs) {
+    const pull = pending.get(s);
+    if (pull !== undefined) await pullImage(pull, opts);
+  }
 }
 
 /** Pulls one pinned platform image into its store entry (an OCI layout with that one manifest), unless it is there. */
