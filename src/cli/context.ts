@@ -77,7 +77,7 @@ export async function prepare(
     const loaded = await loading;
     // Registry bases are pinned by the lock file beside the builder before anything is resolved.
     const { lockStage } = await import("../oci/engine/base-registry.js");
-    const locked = await lockStage(loaded.program, dirname(loaded.file), storeDir, opts.lock ?? "read", opts.warn);
+    const locked = await lockStage(loaded.program, dirname(loaded.file), storeDir, opts.lock ?? "read", opts.warn, opts.strict);
     if (opts.witness) identity.witness("file", locked.file);
     let resolution: Resolution | null = null;
     try {

@@ -144,12 +144,12 @@ class Resolver {
     if (typeof ref === "string") {
       const entry = this.storeEntryOf(ref);
       if (entry !== null) state.storeRefs.push(entry);
-      if (ref.startsWith("docker://")) { state.complete = false; return ref; } // a registry base the lock stage left unpinned
       if (ref.startsWith("/")) return { _con: "resolvedPackage", name: basename(ref), packageName: basename(ref), origin: "store", outPath: ref, version: null, executables: {}, contentHash: null };
       out = this.hostPackage(ref, where);
     } else {
       switch (ref._con) {
-        case "resolvedPackage":
+        case "resolvedPackage": // a store package (a pinned registry base, src/oci/base/lock.ts) is read by the build
+          if (ref.origin === "store") state.storeRefs.push(...[this.storeEntryOf(ref.outPath)].filter((e) => e !== null));
           return ref;
         case "hostPackage":
           out = this.hostPackage(ref.name, where);

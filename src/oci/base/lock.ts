@@ -79,14 +79,12 @@ export function registryUses(program: Program): Map<string, Set<string>> {
   const walk = (p: Program): void => {
     for (const op of p.operations) {
       mapPackages(op, (ref) => {
-        if (typeof ref === "string") {
-          const r = parseRegistryPackage(ref);
-          if (r) {
-            const set = uses.get(r.reference) ?? new Set<string>();
-            set.add(`${r.os}/${r.architecture}`);
-            uses.set(r.reference, set);
-          }
-        } else if (ref._con === "builderPackage" && !seen.has(ref.spec)) {
+        const r = parseRegistryPackage(ref);
+        if (r) {
+          const set = uses.get(r.reference) ?? new Set<string>();
+          set.add(`${r.os}/${r.architecture}`);
+          uses.set(r.reference, set);
+        } else if (typeof ref !== "string" && ref._con === "builderPackage" && !seen.has(ref.spec)) {
           seen.add(ref.spec);
           walk(fromSpec(ref.spec));
         }
@@ -138,14 +136,20 @@ export function pullOf(reference: string, platform: string, pin: LockPin | undef
 }
 
 /**
- * The program with every pinned registry base (a `docker://…#os/arch` package string) replaced by its pulled store
- * entry's path, through builder dependencies too; unpinned ones stay as they are (the resolver leaves them unresolved).
+ * The program with every pinned registry base (a store package whose path is its `docker://…#os/arch` key) given its
+ * pulled store entry's path, through builder dependencies too; unpinned ones stay as they are.
  */
 export function pinProgram(program: Program, pulls: ReadonlyMap<string, RegistryPull>): Program {
   if (pulls.size === 0) return program;
   const specs = new Map<BuilderSpec, BuilderSpec>();
   const pin = (ref: PackageRef): PackageRef => {
-    if (typeof ref === "string") return pulls.get(ref)?.storePath ?? ref;
+    if (typeof ref === "string") return ref;
+    if (ref._con === "resolvedPackage") {
+      const pull = ref.outPath.startsWith("docker://") ? pulls.get(ref.outPath) : undefined;
+      if (pull === undefined) return ref;
+      const name = pull.storePath.slice(pull.storePath.lastIndexOf("/") + 34);
+      return { ...ref, name, packageName: name, outPath: pull.storePath, contentHash: pull.manifest.digest };
+    }
     if (ref._con !== "builderPackage") return ref;
     let spec = specs.get(ref.spec);
     if (spec === undefined) {

@@ -7,6 +7,7 @@ import { z } from "zod";
 import { strictObject } from "../../core/strict.js";
 import { PackageRef } from "../../core/spec.js";
 import * as C from "../../program/constructors.js";
+import type { ResolvedPackage } from "../../core/records.js";
 
 /** The three kinds of base: an OCI layout directory, an oci-archive tar, or an image in a registry. */
 export const BASE_KINDS = ["layout", "archive", "registry"] as const;
@@ -63,18 +64,24 @@ export function parseRegistryReference(reference: string): RegistryReference | s
   return { registry, repository: path, ...(tag === undefined ? {} : { tag }), ...(digest === undefined ? {} : { digest }) };
 }
 
-/**
- * The package string a registry base's step reads: the reference and the platform it is pulled for
- * (`docker://host/repo:tag#linux/amd64`). The engine resolves it, through the lock file, to the pulled store entry.
- */
-export function registryPackage(reference: string, os: string, architecture: string): string {
+/** The key of a registry base on one platform: the reference and the platform (`docker://host/repo:tag#linux/amd64`). */
+export function registryKey(reference: string, os: string, architecture: string): string {
   return `${reference}#${os}/${architecture}`;
 }
 
-/** The reference and platform of a registry package string, or null for any other package. */
-export function parseRegistryPackage(pkg: string): { reference: string; os: string; architecture: string } | null {
-  if (!pkg.startsWith("docker://")) return null;
-  const m = /^(.*)#([a-z0-9]+)\/([a-z0-9]+)$/.exec(pkg);
+/**
+ * The package a registry base's step reads before it is pinned: a store package whose path is its registry key. The
+ * lock stage (src/oci/engine/base-registry.ts) replaces it by the pulled store entry; until then it is no path.
+ */
+export function registryPackage(reference: string, os: string, architecture: string): ResolvedPackage {
+  const key = registryKey(reference, os, architecture);
+  return { _con: "resolvedPackage", name: reference, packageName: reference, origin: "store", outPath: key, version: null, executables: {}, contentHash: null };
+}
+
+/** The reference and platform of a registry base's package (before pinning), or null for any other package. */
+export function parseRegistryPackage(pkg: PackageRef): { reference: string; os: string; architecture: string } | null {
+  if (typeof pkg === "string" || pkg._con !== "resolvedPackage" || !pkg.outPath.startsWith("docker://")) return null;
+  const m = /^(.*)#([a-z0-9]+)\/([a-z0-9]+)$/.exec(pkg.outPath);
   return m ? { reference: m[1]!, os: m[2]!, architecture: m[3]! } : null;
 }
 

@@ -16,7 +16,7 @@ import type { RealizeOptions } from "../../engine/options.js";
 import { writeFileAtomic } from "../../engine/store-fs.js";
 import { copyTreeCanonical } from "../../engine/tree-hash.js";
 import { EMPTY_LOCK, LOCK_FILE_NAME, lockDisagreements, lockText, parseLock, pinProgram, pullOf, registryUses, type LockFile, type LockPin, type RegistryPull } from "../base/lock.js";
-import { parseRegistryReference, registryPackage } from "../base/reference.js";
+import { parseRegistryReference, registryKey } from "../base/reference.js";
 import { INDEX_MEDIA_TYPE, MANIFEST_MEDIA_TYPE } from "../media-types.js";
 
 const INDEXES = [INDEX_MEDIA_TYPE, "application/vnd.docker.distribution.manifest.list.v2+json"];
@@ -76,7 +76,7 @@ async function resolvePin(reference: string, platforms: readonly string[], warn:
  * it instead). Unpinned references are resolved in `build` and `update` mode and the lock is written; in `read` mode
  * they stay unpinned (the resolver reports them).
  */
-export async function lockStage(program: Program, dir: string, storeDir: string, mode: LockMode, warn: (m: string) => void): Promise<LockStage> {
+export async function lockStage(program: Program, dir: string, storeDir: string, mode: LockMode, warn: (m: string) => void, strict = false): Promise<LockStage> {
   const file = lockFileIn(dir);
   const uses = registryUses(program);
   if (uses.size === 0 && !existsSync(file)) return { program, file, pulls: new Map(), changed: [] };
@@ -113,9 +113,14 @@ export async function lockStage(program: Program, dir: string, storeDir: string,
       const pull = pullOf(ref, p, next.bases[ref], storeDir);
       const [os, arch] = p.split("/");
       if (pull) {
-        pulls.set(registryPackage(ref, os!, arch!), pull);
+        pulls.set(registryKey(ref, os!, arch!), pull);
         pending.set(pull.storePath, pull);
-      } else if (mode === "read") warn(`base image ${ref} is not pinned for ${p} in ${file}: \`mb build\` pins it when it first builds, \`mb lock\` without building`);
+      } else {
+        const msg = `base image ${ref} is not pinned for ${p} in ${file}`;
+        const hint = "`mb build` pins it when it first builds; `mb lock <builder>` pins it without building";
+        if (strict) throw new MbError("base.unpinned", msg, { exitCode: ExitCode.problems, hint });
+        warn(`${msg}; ${hint}`);
+      }
     }
   }
   return { program: pinProgram(program, pulls), file, pulls, changed };
