@@ -79,7 +79,8 @@ async function resolvePin(reference: string, platforms: readonly string[], warn:
 export async function lockStage(program: Program, dir: string, storeDir: string, mode: LockMode, warn: (m: string) => void, strict = false): Promise<LockStage> {
   const file = lockFileIn(dir);
   const uses = registryUses(program);
-  if (uses.size === 0 && !existsSync(file)) return { program, file, pulls: new Map(), changed: [] };
+  // A builder without registry bases never reads the lock (another builder of the directory may use it).
+  if (uses.size === 0) return { program, file, pulls: new Map(), changed: [] };
   const lock = readLock(file);
   if (mode !== "update") {
     const problems = lockDisagreements(lock, uses, file);
