@@ -39,6 +39,8 @@ export { renderDockerfile, dockerfileUnsupportedReasons } from "./backends/docke
 
 export { defineOrnament, fromOrnamentedSpec, type Ornament, type OrnamentDescriptor } from "./ornaments/ornament.js";
 export { ociImage, OciImageBuilder, OciLayer, type OciImageSpec, type OciImageArgs } from "./oci/ornament.js";
+export { OciBase, parseBase } from "./oci/base/reference.js";
+export { LockFile, parseLock } from "./oci/base/lock.js";
 export { OciFileMeta, OciMetadata, ImageTags } from "./oci/image-config.js";
 export { ORNAMENTS, findOrnament, ornamentEntry, type OrnamentEntry, type LoadedOrnament } from "./ornaments/registry.js";
 export { SandboxProfile, TcpEndpoint, DisplayConfig, DnsConfig, LandlockProfile, SystemdHardening, SeccompStage, type SandboxProfileInput } from "./core/sandbox.js";

@@ -3,7 +3,7 @@
 // spec and pulls the image into a store entry named by its manifest digest; later builds never ask for the tag, even
 // after it moved; `mb lock --update` re-pins; a lock that disagrees with the spec is refused naming both; with the
 // registry stopped a build still works from the store, and from a fresh store fails naming the unreachable registry.
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { builderOutput, evidence, pathPackage } from "../../src/index.js";
@@ -133,6 +133,28 @@ describe("a registry base", () => {
     expect(r.stderr).toContain(`mb: error: the lock file disagrees with the spec:\n  ${lockFile()} pins ${other}, which the builder does not use (its registry bases: ${ref})`);
     expect(readJson(lockFile()).bases[other]).toBeDefined();
     writeFileSync(lockFile(), JSON.stringify(good));
+  });
+
+  it("a missing tag and a base of another platform fail naming the reference; nothing is pinned or built", () => {
+    const before = readFileSync(lockFile(), "utf8");
+    const variant = (name: string, base: string, architecture?: "arm64"): string => {
+      const d = tempDir(name);
+      mkdirSync(join(d, "rootfs"));
+      const file = join(d, "app.json");
+      writeFileSync(file, JSON.stringify(ociImage({ name: "app", base, layers: [{ name: "app", source: pathPackage("./rootfs") }], ...(architecture ? { architecture } : {}) })));
+      return file;
+    };
+    const missing = variant("missing-tag", `docker://${reg!.host}/base:nope`);
+    const r1 = mb(["build", missing, "--no-out-link"], { store });
+    expect(r1.status).toBe(1);
+    expect(r1.stderr).toContain(`${reg!.host}/base:nope`);
+    expect(existsSync(join(missing, "..", "mb.lock.json"))).toBe(false);
+    const arm = variant("other-platform", ref, "arm64");
+    const r2 = mb(["build", arm, "--no-out-link"], { store });
+    expect(r2.status).toBe(1);
+    expect(r2.stderr).toContain(`mb: error: base ${ref} is an image for linux/amd64, not linux/arm64`);
+    expect(existsSync(join(arm, "..", "mb.lock.json"))).toBe(false);
+    expect(readFileSync(lockFile(), "utf8")).toBe(before);
   });
 
   it("with the registry stopped, a build works from the store; from a fresh store it fails naming the registry", async () => {

@@ -53,7 +53,22 @@ async function resolvePin(reference: string, platforms: readonly string[], warn:
   }
   const pin: LockPin = { digest: top.digest, mediaType: top.mediaType, platforms: {} };
   if (MANIFESTS.includes(top.mediaType)) {
-    for (const p of platforms) pin.platforms[p] = { digest: top.digest, mediaType: top.mediaType, size: top.bytes.length };
+    // One image: its config (a small blob) says its platform, checked before anything is pinned.
+    const manifest = JSON.parse(Buffer.from(top.bytes).toString("utf8")) as { config: { digest: string } };
+    const tmp = mkdtempSync(join(tmpdir(), "mb-lock-"));
+    let config: { os?: string; architecture?: string; variant?: string };
+    try {
+      await client.getBlob(r.repository, ociDigest(manifest.config.digest, reference), join(tmp, "config"));
+      config = JSON.parse(readFileSync(join(tmp, "config"), "utf8")) as typeof config;
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+    for (const p of platforms) {
+      if (`${config.os}/${config.architecture}` !== p) {
+        throw new MbError("base.platform", `base ${reference} is an image for ${config.os}/${config.architecture}${config.variant ? `/${config.variant}` : ""}, not ${p}`, { exitCode: ExitCode.problems });
+      }
+      pin.platforms[p] = { digest: top.digest, mediaType: top.mediaType, size: top.bytes.length };
+    }
     return pin;
   }
   if (!INDEXES.includes(top.mediaType)) throw new MbError("base.media-type", `base ${reference}: '${top.mediaType}' is neither an image manifest nor an index`, { exitCode: ExitCode.problems });
