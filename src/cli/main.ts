@@ -43,6 +43,7 @@ type Values = {
   dir?: string;
   out?: string; all: boolean;
   update: boolean;
+  tag?: string[]; insecure: boolean;
 };
 
 /** Which commands accept each command-specific flag. */
@@ -50,16 +51,17 @@ const FLAG_COMMANDS: Record<string, readonly string[]> = {
   format: ["deps"],
   "out-link": ["build"],
   "no-out-link": ["build"],
-  "keep-failed": ["build", "check"],
-  "no-sandbox": ["build", "check", "path", "render", "docs", "run"],
+  "keep-failed": ["build", "check", "push"],
+  "no-sandbox": ["build", "check", "path", "render", "docs", "run", "push"],
   check: ["build"],
-  jobs: ["build", "check", "run"],
+  jobs: ["build", "check", "run", "push"],
   port: ["run"],
   "dry-run": ["gc"],
   repair: ["store"],
   dir: ["render"],
   out: ["docs"], all: ["docs"],
   update: ["lock"],
+  tag: ["push"], insecure: ["push"],
 };
 
 function checkFlags(command: string, values: Values, view: boolean): void {
@@ -149,6 +151,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
           dir: { type: "string" },
           out: { type: "string" }, all: { type: "boolean", default: false },
           update: { type: "boolean", default: false },
+          tag: { type: "string", multiple: true }, insecure: { type: "boolean", default: false },
           debug: { type: "boolean", default: false },
           help: { type: "boolean", short: "h", default: false },
           version: { type: "boolean", default: false },
@@ -190,6 +193,10 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     if (command === "lock") {
       checkFlags(command, values as Values, false);
       return await (await import("./lock.js")).runLock(rest, values, io);
+    }
+    if (command === "push") {
+      checkFlags(command, values as Values, false);
+      return await (await import("./push.js")).runPush(rest, values, io);
     }
     if (!VIEWS.has(command) && !BUILDING.has(command)) throw await unknownCommand(command);
     checkFlags(command, values as Values, VIEWS.has(command));
