@@ -10,7 +10,7 @@ import { builderOutput, evidence, pathPackage } from "../../src/index.js";
 import { ociImage } from "../../src/oci/ornament.js";
 import { busyboxRootfs } from "../../examples/oci-image/busybox-rootfs.js";
 import { startRegistry, type TestRegistry } from "../support/registry.js";
-import { documents, mb, mbBuild, must, readJson, removeTempDirs, requireTool, tempDir } from "./helpers.js";
+import { documents, mb, mbBuild, must, ran, readJson, removeTempDirs, requireTool, tempDir } from "./helpers.js";
 
 vi.setConfig({ testTimeout: 600_000, hookTimeout: 600_000 });
 
@@ -96,6 +96,35 @@ describe("a registry base", () => {
     const r = mb(["check", appSpec], { store });
     expect(r.stdout + r.stderr).toContain('ok      flavour: output "first"');
     expect(r.status).toBe(0);
+  });
+
+  it("pushed back under a new tag with mb push: skopeo inspect shows the config, podman pulls and runs it", () => {
+    const pushed = mb(["push", appSpec, `docker://${reg!.host}/app:2`], { store });
+    expect(pushed.stderr.split("\n").filter((l) => l.startsWith("mb: error"))).toEqual([]);
+    expect(pushed.status).toBe(0);
+    const skopeo = requireTool("skopeo");
+    const info = JSON.parse(must(skopeo, ["inspect", "--tls-verify=false", `docker://${reg!.host}/app:2`]));
+    expect(info.Digest).toBe(documents(layout).manifestDigest);
+    expect(info.Env).toEqual(["PATH=/bin", "FLAVOUR=first"]);
+    expect(info.Labels).toEqual({ flavour: "first" });
+    expect(info.Layers).toHaveLength(2);
+    const config = JSON.parse(must(skopeo, ["inspect", "--tls-verify=false", "--config", `docker://${reg!.host}/app:2`])).config;
+    expect(config.Entrypoint).toEqual(["/bin/sh"]);
+    expect(config.Cmd).toEqual(["-c", "cat /app/hello.txt"]);
+    const podmanDir = tempDir("podman");
+    for (const d of ["home", "config", "tmp"]) mkdirSync(join(podmanDir, d));
+    const env = { PATH: process.env.PATH, HOME: join(podmanDir, "home"), XDG_CONFIG_HOME: join(podmanDir, "config"), TMPDIR: join(podmanDir, "tmp") };
+    const podman = (args: string[]) => ran(requireTool("podman"), ["--root", join(podmanDir, "root"), "--runroot", join(podmanDir, "run"), "--storage-driver", "vfs", "--events-backend", "none", ...args], { env });
+    try {
+      expect(podman(["pull", "-q", "--tls-verify=false", `docker://${reg!.host}/app:2`]).status).toBe(0);
+      // runc here may not raise rlimits to podman's defaults for root: lower ones are always allowed
+      const run = podman(["run", "--rm", "--network", "none", "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024", `${reg!.host}/app:2`]);
+      expect(run.stdout).toBe("hello from app\n");
+      expect(run.status).toBe(0);
+    } finally {
+      podman(["rmi", "-a", "-f"]);
+      ran("chmod", ["-R", "u+w", podmanDir]);
+    }
   });
 
   it("with the lock, a build never asks for the tag, even after it moved", () => {
