@@ -4,6 +4,7 @@
 // Cmd, umoci unpacks both layers' files, `mb check` runs the evidence inside; bad bases fail naming the reference,
 // leaving nothing in the store. Also the example examples/oci-base (a builder output as the base).
 import { cpSync, mkdirSync, readdirSync, writeFileSync, chmodSync } from "node:fs";
+import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { builderOutput, evidence, pathPackage } from "../../src/index.js";
@@ -113,6 +114,32 @@ describe("an image on an oci: base", () => {
     expect(a.manifest.layers).toEqual(b.manifest.layers);
     expect(a.config).toEqual(b.config);
     expect(fromArchive).not.toBe(layout); // the base is part of the store path
+  });
+});
+
+describe("a multi-platform base (an image index)", () => {
+  /** A copy of base-layout whose index.json names an image index (ref `multi`) listing the amd64 manifest. */
+  function indexLayout(): string {
+    const multi = join(dir, "multi-layout");
+    cpSync(join(dir, "base-layout"), multi, { recursive: true });
+    chmodSync(join(multi, "blobs/sha256"), 0o755);
+    chmodSync(multi, 0o755);
+    const manifest = readJson(join(multi, "index.json")).manifests[0];
+    const index = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: "application/vnd.oci.image.index.v1+json", manifests: [{ mediaType: manifest.mediaType, digest: manifest.digest, size: manifest.size, platform: { os: "linux", architecture: "amd64" } }] }));
+    const digest = createHash("sha256").update(index).digest("hex");
+    writeFileSync(join(multi, "blobs/sha256", digest), index);
+    chmodSync(join(multi, "index.json"), 0o644);
+    writeFileSync(join(multi, "index.json"), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: "application/vnd.oci.image.index.v1+json", digest: `sha256:${digest}`, size: index.length, annotations: { "org.opencontainers.image.ref.name": "multi" } }] }));
+    return multi;
+  }
+
+  it("takes the manifest of the image's platform, and names the platforms it has when there is none", () => {
+    indexLayout();
+    const layout = mbBuild(specAt("app-multi.json", app("oci:./multi-layout:multi")), store);
+    expect(documents(layout).config.config.Env).toEqual(["PATH=/bin", "GREETING=app"]);
+    const r = mb(["build", specAt("app-multi-arm.json", app("oci:./multi-layout:multi", { architecture: "arm64" })), "--no-out-link"], { store });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("oci-image: base 'oci:./multi-layout:multi': is not available for linux/arm64 (its platforms: linux/amd64)");
   });
 });
 
