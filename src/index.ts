@@ -42,6 +42,8 @@ export { renderDockerfile, dockerfileUnsupportedReasons } from "./backends/docke
 
 export { defineOrnament, fromOrnamentedSpec, type Ornament, type OrnamentDescriptor } from "./ornaments/ornament.js";
 export { ociImage, OciImageBuilder, OciLayer, type OciImageSpec, type OciImageArgs } from "./oci/ornament.js";
+export { OciBase, parseBase } from "./oci/base/reference.js";
+export { LockFile, parseLock } from "./oci/base/lock.js";
 export { OciFileMeta, OciMetadata, ImageTags } from "./oci/image-config.js";
 export { ociIndex, OciIndexBuilder, OciIndexImage, OciPlatform, type OciIndexSpec, type OciIndexArgs } from "./oci/index-ornament.js";
 export { Attest } from "./oci/attest/options.js";

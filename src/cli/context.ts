@@ -61,7 +61,18 @@ export interface Prepared {
  */
 export async function prepare(
   arg: BuilderArg,
-  opts: { store?: string; sandbox?: SandboxMode; strict: boolean; warn: (m: string) => void; witness?: boolean; persistIdentities?: boolean; tolerantPlan?: boolean; sourceDateEpoch?: number },
+  opts: {
+    store?: string;
+    sandbox?: SandboxMode;
+    strict: boolean;
+    warn: (m: string) => void;
+    witness?: boolean;
+    persistIdentities?: boolean;
+    tolerantPlan?: boolean;
+    sourceDateEpoch?: number;
+    /** How registry bases' lock file is used: read only (default), or pinned where missing (`build`; see src/oci/engine/base-registry.ts). */
+    lock?: "read" | "build";
+  },
 ): Promise<Prepared> {
   const identity = await import("../engine/identity.js");
   const { loadBuilder } = await import("./load.js");
@@ -80,9 +91,13 @@ export async function prepare(
     const { resolveProgram } = await import("../engine/resolve.js");
     const { hostSystem } = await import("../engine/system.js");
     const loaded = await loading;
+    // Registry bases are pinned by the lock file beside the builder before anything is resolved.
+    const { lockStage } = await import("../oci/engine/base-registry.js");
+    const locked = await lockStage(loaded.program, dirname(loaded.file), storeDir, opts.lock ?? "read", opts.warn, opts.strict);
+    if (opts.witness) identity.witness("file", locked.file);
     let resolution: Resolution | null = null;
     try {
-      resolution = resolveProgram(loaded.program, {
+      resolution = resolveProgram(locked.program, {
         storeDir,
         system: hostSystem(),
         sourceDateEpoch,

@@ -57,6 +57,7 @@ Building (the store):
   store verify                  re-hash every entry against its metadata; exit 1 on missing or corrupt ones
                                 (--repair: remove each, rebuild it where a known builder makes it; exit 0 if all rebuilt)
   gc                            remove entries not reachable from live out-links
+  lock [--update] <builder>     pin the builder's registry base images in mb.lock.json beside it (--update: re-resolve)
   run <builder> [service]       build if needed, start the service in the foreground in its sandbox, wait for its
                                 health check (--port P: the port, default the protocol's), forward SIGINT/SIGTERM
   push <builder> docker://host[:port]/repo[:tag]
@@ -77,6 +78,7 @@ Options:
   --dir DIR       render systemd: write one <unit>.service file per service into DIR (their paths printed)
   --dry-run       gc: only list what would be removed
   --repair        store verify: remove what fails, rebuild what a known builder makes
+  --update        lock: resolve every registry base's tag again and rewrite the lock
   --port P        run: the port the service listens on (1-65535; default its protocol's defaultPort)
   --tag T         push: another tag to put (repeatable); --insecure: plain HTTP to a registry that is not loopback
   --debug         show stack traces
@@ -116,6 +118,7 @@ export const COMMAND_HELP: Readonly<Record<string, string>> = {
   log: "Usage: mb log [--store DIR] <builder|store path>\n\nThe build log of an entry.\n",
   store: "Usage: mb store verify [--repair] [--json] [--store DIR]\n\nRe-hashes every entry against its metadata; exit 1 on missing or corrupt ones (--repair: remove each,\nrebuild it where a known builder makes it; exit 0 if all were rebuilt).\n",
   gc: "Usage: mb gc [--dry-run] [--json] [--store DIR]\n\nRemoves the entries not reachable from live out-links (--dry-run: only lists them).\n",
+  lock: "Usage: mb lock [--update] [--json] <builder>\n\nPins the builder's registry base images (docker://) in mb.lock.json beside the builder file, without\nbuilding: unpinned references are resolved; a lock that disagrees with the spec is an error. --update resolves\nevery tag again and rewrites the lock to exactly the spec's bases.\n",
   push:
     "Usage: mb push [--tag T ...] [--insecure] [--store DIR] [-j N] [--no-sandbox] [--json] <builder> docker://host[:port]/repo[:tag|@digest]\n\nBuilds the builder if needed, then pushes the OCI image of its result: every blob (skipped when the\nregistry has it), the manifests (an index's platforms first; SBOM and provenance artifacts after their subject,\nlisted under the referrers tag sha256-<hex>), then the tags last, so an interrupted push leaves no tag and a re-run\nresumes. Credentials: $REGISTRY_AUTH_FILE or ~/.docker/config.json `auths`; bearer tokens from the registry's realm.\nPrints the digest reference and each tag reference (--json: one event per line, the last `pushed`).\n\n  --tag T            another tag to put (repeatable)\n  --insecure         plain HTTP to a registry that is not loopback (loopback hosts always use HTTP)\n",
   run: "Usage: mb run [--port P] [-j N] [--no-sandbox] [--store DIR] <builder> [service]\n\nBuilds if needed, starts the service in the foreground in its sandbox, waits for its health check and\nforwards SIGINT/SIGTERM; exits with the service's status.\n",

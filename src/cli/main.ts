@@ -42,6 +42,7 @@ type Values = {
   port?: string;
   dir?: string;
   out?: string; all: boolean;
+  update: boolean;
   tag?: string[]; insecure: boolean;
 };
 
@@ -59,6 +60,7 @@ const FLAG_COMMANDS: Record<string, readonly string[]> = {
   repair: ["store"],
   dir: ["render"],
   out: ["docs"], all: ["docs"],
+  update: ["lock"],
   tag: ["push"], insecure: ["push"],
 };
 
@@ -148,6 +150,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
           port: { type: "string" },
           dir: { type: "string" },
           out: { type: "string" }, all: { type: "boolean", default: false },
+          update: { type: "boolean", default: false },
           tag: { type: "string", multiple: true }, insecure: { type: "boolean", default: false },
           debug: { type: "boolean", default: false },
           help: { type: "boolean", short: "h", default: false },
@@ -186,6 +189,10 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     if (command === "docs") {
       checkFlags(command, values as Values, false);
       return await (await import("./docs.js")).docsCommand(rest, values, io);
+    }
+    if (command === "lock") {
+      checkFlags(command, values as Values, false);
+      return await (await import("./lock.js")).runLock(rest, values, io);
     }
     if (command === "push") {
       checkFlags(command, values as Values, false);

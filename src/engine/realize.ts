@@ -119,6 +119,7 @@ export async function realizeBuild(build: ResolvedBuild, opts: RealizeOptions): 
     async prepare() {
       if (existsSync(p)) store.remove(p); // left by a crash between rename and metadata
       for (const imp of build.imports) await importPath(imp, opts);
+      if (build.storeInputs.length > 0) await (await import("../oci/engine/base-registry.js")).pullPinned(build.storeInputs, opts);
       for (const s of [...build.needs, ...build.storeInputs]) {
         const e = store.entry(s);
         if (!e || !store.isValid(e)) throw problem("build.missing-input", `build of '${build.name}' needs ${s}, which is not in the store`);

@@ -127,7 +127,7 @@ class Resolver {
   }
 
   private pathPackage(path: string, name: string | undefined, where: string, imports: PathImport[]): ResolvedPackage | null {
-    const abs = resolvePath(path);
+    const abs = resolvePath(this.opts.baseDir ?? process.cwd(), path);
     if (!existsSync(abs)) {
       const msg = `path package '${path}' (${where}) does not exist`;
       if (this.opts.strict) this.fail("package.missing", msg);
@@ -150,7 +150,8 @@ class Resolver {
       out = this.hostPackage(ref, where);
     } else {
       switch (ref._con) {
-        case "resolvedPackage":
+        case "resolvedPackage": // a store package (a pinned registry base, src/oci/base/lock.ts) is read by the build
+          if (ref.origin === "store") state.storeRefs.push(...[this.storeEntryOf(ref.outPath)].filter((e) => e !== null));
           return ref;
         case "hostPackage":
           out = this.hostPackage(ref.name, where);

@@ -19,6 +19,8 @@ import { configStep, indexStep, manifestStep } from "./steps/documents.js";
 import { archiveStep, cleanScratchStep, verifyBlobsStep } from "./steps/finish.js";
 import { attestStep } from "./steps/attest.js";
 import { Attest } from "./attest/options.js";
+import { OciBase, parseBase } from "./base/reference.js";
+import { baseSteps } from "./base/lower.js";
 import { Annotations, NAMED_TAG, ImageTags, LayerFiles, OciMetadata, StopSignal, TagName, User, Volumes, WorkingDir, metadataEntries } from "./image-config.js";
 
 /** How a layer blob is stored: a plain tar (the original's only kind), or compressed with gzip or zstd. */
@@ -80,6 +82,8 @@ export const OciImageBuilder = defineOrnament({
     annotations: Annotations.optional(),
     tags: ImageTags.optional(),
     attest: Attest.optional(),
+    /** The base image (oci:, oci-archive:, docker://, or a package holding a layout); absent, the image starts empty. */
+    base: OciBase.optional(),
   },
 });
 export type OciImageSpec = z.output<typeof OciImageBuilder.schema>;
@@ -129,6 +133,8 @@ export const OciImageArgs = strictObject({
   tag: TagName.optional(),
   /** Attestations attached as OCI artifacts (src/oci/attest/): `{ sbom: true, provenance: true }`; absent, none. */
   attest: Attest.optional(),
+  /** The base image: `oci:DIR[:ref]`, `oci-archive:FILE[:ref]`, `docker://host/repo:tag` (or `@sha256:…`), or a package holding an OCI layout. */
+  base: PackageRef.optional(),
   /** Packages for the tools; host packages by default. gzip, zstd, openssl and nodejs are declared only when used. */
   toolPackages: strictObject({
       bash: PackageRef.optional(),
@@ -145,6 +151,8 @@ export const OciImageArgs = strictObject({
   if (a.tag !== undefined && !NAMED_TAG.test(`${a.name}:${a.tag}`)) {
     ctx.addIssue({ code: "custom", path: ["tag"], message: `'${a.name}:${a.tag}' is not a 'name:tag' reference (the name must be a lower-case repository)` });
   }
+  const base = a.base === undefined ? undefined : parseBase(a.base, a.os, a.architecture);
+  if (typeof base === "string") ctx.addIssue({ code: "custom", path: ["base"], message: `base ${base}` });
 });
 export type OciImageArgs = z.input<typeof OciImageArgs>;
 
@@ -173,6 +181,7 @@ export function ociImage(args: OciImageArgs): OciImageSpec {
     ...(a.attest === undefined ? {} : { attest: a.attest }),
   };
   const variant = a.variant === undefined ? {} : { variant: a.variant };
+  const base = a.base === undefined ? undefined : (parseBase(a.base, a.os, a.architecture) as OciBase);
   const used = new Set(layers.map((l) => l.compression ?? "none"));
   const pkg = (name: keyof typeof a.toolPackages): PackageRef => a.toolPackages[name] ?? C.hostPackage(name);
 
@@ -181,7 +190,7 @@ export function ociImage(args: OciImageArgs): OciImageSpec {
   if (used.has("gzip")) tools.push(C.tool({ name: "gzip", package: pkg("gzip") }));
   if (used.has("zstd")) tools.push(C.tool({ name: "zstd", package: pkg("zstd") }));
   if (a.digestTool === "openssl") tools.push(C.tool({ name: "openssl", package: pkg("openssl") }));
-  if (layers.some((l) => l.files !== undefined) || a.attest !== undefined) tools.push(C.tool({ name: "node", package: pkg("nodejs") }));
+  if (base !== undefined || a.attest !== undefined || layers.some((l) => l.files !== undefined)) tools.push(C.tool({ name: "node", package: pkg("nodejs") }));
   const ctx: StepContext = { bash: bashTool, hash: digestCommand(a.digestTool) };
 
   const layoutOutput = C.output({ name: "oci-layout", path: "oci-layout", format: "json" });
@@ -189,13 +198,16 @@ export function ociImage(args: OciImageArgs): OciImageSpec {
   const blobsOutput = C.output({ name: "blobs", path: "$out/blobs", format: a.verifyBlobs === "store" ? "oci-blobs" : "tree" });
   const archiveOutput = C.output({ name: "oci-archive", path: "$out/image.oci.tar", format: "tar" });
   const outputs = [layoutOutput, indexOutput, blobsOutput, archiveOutput];
+  const given = new Set(Object.keys(args).filter((k) => (args as Record<string, unknown>)[k] !== undefined));
+  const onBase = base === undefined ? undefined : baseSteps(ctx, base, { ...a, labels, ...extra, given }, layers);
 
   const operations: Operation[] = [
     ...tools.map((tool) => C.declareTool({ tool })),
     C.writeFile({ output: layoutOutput, text: JSON.stringify({ imageLayoutVersion: "1.0.0" }) }),
+    ...(onBase === undefined ? [] : [onBase.importStep]),
     ...layers.flatMap((l) => [assembleRootfsStep(ctx, l, a.assemble), tarLayerStep(ctx, l, a.assemble)]),
-    configStep(ctx, { ...a, labels, ...extra }, layers),
-    manifestStep(ctx, layers, annotations),
+    onBase?.configStep ?? configStep(ctx, { ...a, labels, ...extra }, layers),
+    manifestStep(ctx, layers, annotations, base !== undefined),
     indexStep(ctx, a.name, tags, annotations),
     ...(a.attest === undefined ? [] : [attestStep(ctx, { name: a.name, attest: a.attest, spec: { entrypoint: a.entrypoint, cmd: a.cmd, env: a.env, exposedPorts: a.exposedPorts, labels, architecture: a.architecture, os: a.os, ...extra } }, layers)]),
     verifyBlobsStep(ctx, a.verifyBlobs),
@@ -204,7 +216,7 @@ export function ociImage(args: OciImageArgs): OciImageSpec {
     C.emitDescriptor({
       descriptor: C.descriptor({
         name: `${a.name}-oci-image`,
-        payload: { kind: "oci-image", entrypoint: a.entrypoint, exposedPorts: a.exposedPorts, labels, architecture: a.architecture, os: a.os, ...variant, ...extra },
+        payload: { kind: "oci-image", entrypoint: a.entrypoint, exposedPorts: a.exposedPorts, labels, architecture: a.architecture, os: a.os, ...variant, ...extra, ...(base === undefined ? {} : { base: base.reference }) },
       }),
     }),
     ...outputs.map((output) => C.transformOutput({ output })),
@@ -225,6 +237,7 @@ export function ociImage(args: OciImageArgs): OciImageSpec {
     ...variant,
     ...(a.created === undefined ? {} : { created: a.created }),
     ...extra,
+    ...(base === undefined ? {} : { base }),
     parameters: [],
     inputs: [],
     dependencies: [],

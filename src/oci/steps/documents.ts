@@ -100,14 +100,18 @@ function annotationsMember(annotations: Readonly<Record<string, string>> | undef
   return annotations === undefined || Object.keys(annotations).length === 0 ? "" : `,"annotations":${jsonText(sortedObject(annotations))}`;
 }
 
-/** write-manifest: the image manifest blob, naming the config and every layer blob (and its annotations, when given). */
-export function manifestStep(ctx: StepContext, layers: readonly StepLayer[], annotations?: Readonly<Record<string, string>>): Operation {
+/**
+ * write-manifest: the image manifest blob, naming the config and every layer blob (and its annotations, when given); on
+ * a base, the base's layer descriptors (import-base's `.scratch/base-layers.json`) come first.
+ */
+export function manifestStep(ctx: StepContext, layers: readonly StepLayer[], annotations?: Readonly<Record<string, string>>, onBase = false): Operation {
   const pieces: JsonPiece[] = [
     `{"schemaVersion":2,"mediaType":${jsonText(MANIFEST_MEDIA_TYPE)},"config":{"mediaType":${jsonText(CONFIG_MEDIA_TYPE)},"digest":"sha256:`,
     { shellVar: "cfgd" },
     `","size":`,
     { shellVar: "cfgs" },
     `},"layers":[`,
+    ...(onBase ? [{ shellVar: "bl" }] : []),
     ...layers.flatMap(layerDescriptor),
     `]${annotationsMember(annotations)}}`,
   ];
@@ -118,7 +122,7 @@ export function manifestStep(ctx: StepContext, layers: readonly StepLayer[], ann
 mkdir -p "$out/blobs/sha256"
 cfgd=$(cat "$out/.scratch/config.digest")
 cfgs=$(cat "$out/.scratch/config.size")
-${readLayerFacts(layers, "descriptor")}
+${onBase ? `bl=$(cat "$out/.scratch/base-layers.json")\n` : ""}${readLayerFacts(layers, "descriptor")}
 ${printfPieces(pieces, `"$out/.scratch/manifest.json"`)}
 ${storeDocument(ctx.hash, "manifest")}`,
   );
