@@ -5,7 +5,7 @@
 import { ExitCode, MbError } from "../core/errors.js";
 import { RegistryClient } from "../registry/client.js";
 import { pushLayout, type PushEvent } from "../registry/push.js";
-import { parseReference } from "../registry/reference.js";
+import { isTag, parseReference } from "../registry/reference.js";
 import { buildBuilder } from "./build.js";
 import type { Io } from "./io.js";
 import { createProgress } from "./progress.js";
@@ -20,8 +20,6 @@ export interface PushFlags {
   readonly "no-sandbox": boolean;
   readonly jobs?: string;
 }
-
-const TAG = /^[\w][\w.-]{0,127}$/;
 
 function usage(message: string): MbError {
   return new MbError("usage", message, { exitCode: ExitCode.usage, hint: "run `mb push --help` for usage" });
@@ -45,7 +43,7 @@ export async function runPush(rest: readonly string[], flags: PushFlags, io: Io)
   if (more.length > 0) throw usage(`unexpected argument '${more[0]}'`);
   const target = parseReference(destination);
   const extra = flags.tag ?? [];
-  const badTag = extra.find((t) => !TAG.test(t));
+  const badTag = extra.find((t) => !isTag(t));
   if (badTag !== undefined) throw usage(`--tag '${badTag}' is not a tag (letters, digits, _ . -, at most 128, not starting with . or -)`);
   const jobs = flags.jobs === undefined ? 1 : Number(flags.jobs);
   if (!Number.isInteger(jobs) || jobs < 1) throw usage(`-j needs a positive whole number, got '${flags.jobs}'`);

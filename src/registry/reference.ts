@@ -25,6 +25,11 @@ const HOST = /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:
 /** The registry a reference without a host names (as docker and skopeo do). */
 export const DOCKER_HUB = "docker.io";
 
+/** True for a well-formed tag: letters, digits, `_ . -`, at most 128, not starting with `.` or `-`. */
+export function isTag(value: string): boolean {
+  return TAG.test(value);
+}
+
 /** True for a well-formed `sha256:` or `sha512:` digest. */
 export function isOciDigest(value: string): value is OciDigest {
   return DIGEST.test(value);

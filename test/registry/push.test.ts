@@ -1,7 +1,7 @@
 // `mb push` end to end: the busybox example pushed to a real registry (Debian's docker-registry), then read by tools
 // nobody here wrote (skopeo inspect and copy, podman pull and run); resumed after a failed manifest PUT with no tag
 // left on the partial image; basic auth from REGISTRY_AUTH_FILE; and the usage errors.
-import { spawnSync } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
@@ -39,6 +39,16 @@ function run(cmd: string, args: readonly string[], env?: NodeJS.ProcessEnv): { s
   const r = spawnSync(cmd, args, { encoding: "utf8", env: env ?? process.env, maxBuffer: 1 << 26 });
   if (r.error) throw r.error;
   return { status: r.status ?? 128, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Runs a program without blocking the event loop (servers of this process keep answering), with a time limit. */
+function runAsync(cmd: string, args: readonly string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    execFile(cmd, [...args], { encoding: "utf8", timeout: 300_000 }, (error, stdout, stderr) => {
+      if (error && typeof error.code !== "number") reject(error);
+      else resolve({ status: typeof error?.code === "number" ? error.code : 0, stdout, stderr });
+    });
+  });
 }
 
 const json = (path: string): any => JSON.parse(readFileSync(path, "utf8"));
@@ -150,6 +160,23 @@ describe("credentials and bad input", () => {
       expect(bad.status).toBe(1);
       expect(bad.stderr).toContain(`mb: error: authentication to registry ${secured.host} failed for docker://${secured.host}/app@`);
       expect(bad.stderr).toContain(`the credentials of user 'mb-tester' from ${wrongFile} were refused`);
+    } finally {
+      await secured.stop();
+    }
+  });
+
+  it("the bearer-token flow: a token from the realm for the credentials of REGISTRY_AUTH_FILE; skopeo reads it back", async () => {
+    const secured = await startRegistry({ auth: "token" });
+    try {
+      const authFile = secured.writeAuthFile(dirs.tempDir("token"));
+      const r = await mbAsync(["push", "examples/oci-image", `docker://${secured.host}/team/app:1`], { store, env: { REGISTRY_AUTH_FILE: authFile } });
+      expect(r.stderr).not.toContain("error");
+      expect(r.status).toBe(0);
+      expect(secured.tokensIssued()).toBeGreaterThan(0);
+      // asynchronously: the token server runs in this process, so a synchronous spawn would never get its token
+      const info = await runAsync(tool("skopeo"), ["inspect", "--tls-verify=false", "--authfile", authFile, `docker://${secured.host}/team/app:1`]);
+      expect(info.stderr).toBe("");
+      expect(JSON.parse(info.stdout).Digest).toBe(manifestDigest());
     } finally {
       await secured.stop();
     }
