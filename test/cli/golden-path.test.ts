@@ -3,7 +3,7 @@
 // test/golden/store-paths.test.ts (the examples, in-process), a change to how store paths are computed fails here,
 // naming how to bump deliberately.
 import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { fromSpec } from "../../src/program/program.js";
 import { hostSystem, resolveProgram } from "../../src/engine/resolve.js";
@@ -25,7 +25,7 @@ describe("mb path of the golden fixture", () => {
     expect(printed.storePath.startsWith(`${STORE}/`)).toBe(true);
 
     // The CLI computes what the library computes.
-    const lib = resolveProgram(fromSpec(JSON.parse(readFileSync(join(ROOT, FIXTURE), "utf8"))), { storeDir: STORE, system: hostSystem(), sourceDateEpoch: 1, strict: true });
+    const lib = resolveProgram(fromSpec(JSON.parse(readFileSync(join(ROOT, FIXTURE), "utf8"))), { storeDir: STORE, system: hostSystem(), sourceDateEpoch: 1, strict: true, baseDir: dirname(join(ROOT, FIXTURE)) });
     expect(lib.root.storePath).toBe(printed.storePath);
 
     const golden = { storeDir: STORE, sourceDateEpoch: 1, system: hostSystem(), paths: { [FIXTURE]: printed.storePath.slice(STORE.length + 1) } };
