@@ -27,6 +27,7 @@ const LAYERS: Readonly<Record<string, Layer>> = {
   backends: { name: "backends", rank: 2 },
   views: { name: "views", rank: 3 },
   engine: { name: "engine", rank: 4 },
+  registry: { name: "engine", rank: 4 }, // the OCI distribution client: network I/O, engine layer
   cache: { name: "engine", rank: 4 },
   cli: { name: "cli", rank: 5 },
 };
