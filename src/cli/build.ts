@@ -33,6 +33,9 @@ export interface RealizeFlags {
   readonly sourceDateEpoch?: number;
   /** Cancels the run like SIGINT (the build API); without it, SIGINT and SIGTERM of the process are caught. */
   readonly signal?: AbortSignal;
+  /** Binary caches to fetch from (`--substituter`; default `MB_SUBSTITUTERS`), and the keys they must sign with. */
+  readonly substituters?: readonly string[];
+  readonly trustedKeys?: readonly string[];
 }
 
 /** Flags of `mb build` and `mb check`. */
@@ -143,12 +146,14 @@ async function underTempRoot<T>(store: Store, paths: readonly string[], body: ()
 /** Runs `body` with the engine set up for `prepared`: the store laid out, signals handled, a temporary gc root held. */
 export async function engineRun<T>(
   prepared: Prepared,
-  flags: { keepFailed: boolean; jobs: number; sandbox: SandboxMode; signal?: AbortSignal },
+  flags: { keepFailed: boolean; jobs: number; sandbox: SandboxMode; signal?: AbortSignal; substituters?: readonly string[]; trustedKeys?: readonly string[] },
   progress: Progress,
   body: (opts: RealizeOptions) => Promise<T>,
 ): Promise<T> {
   const { requireBwrap } = await import("../engine/bwrap.js");
   const confine = flags.sandbox === "bwrap" ? requireBwrap() : null;
+  const cached = (flags.substituters?.length ?? 0) > 0 || (process.env.MB_SUBSTITUTERS ?? "").trim() !== "";
+  const substituter = cached ? (await import("../cache/settings.js")).substituterFrom(flags) : null;
   const { Interrupt } = await import("../engine/interrupt.js");
   const store = new Store(prepared.storeDir);
   store.ensureLayout();
@@ -164,7 +169,7 @@ export async function engineRun<T>(
   const { HashPool } = await import("../engine/hash-pool.js");
   const hashPool = new HashPool();
   try {
-    return await underTempRoot(store, used, () => body({ store, sourceDateEpoch: prepared.sourceDateEpoch, keepFailed: flags.keepFailed, jobs: flags.jobs, emit: progress.emit, interrupt, hashPool, confine }));
+    return await underTempRoot(store, used, () => body({ store, sourceDateEpoch: prepared.sourceDateEpoch, keepFailed: flags.keepFailed, jobs: flags.jobs, emit: progress.emit, interrupt, hashPool, confine, ...(substituter ? { substituter } : {}) }));
   } finally {
     await hashPool.close();
     uninstall();
