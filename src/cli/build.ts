@@ -152,8 +152,7 @@ export async function engineRun<T>(
 ): Promise<T> {
   const { requireBwrap } = await import("../engine/bwrap.js");
   const confine = flags.sandbox === "bwrap" ? requireBwrap() : null;
-  const cached = (flags.substituters?.length ?? 0) > 0 || (process.env.MB_SUBSTITUTERS ?? "").trim() !== "";
-  const substituter = cached ? (await import("../cache/settings.js")).substituterFrom(flags) : null;
+  const substituter = usesCache(flags) ? (await import("../cache/settings.js")).substituterFrom(flags) : null;
   const { Interrupt } = await import("../engine/interrupt.js");
   const store = new Store(prepared.storeDir);
   store.ensureLayout();
@@ -176,12 +175,18 @@ export async function engineRun<T>(
   }
 }
 
+/** True when a build is given binary caches (`--substituter` or MB_SUBSTITUTERS). */
+function usesCache(flags: { substituters?: readonly string[] }): boolean {
+  return (flags.substituters?.length ?? 0) > 0 || (process.env.MB_SUBSTITUTERS ?? "").trim() !== "";
+}
+
 /**
  * Realizes a builder (and, with `check`, compares a rebuild), links the out-link, emits progress; returns the root's
  * store path. `mb build` and the build API's `build` both run this.
  */
 export async function buildBuilder(arg: BuilderArg, flags: RealizeFlags, progress: Progress, io: Io): Promise<{ name: string; storePath: string }> {
   const storeDir = storeDirFrom(flags.store);
+  if (usesCache(flags)) (await import("../cache/settings.js")).substituterFrom(flags); // bad settings are exit 2, even on a hit
   // The out-link is made while the entry is still held by this run's temporary root (see underTempRoot).
   const link = async (store: Store, storePath: string): Promise<void> => {
     progress.close();
