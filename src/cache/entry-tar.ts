@@ -7,7 +7,9 @@
  */
 import { closeSync, lstatSync, lutimesSync, mkdirSync, chmodSync, openSync, readdirSync, readlinkSync, readSync, symlinkSync, utimesSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { CANONICAL_MTIME, canonicalMode } from "../engine/tree-hash.js";
+import { createHash, type Hash } from "node:crypto";
+import { TreeDigester } from "../engine/file-digest.js";
+import { CANONICAL_MTIME, canonicalMode, fileRecord, symlinkHeader } from "../engine/tree-hash.js";
 
 const BLOCK = 512;
 const USTAR_MAX = 0o77777777777;
@@ -122,7 +124,8 @@ function parsePax(body: Buffer): Record<string, string> {
   return out;
 }
 
-type Kind = "file" | "dir" | "symlink";
+/** One unpacked member, as the tree hash needs it. */
+type Member = { kind: "dir"; children: string[] } | { kind: "symlink"; target: string } | { kind: "file"; executable: boolean; size: number; digest: string };
 
 /**
  * Unpacks a tar stream written by `entryTar` into `dest` (which must not exist), in canonical form; returns the
@@ -130,10 +133,10 @@ type Kind = "file" | "dir" | "symlink";
  */
 export class EntryUnpacker {
   private pending: Buffer = Buffer.alloc(0);
-  private readonly seen = new Map<string, Kind>();
+  private readonly seen = new Map<string, Member>();
   private readonly dirs: string[] = [];
   private pax: Record<string, string> | null = null;
-  private file: { fd: number; left: number; padding: number } | null = null;
+  private file: { fd: number; left: number; padding: number; digester: TreeDigester; member: { digest: string } } | null = null;
   private skip = 0;
   private paxLeft: { size: number } | null = null;
   private ended = false;
@@ -150,11 +153,13 @@ export class EntryUnpacker {
         if (n > 0) {
           let off = 0;
           while (off < n) off += writeSync(this.file.fd, this.pending, off, n - off);
+          this.file.digester.update(this.pending.subarray(0, n));
           this.pending = this.pending.subarray(n);
           this.file.left -= n;
         }
         if (this.file.left > 0) return;
         closeSync(this.file.fd);
+        this.file.member.digest = this.file.digester.finish().tree;
         this.skip = this.file.padding;
         this.file = null;
       }
@@ -204,10 +209,11 @@ export class EntryUnpacker {
     const link = pax.linkpath ?? field(h, 157, 100);
     if (pax.size !== undefined) size = Number(pax.size);
     const mode = number(h, 100, 8, `member '${name}': mode`);
-    const kind: Kind | null = type === "0" ? "file" : type === "5" ? "dir" : type === "2" ? "symlink" : null;
+    const kind: Member["kind"] | null = type === "0" ? "file" : type === "5" ? "dir" : type === "2" ? "symlink" : null;
     if (kind === null) throw new EntryTarError(`member '${name}' has type '${type}'; an entry holds only files, directories and symlinks`);
     if (kind !== "file" && size !== 0) throw new EntryTarError(`member '${name}' is a ${kind} with data`);
-    const path = this.place(name, kind);
+    const member: Member = kind === "dir" ? { kind, children: [] } : kind === "symlink" ? { kind, target: link } : { kind, executable: (mode & 0o111) !== 0, size, digest: "" };
+    const path = this.place(name, member);
     if (kind === "dir") {
       mkdirSync(path, { mode: 0o700 });
       this.dirs.push(path);
@@ -219,23 +225,24 @@ export class EntryUnpacker {
       const fd = openSync(path, "wx", canonicalMode(mode, false) | 0o200);
       this.counts.files++;
       this.counts.bytes += size;
-      this.file = { fd, left: size, padding: (BLOCK - (size % BLOCK)) % BLOCK };
+      this.file = { fd, left: size, padding: (BLOCK - (size % BLOCK)) % BLOCK, digester: new TreeDigester(size, false), member: member as { digest: string } };
     }
   }
 
   /** The path a member is unpacked at: its parent must be a directory this unpacker made, and the name new. */
-  private place(name: string, kind: Kind): string {
+  private place(name: string, member: Member): string {
     if (this.seen.size === 0) {
       if (name !== ".") throw new EntryTarError(`the first member is '${name}', not the entry itself ('.')`);
-      this.seen.set(".", kind);
+      this.seen.set(".", member);
       return this.dest;
     }
     const parts = name.split("/");
     if (parts.some((p) => p === "" || p === "." || p === ".." || p.includes("\0"))) throw new EntryTarError(`member name '${name}' is not a plain relative path`);
     if (this.seen.has(name)) throw new EntryTarError(`member '${name}' appears twice`);
-    const parent = parts.length === 1 ? "." : parts.slice(0, -1).join("/");
-    if (this.seen.get(parent) !== "dir") throw new EntryTarError(`member '${name}' is not inside a directory of the entry written before it`);
-    this.seen.set(name, kind);
+    const parent = this.seen.get(parts.length === 1 ? "." : parts.slice(0, -1).join("/"));
+    if (parent?.kind !== "dir") throw new EntryTarError(`member '${name}' is not inside a directory of the entry written before it`);
+    parent.children.push(parts[parts.length - 1]!);
+    this.seen.set(name, member);
     return join(this.dest, name);
   }
 
@@ -243,8 +250,8 @@ export class EntryUnpacker {
   finish(): { files: number; bytes: number } {
     if (this.file || this.paxLeft || this.pending.some((b) => b !== 0)) throw new EntryTarError("the archive is truncated");
     if (!this.ended || this.seen.size === 0) throw new EntryTarError("the archive has no end marker or no members");
-    for (const [name, kind] of this.seen) {
-      if (kind !== "file") continue;
+    for (const [name, m] of this.seen) {
+      if (m.kind !== "file") continue;
       const p = name === "." ? this.dest : join(this.dest, name);
       chmodSync(p, canonicalMode(lstatSync(p).mode, false));
       utimesSync(p, CANONICAL_MTIME, CANONICAL_MTIME);
@@ -254,6 +261,26 @@ export class EntryUnpacker {
       utimesSync(d, CANONICAL_MTIME, CANONICAL_MTIME);
     }
     return { ...this.counts };
+  }
+
+  /** The tree hash (tree-hash.ts's `hashTree`, format 2) of what was unpacked, from the digests taken while writing it. */
+  treeHash(): string {
+    const h = createHash("sha256");
+    const walk = (h: Hash, name: string): void => {
+      const m = this.seen.get(name)!;
+      if (m.kind === "symlink") h.update(symlinkHeader(m.target));
+      else if (m.kind === "file") h.update(fileRecord(m.executable, m.size, m.digest));
+      else {
+        h.update("dir\0");
+        for (const child of [...m.children].sort()) {
+          h.update(`entry\0${child}\0`);
+          walk(h, name === "." ? child : `${name}/${child}`);
+        }
+        h.update("end\0");
+      }
+    };
+    walk(h, ".");
+    return h.digest("hex");
   }
 
   /** Closes an open file after a failure (the caller removes `dest`). */

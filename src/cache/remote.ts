@@ -13,7 +13,7 @@ import { Readable, Writable } from "node:stream";
 import { ExitCode, MbError } from "../core/errors.js";
 import { parseReference, RegistryClient, type OciDigest } from "../registry/index.js";
 import type { EntryMeta } from "../engine/store-meta.js";
-import { hashFile, hashTree } from "../engine/tree-hash.js";
+import { hashFile } from "../engine/tree-hash.js";
 import {
   entryManifest, entryTag, ENTRY_CONFIG_TYPE, ENTRY_LAYER_TYPE, MANIFEST_TYPE, parseEntryConfig, parseEntryManifest, type CacheEntryConfig, type Descriptor,
 } from "./artifact.js";
@@ -91,7 +91,7 @@ export class BinaryCache {
     const layerFile = join(workDir, `${tag}.tar.gz`);
     const configFile = join(workDir, `${tag}.json`);
     try {
-      await pipeline(Readable.from(entryTar(storePath)), createGzip({ level: 6 }), createWriteStream(layerFile, { mode: 0o600 }));
+      await pipeline(Readable.from(entryTar(storePath)), createGzip({ level: 1, chunkSize: 1 << 20 }), createWriteStream(layerFile, { mode: 0o600 }));
       const configBytes = Buffer.from(JSON.stringify(config), "utf8");
       await pipeline(Readable.from([configBytes]), createWriteStream(configFile, { mode: 0o600 }));
       const layer: Descriptor = { mediaType: ENTRY_LAYER_TYPE, digest: `sha256:${hashFile(layerFile)}`, size: statSync(layerFile).size };
@@ -108,12 +108,11 @@ export class BinaryCache {
   }
 
   /**
-   * The cache's entry for `storePath`, its record and signature checked against `trusted`: null when the cache has no
-   * such entry; a Refusal when it has one that must not be used.
+   * The cache's entry for `storePath` (which `has` found), its record and signature checked against `trusted`; a
+   * Refusal when it must not be used.
    */
-  async lookup(storePath: string, trusted: readonly PublicKey[], workDir: string): Promise<Found | null> {
+  async lookup(storePath: string, trusted: readonly PublicKey[], workDir: string): Promise<Found> {
     const tag = entryTag(storePath);
-    if ((await this.client.headManifest(this.repository, tag, [MANIFEST_TYPE])) === null) return null;
     const m = await this.client.getManifest(this.repository, tag, [MANIFEST_TYPE]);
     const manifest = parseEntryManifest(m.bytes);
     if (typeof manifest === "string") throw new Refusal(manifest);
@@ -150,14 +149,15 @@ export class BinaryCache {
         },
       });
       let counts: { files: number; bytes: number };
+      let actual: string;
       try {
-        await pipeline(createReadStream(layerFile), createGunzip(), sink);
+        await pipeline(createReadStream(layerFile, { highWaterMark: 1 << 20 }), createGunzip({ chunkSize: 1 << 20 }), sink);
         counts = unpacker.finish();
+        actual = `sha256:${unpacker.treeHash()}`;
       } catch (e) {
         unpacker.abort();
         throw new Refusal(`its layer does not unpack: ${(e as Error).message}`);
       }
-      const actual = `sha256:${hashTree(dest)}`;
       if (actual !== found.config.outputHash) throw new Refusal(`its content hashes to ${actual}, not the signed ${found.config.outputHash}`);
       return counts;
     } finally {

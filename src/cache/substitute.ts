@@ -114,7 +114,7 @@ export class CacheSubstituter implements Substituter {
     const p = store.mustEntry(build.storePath);
     const t0 = performance.now();
     const references = referencesOf(build);
-    let found: Found | null = null;
+    let found: Found | undefined;
     let counts = { files: 0, bytes: 0 };
     const done = await installOnce(p, opts, {
       name: build.name,
@@ -130,7 +130,6 @@ export class CacheSubstituter implements Substituter {
       produce: async (temp) => {
         const work = dirname(temp);
         found = await cache.lookup(p, this.options.trusted, work);
-        if (found === null) throw new Refusal("the cache no longer has it");
         if (!sameList(found.config.references, references)) {
           throw new Refusal(`its references (${found.config.references.join(", ") || "none"}) are not the build's (${references.join(", ") || "none"})`);
         }

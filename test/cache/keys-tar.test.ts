@@ -61,12 +61,15 @@ describe("signing keys", () => {
   });
 });
 
-/** Unpacks a tar stream (given as blocks) into a fresh directory under `dir`; returns where, or throws the reader's error. */
+/** Unpacks a tar stream (given as blocks, fed in `chunk`-byte pieces) into `dest`; its counts, or the reader's error. */
 function unpack(blocks: Iterable<Buffer>, dest: string, chunk = 777): { files: number; bytes: number } {
   const all = Buffer.concat([...blocks]);
   const u = new EntryUnpacker(dest);
   for (let i = 0; i < all.length; i += chunk) u.write(all.subarray(i, i + chunk));
-  return u.finish();
+  const counts = u.finish();
+  // The hash taken while unpacking is the hash of what is on disk.
+  expect(u.treeHash()).toBe(hashTree(dest));
+  return counts;
 }
 
 const end = Buffer.alloc(1024);
