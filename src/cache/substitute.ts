@@ -135,21 +135,24 @@ export class CacheSubstituter implements Substituter {
         }
         counts = await cache.unpack(found, temp, work);
       },
-      describe: () => ({
-        version: 2,
-        storePath: p,
-        kind: "build",
-        name: build.name,
-        planHash: p.slice(p.lastIndexOf("/") + 1, p.lastIndexOf("/") + 33),
-        fingerprint: build.fingerprint,
-        outputHash: found!.config.outputHash,
-        references,
-        builtAt: new Date().toISOString(),
-        durationMs: Math.round(performance.now() - t0),
-        files: counts.files,
-        bytes: counts.bytes,
-        substitutedFrom: cache.url,
-      }),
+      describe: () => {
+        opts.interrupt.check();
+        return {
+          version: 2,
+          storePath: p,
+          kind: "build",
+          name: build.name,
+          planHash: p.slice(p.lastIndexOf("/") + 1, p.lastIndexOf("/") + 33),
+          fingerprint: build.fingerprint,
+          outputHash: found!.config.outputHash,
+          references,
+          builtAt: new Date().toISOString(),
+          durationMs: Math.round(performance.now() - t0),
+          files: counts.files,
+          bytes: counts.bytes,
+          substitutedFrom: cache.url,
+        };
+      },
     });
     if (done === null) return true; // another process put it there meanwhile
     opts.emit({ event: "substituted", name: build.name, storePath: p, substituter: cache.url, bytes: counts.bytes, durationMs: Math.round(performance.now() - t0) });

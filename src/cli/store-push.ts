@@ -1,7 +1,8 @@
 /**
- * `mb store push docker://host/repo <path|out-link|builder>... --key K.sec`: uploads the closure of each argument (the
- * entry and everything it references, references first) to a binary cache, one signed artifact per entry, skipping
- * entries the cache already has.
+ * `mb store push docker://host/repo <path|out-link|builder>... --key K.sec`: uploads the builds of the closure of each
+ * argument (the entry and every build it references, references first) to a binary cache, one signed artifact per
+ * entry, skipping entries the cache already has. Imported inputs and runtime artifacts in the closure are not pushed
+ * (a machine that builds the builder makes them from what it has; substitution fetches builds only), unless named.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -59,7 +60,7 @@ export async function runStorePush(rest: readonly string[], flags: { store?: str
   const store = new Store(storeDirFrom(flags.store));
   const roots: StorePath[] = [];
   for (const a of args) roots.push(await entryOf(a, store, flags, io));
-  const entries = closureOf(store, roots);
+  const entries = closureOf(store, roots).filter((p) => roots.includes(p) || store.readMeta(p)?.kind === "build");
   const cache = new BinaryCache(url, { warn: (m) => io.err(`mb: warning: ${m}\n`) });
   const work = mkdtempSync(join(tmpdir(), "mb-push-"));
   const pushed: { storePath: string; digest: string; bytes: number }[] = [];
