@@ -5,7 +5,7 @@
 // part of every store path): machine 1 builds cold and pushes the closure; machines 2..N build the same builder with
 // the cache as substituter. For each builder it prints, per machine, the wall time, the steps run, the entries
 // fetched and the bytes fetched; then the total against N cold builds.
-// Usage: npm run build && node bench/cache-sim.mjs   (MB_SIM_MACHINES=4, MB_SIM_MIB=100: the generated tree's size)
+// Usage: npm run build && node bench/cache-sim.mjs   (MB_SIM_MACHINES=4, MB_SIM_MIB=50: the generated tree's size)
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -17,7 +17,7 @@ import { startBenchRegistry } from "./registry.mjs";
 const REPO = new URL("..", import.meta.url).pathname;
 const MB = join(REPO, "dist/cli/main.js");
 const MACHINES = Number(process.env.MB_SIM_MACHINES ?? 4);
-const MIB = Number(process.env.MB_SIM_MIB ?? 100);
+const MIB = Number(process.env.MB_SIM_MIB ?? 50);
 const work = mkdtempSync(join(tmpdir(), "mb-cache-sim-"));
 const env = { ...process.env };
 for (const k of Object.keys(env)) if (k.startsWith("MB_")) delete env[k];
