@@ -57,7 +57,7 @@ beforeAll(async () => {
   ociPath = lastLine(mb(["path", OCI], { store: S }).stdout);
   tinyPath = lastLine(mb(["path", tiny], { store: S }).stdout);
   const push = (repo: string, k: string, ...paths: string[]) => mb(["store", "push", cache(repo), ...paths, "--key", k, "--json"], { store: S });
-  const first = push("good", key(), ociPath, tinyPath);
+  const first = push("good", key(), OCI, tinyPath); // a builder (its built result) and a store path
   expect(first.status, first.stderr).toBe(0);
   expect(JSON.parse(first.stdout).pushed.map((p: { storePath: string }) => p.storePath)).toEqual([expect.stringMatching(/-busybox-static-rootfs$/), ociPath, tinyPath]);
   expect(push("untrusted", join(dir, "other.sec"), tinyPath).status).toBe(0);
@@ -177,7 +177,7 @@ describe("a binary cache in an OCI registry", () => {
     }
   });
 
-  it("bad input: a secret key readable by others, a substituter without a trusted key, a cache URL with a tag (exit 2)", () => {
+  it("bad input: a secret key readable by others, a substituter without a trusted key, a cache URL with a tag (exit 2); pushing what is not built (exit 1)", () => {
     const loose = join(dir, "loose");
     expect(mb(["key", "generate", loose]).status).toBe(0);
     chmodSync(`${loose}.sec`, 0o644);
@@ -191,5 +191,9 @@ describe("a binary cache in an OCI registry", () => {
     expect(tagged.status).toBe(2);
     expect(tagged.stderr).toContain("names a tag or digest; a binary cache is a repository");
     expect(mb(["key", "generate", loose]).stderr).toContain(`'${loose}.sec' exists: mb key generate never overwrites a key`);
+    freshStore();
+    const unbuilt = mb(["store", "push", cache("good"), tiny, "--key", key()], { store: S });
+    expect(unbuilt.status).toBe(1);
+    expect(unbuilt.stderr).toBe(`mb: error: ${tinyPath} is not in the store ${S}\nmb: hint: build it first: mb build ${tiny}\n`);
   });
 });
