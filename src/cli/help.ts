@@ -61,6 +61,8 @@ Building (the store):
   gc                            remove entries not reachable from live out-links
   run <builder> [service]       build if needed, start the service in the foreground in its sandbox, wait for its
                                 health check (--port P: the port, default the protocol's), forward SIGINT/SIGTERM
+  push <builder> docker://host[:port]/repo[:tag]
+                                build if needed, then push the OCI image (blobs, manifests, referrers, tags last)
 
 <builder> is a .ts/.js module (default export, or file#name), a directory holding builder.ts, or a .json spec.
 
@@ -81,6 +83,7 @@ Options:
   --dry-run       gc: only list what would be removed
   --repair        store verify: remove what fails, rebuild what a known builder makes
   --port P        run: the port the service listens on (1-65535; default its protocol's defaultPort)
+  --tag T         push: another tag to put (repeatable); --insecure: plain HTTP to a registry that is not loopback
   --debug         show stack traces
   -h, --help      this text; mb <command> --help (or mb help <command>): that command's usage
   --version       the version of mb
@@ -121,6 +124,8 @@ export const COMMAND_HELP: Readonly<Record<string, string>> = {
     "Usage: mb store verify [--repair] [--json] [--store DIR]\n       mb store push docker://host[:port]/repo <path|out-link|builder>... --key K.sec [--json] [--store DIR]\n\nverify: re-hashes every entry against its metadata; exit 1 on missing or corrupt ones (--repair: remove each,\nrebuild it where a known builder makes it; exit 0 if all were rebuilt).\npush: uploads the closure of each argument to a binary cache (one OCI artifact per entry, tagged by its store\nhash, signed with K.sec), skipping entries the cache has.\n",
   key: "Usage: mb key generate K [--json]\n\nWrites an ed25519 key pair named after K's base name: K.sec (mode 0600; refused by mb when group or others\ncan read it) and K.pub (give it to builds as --trusted-key K.pub). Never overwrites a key.\n",
   gc: "Usage: mb gc [--dry-run] [--json] [--store DIR]\n\nRemoves the entries not reachable from live out-links (--dry-run: only lists them).\n",
+  push:
+    "Usage: mb push [--tag T ...] [--insecure] [--store DIR] [-j N] [--no-sandbox] [--json] <builder> docker://host[:port]/repo[:tag|@digest]\n\nBuilds the builder if needed, then pushes the OCI image of its result: every blob (skipped when the\nregistry has it), the manifests (an index's platforms first; SBOM and provenance artifacts after their subject,\nlisted under the referrers tag sha256-<hex>), then the tags last, so an interrupted push leaves no tag and a re-run\nresumes. Credentials: $REGISTRY_AUTH_FILE or ~/.docker/config.json `auths`; bearer tokens from the registry's realm.\nPrints the digest reference and each tag reference (--json: one event per line, the last `pushed`).\n\n  --tag T            another tag to put (repeatable)\n  --insecure         plain HTTP to a registry that is not loopback (loopback hosts always use HTTP)\n",
   run: "Usage: mb run [--port P] [-j N] [--no-sandbox] [--store DIR] <builder> [service]\n\nBuilds if needed, starts the service in the foreground in its sandbox, waits for its health check and\nforwards SIGINT/SIGTERM; exits with the service's status.\n",
 };
 

@@ -43,6 +43,7 @@ type Values = {
   dir?: string;
   out?: string; all: boolean;
   substituter?: string[]; "trusted-key"?: string[]; key?: string;
+  tag?: string[]; insecure: boolean;
 };
 
 /** Which commands accept each command-specific flag. */
@@ -50,16 +51,17 @@ const FLAG_COMMANDS: Record<string, readonly string[]> = {
   format: ["deps"],
   "out-link": ["build"],
   "no-out-link": ["build"],
-  "keep-failed": ["build", "check"],
-  "no-sandbox": ["build", "check", "path", "render", "docs", "run"],
+  "keep-failed": ["build", "check", "push"],
+  "no-sandbox": ["build", "check", "path", "render", "docs", "run", "push"],
   check: ["build"],
-  jobs: ["build", "check", "run"],
+  jobs: ["build", "check", "run", "push"],
   port: ["run"],
   "dry-run": ["gc"],
   repair: ["store"],
   dir: ["render"],
   out: ["docs"], all: ["docs"],
   substituter: ["build", "check"], "trusted-key": ["build", "check"], key: ["store"],
+  tag: ["push"], insecure: ["push"],
 };
 
 function checkFlags(command: string, values: Values, view: boolean): void {
@@ -154,6 +156,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
           dir: { type: "string" },
           out: { type: "string" }, all: { type: "boolean", default: false },
           substituter: { type: "string", multiple: true }, "trusted-key": { type: "string", multiple: true }, key: { type: "string" },
+          tag: { type: "string", multiple: true }, insecure: { type: "boolean", default: false },
           debug: { type: "boolean", default: false },
           help: { type: "boolean", short: "h", default: false },
           version: { type: "boolean", default: false },
@@ -191,6 +194,10 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     if (command === "docs") {
       checkFlags(command, values as Values, false);
       return await (await import("./docs.js")).docsCommand(rest, values, io);
+    }
+    if (command === "push") {
+      checkFlags(command, values as Values, false);
+      return await (await import("./push.js")).runPush(rest, values, io);
     }
     if (!VIEWS.has(command) && !BUILDING.has(command)) throw await unknownCommand(command);
     checkFlags(command, values as Values, VIEWS.has(command));

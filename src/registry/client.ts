@@ -226,6 +226,18 @@ export class RegistryClient {
     return new URL(loc, this.session.base).toString();
   }
 
+  /** The OCI 1.1 referrers API's index of `digest`, or null when the registry has no referrers API (distribution 2.8). */
+  async getReferrers(repo: string, digest: OciDigest): Promise<Uint8Array | null> {
+    const what = this.what(repo, digest);
+    const res = await this.session.request("GET", `/v2/${repo}/referrers/${digest}`, { what, scopes: [pull(repo)] });
+    const type = res.headers.get("content-type") ?? "";
+    if (!res.ok || !type.startsWith("application/vnd.oci.image.index.v1+json")) {
+      await res.body?.cancel();
+      return null;
+    }
+    return new Uint8Array(await res.arrayBuffer());
+  }
+
   /** Every tag of a repository (following `Link` pagination); a repository the registry does not know is an MbError. */
   async listTags(repo: string): Promise<string[]> {
     const what = `docker://${this.registry}/${repo}`;

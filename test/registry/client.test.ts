@@ -3,12 +3,12 @@
 // downloads verified by digest, and the clear errors (unreachable, wrong password, missing tag, digest mismatch).
 import { createHash, randomBytes } from "node:crypto";
 import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
+import { createServer } from "node:http";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MbError } from "../../src/core/errors.js";
 import { RegistryClient, type OciDigest } from "../../src/registry/index.js";
-import { freePort, startRegistry, type TestRegistry } from "../support/registry.js";
+import { freePort, startProxy, startRegistry, type TestRegistry } from "../support/registry.js";
 import { tempDirs } from "../support/temp-dirs.js";
 
 const dirs = tempDirs("mb-registry-client");
@@ -116,25 +116,21 @@ describe("anonymous registry", () => {
 
 describe("a digest mismatch on pull", () => {
   let reg: TestRegistry;
-  let proxy: Server;
+  let proxy: Awaited<ReturnType<typeof startProxy>>;
   let proxyHost: string;
   beforeAll(async () => {
     reg = await startRegistry();
-    // a proxy in front of the registry that flips the last byte of every blob it serves
-    const port = await freePort();
-    proxy = createServer((req, res) => {
-      void fetch(`http://${reg.host}${req.url}`, { method: req.method, headers: { accept: req.headers.accept ?? "*/*" } }).then(async (r) => {
-        const body = Buffer.from(await r.arrayBuffer());
-        if (/\/blobs\/sha256:/.test(req.url ?? "") && body.length > 0) body[body.length - 1]! ^= 0xff;
-        res.writeHead(r.status, { "content-type": r.headers.get("content-type") ?? "application/octet-stream" });
-        res.end(body);
-      });
+    // a registry that lies: the proxy flips the last byte of every blob it serves
+    proxy = await startProxy(reg.host, {
+      transform: (_method, url, body) => {
+        if (/\/blobs\/sha256:/.test(url) && body.length > 0) body[body.length - 1]! ^= 0xff;
+        return body;
+      },
     });
-    await new Promise<void>((r) => proxy.listen(port, "127.0.0.1", r));
-    proxyHost = `127.0.0.1:${port}`;
+    proxyHost = proxy.host;
   });
   afterAll(async () => {
-    await new Promise((r) => proxy?.close(r));
+    await proxy?.stop();
     await reg?.stop();
   });
 

@@ -5,7 +5,7 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createHash, createPrivateKey, createPublicKey, randomBytes, sign } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
+import { createServer, request, type Server } from "node:http";
 import { createServer as createNetServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -180,5 +180,57 @@ export async function startRegistry(opts: { auth?: RegistryAuth } = {}): Promise
       if (token) await new Promise((r) => token.server.close(r));
       rmSync(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/** What a proxy in front of a registry does to a request: refuse it with a status, or alter a response body. */
+export interface ProxyRules {
+  /** A status (and registry error code) to answer instead of forwarding, or null to forward. */
+  refuse?(method: string, url: string): { status: number; code: string } | null;
+  /** The body to send back instead of the registry's (same length or not). */
+  transform?(method: string, url: string, body: Buffer): Buffer;
+}
+
+/**
+ * An HTTP proxy on a free loopback port in front of a test registry, forwarding the Host header (so the registry's
+ * upload Locations point at the proxy), which can refuse requests or alter responses: a registry that fails or lies.
+ */
+export async function startProxy(target: string, rules: ProxyRules): Promise<{ host: string; stop(): Promise<void> }> {
+  const [targetHost, targetPort] = target.split(":");
+  const server = createServer((req, res) => {
+    const refused = rules.refuse?.(req.method ?? "GET", req.url ?? "/") ?? null;
+    if (refused) {
+      req.resume();
+      res.writeHead(refused.status, { "content-type": "application/json" });
+      res.end(JSON.stringify({ errors: [{ code: refused.code, message: `refused by the test proxy` }] }));
+      return;
+    }
+    const up = request({ host: targetHost, port: Number(targetPort), method: req.method, path: req.url, headers: req.headers }, (r) => {
+      if (!rules.transform) {
+        res.writeHead(r.statusCode ?? 502, r.headers);
+        r.pipe(res);
+        return;
+      }
+      const chunks: Buffer[] = [];
+      r.on("data", (c: Buffer) => chunks.push(c));
+      r.on("end", () => {
+        const body = rules.transform!(req.method ?? "GET", req.url ?? "/", Buffer.concat(chunks));
+        res.writeHead(r.statusCode ?? 502, { ...r.headers, "content-length": String(body.length) });
+        res.end(body);
+      });
+    });
+    up.on("error", (e) => res.destroy(e));
+    req.pipe(up);
+  });
+  await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
+  const addr = server.address();
+  if (addr === null || typeof addr === "string") throw new Error("proxy has no port");
+  return {
+    host: `127.0.0.1:${addr.port}`,
+    stop: () =>
+      new Promise<void>((ok) => {
+        server.closeAllConnections();
+        server.close(() => ok());
+      }),
   };
 }
