@@ -10,8 +10,7 @@ import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { createGunzip, createGzip } from "node:zlib";
 import { Readable, Writable } from "node:stream";
-import { ExitCode, MbError } from "../core/errors.js";
-import { parseReference, RegistryClient, type OciDigest } from "../registry/index.js";
+import { RegistryClient, type OciDigest } from "../registry/index.js";
 import type { EntryMeta } from "../engine/store-meta.js";
 import { hashFile } from "../engine/tree-hash.js";
 import {
@@ -19,6 +18,7 @@ import {
 } from "./artifact.js";
 import { EntryUnpacker, entryTar } from "./entry-tar.js";
 import { entryFingerprint, signatureProblem, signText, type PublicKey, type SecretKey } from "./keys.js";
+import { parseCacheUrl } from "./settings.js";
 
 /** Why a cache entry is not used. */
 export class Refusal extends Error {}
@@ -27,16 +27,6 @@ export class Refusal extends Error {}
 export interface Found {
   readonly config: CacheEntryConfig;
   readonly layer: Descriptor;
-}
-
-/** Parses `docker://host[:port]/repo` (no tag, no digest: entries are tagged by their store hash); a bad one is exit 2. */
-export function parseCacheUrl(url: string): { registry: string; repository: string } {
-  const ref = parseReference(url);
-  const last = url.slice(url.lastIndexOf("/") + 1);
-  if (ref.digest !== undefined || last.includes(":") || last.includes("@")) {
-    throw new MbError("cache.url", `'${url}' names a tag or digest; a binary cache is a repository: docker://host[:port]/repo`, { exitCode: ExitCode.usage });
-  }
-  return { registry: ref.registry, repository: ref.repository };
 }
 
 /** A binary cache in one registry repository. */

@@ -11,18 +11,8 @@ import type { RealizeOptions, Substituter } from "../engine/options.js";
 import { importPath, writeArtifact } from "../engine/realize.js";
 import { problem } from "../engine/reports.js";
 import { referencesOf, type ResolvedBuild } from "../engine/resolve.js";
-import type { PublicKey } from "./keys.js";
 import { BinaryCache, Refusal, type Found } from "./remote.js";
-
-/** How substitution behaves. */
-export interface SubstituteOptions {
-  /** The caches, `docker://host[:port]/repo`, asked in order. */
-  readonly urls: readonly string[];
-  /** The keys an entry must be signed by. */
-  readonly trusted: readonly PublicKey[];
-  /** How long a cache may take to answer before it is skipped for the rest of the run (default 5 s). */
-  readonly timeoutMs?: number;
-}
+import type { CacheSettings } from "./settings.js";
 
 const sameList = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
 
@@ -35,9 +25,9 @@ export class CacheSubstituter implements Substituter {
   private readonly holders = new Map<string, BinaryCache[]>();
   private readonly timeoutMs: number;
 
-  constructor(private readonly options: SubstituteOptions) {
+  constructor(private readonly options: CacheSettings) {
     this.caches = options.urls.map((u) => new BinaryCache(u, { retries: 0 }));
-    this.timeoutMs = options.timeoutMs ?? 5000;
+    this.timeoutMs = options.timeoutMs;
   }
 
   /** Skips a cache for the rest of the run, with a warning. */

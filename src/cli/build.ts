@@ -152,7 +152,8 @@ export async function engineRun<T>(
 ): Promise<T> {
   const { requireBwrap } = await import("../engine/bwrap.js");
   const confine = flags.sandbox === "bwrap" ? requireBwrap() : null;
-  const substituter = usesCache(flags) ? (await import("../cache/settings.js")).substituterFrom(flags) : null;
+  const settings = usesCache(flags) ? (await import("../cache/settings.js")).cacheSettings(flags) : null;
+  const substituter = settings ? new (await import("../cache/substitute.js")).CacheSubstituter(settings) : null;
   const { Interrupt } = await import("../engine/interrupt.js");
   const store = new Store(prepared.storeDir);
   store.ensureLayout();
@@ -175,7 +176,7 @@ export async function engineRun<T>(
   }
 }
 
-/** True when a build is given binary caches (`--substituter` or MB_SUBSTITUTERS). */
+/** True when a build is given binary caches (`--substituter` or MB_SUBSTITUTERS; as cache/settings.ts reads them). */
 function usesCache(flags: { substituters?: readonly string[] }): boolean {
   return (flags.substituters?.length ?? 0) > 0 || (process.env.MB_SUBSTITUTERS ?? "").trim() !== "";
 }
@@ -186,7 +187,7 @@ function usesCache(flags: { substituters?: readonly string[] }): boolean {
  */
 export async function buildBuilder(arg: BuilderArg, flags: RealizeFlags, progress: Progress, io: Io): Promise<{ name: string; storePath: string }> {
   const storeDir = storeDirFrom(flags.store);
-  if (usesCache(flags)) (await import("../cache/settings.js")).substituterFrom(flags); // bad settings are exit 2, even on a hit
+  if (usesCache(flags)) (await import("../cache/settings.js")).cacheSettings(flags); // bad settings are exit 2, even on a hit
   // The out-link is made while the entry is still held by this run's temporary root (see underTempRoot).
   const link = async (store: Store, storePath: string): Promise<void> => {
     progress.close();
