@@ -4,15 +4,18 @@
 //   - examples/oci-image: the busybox rootfs, then the OCI layout;
 //   - a 200 MiB generated tree copied by a copyPath step.
 // "Cold" is an empty store (mb also imports the input, seals and hashes the output); "warm" is the same build again,
-// a cache hit for mb, while bash has no cache and repeats the work. Prints medians and the ratio mb / bash.
+// a cache hit for mb, while bash has no cache and repeats the work. "Fetch" is the cold build again in an empty store
+// at the same path, with a binary cache that store A pushed to (a docker-registry the bench starts on loopback):
+// every entry is fetched, checked and installed, no step runs. Prints medians, the ratio mb / bash, and fetch / cold.
 // Usage: npm run bench:engine   (MB_BENCH_RUNS=3 runs per case, MB_BENCH_MIB=200 size of the generated tree)
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { renderShell } from "../dist/index.js";
+import { startBenchRegistry } from "./registry.mjs";
 import { loadBuilder } from "../dist/cli/load.js";
 import { resolveProgram, hostSystem } from "../dist/engine/resolve.js";
 
@@ -98,16 +101,23 @@ async function bench(label, builder) {
   const mbWarm = [];
   const bashCold = [];
   const bashWarm = [];
+  const mbFetch = [];
   for (let i = 0; i < RUNS; i++) {
     const store = join(dir, `store-${i}`);
     mbCold.push(timed(process.execPath, [MB, "build", builder, "--store", store, "--no-out-link"]));
     mbWarm.push(timed(process.execPath, [MB, "build", builder, "--store", store, "--no-out-link"]));
+    // Push the closure (untimed), then build again in an empty store at the same path, fetching everything.
+    const url = `docker://${registry.host}/bench-${label.replace(/\W+/g, "-").replace(/^-|-$/g, "").toLowerCase()}`;
+    timed(process.execPath, [MB, "store", "push", url, builder, "--store", store, "--key", join(work, "bench-key.sec")]);
+    renameSync(store, `${store}-a`);
+    mbFetch.push(timed(process.execPath, [MB, "build", builder, "--store", store, "--no-out-link", "--substituter", url, "--trusted-key", join(work, "bench-key.pub")]));
+    removeTree(`${store}-a`);
     removeTree(store);
     bashCold.push(runBash(scripts));
     bashWarm.push(runBash(scripts));
   }
   for (const { out } of scripts) removeTree(out);
-  return { label, mbCold: median(mbCold), bashCold: median(bashCold), mbWarm: median(mbWarm), bashWarm: median(bashWarm) };
+  return { label, mbCold: median(mbCold), bashCold: median(bashCold), mbWarm: median(mbWarm), bashWarm: median(bashWarm), mbFetch: median(mbFetch) };
 }
 
 /** A tree of `mib` MiB of random bytes: 1 MiB files in 16 directories. */
@@ -144,17 +154,25 @@ writeFileSync(
   }),
 );
 
-const nodeStart = median(Array.from({ length: 5 }, () => timed(process.execPath, ["-e", "0"])));
-const rows = [await bench("examples/oci-image", join(REPO, "examples/oci-image")), await bench(`tree copy (${MIB} MiB)`, treeBuilder)];
-removeTree(work);
+const registry = await startBenchRegistry();
+let nodeStart;
+let rows;
+try {
+  timed(process.execPath, [MB, "key", "generate", join(work, "bench-key")]);
+  nodeStart = median(Array.from({ length: 5 }, () => timed(process.execPath, ["-e", "0"])));
+  rows = [await bench("examples/oci-image", join(REPO, "examples/oci-image")), await bench(`tree copy (${MIB} MiB)`, treeBuilder)];
+} finally {
+  await registry.stop();
+  removeTree(work);
+}
 
 const f = (s) => `${s.toFixed(3)} s`;
 const ratio = (a, b) => `${(a / b).toFixed(2)}x`;
-const header = ["case", "mb cold", "bash cold", "cold ratio", "mb warm", "bash warm", "warm ratio"];
-const table = rows.map((r) => [r.label, f(r.mbCold), f(r.bashCold), ratio(r.mbCold, r.bashCold), f(r.mbWarm), f(r.bashWarm), ratio(r.mbWarm, r.bashWarm)]);
+const header = ["case", "mb cold", "bash cold", "cold ratio", "mb warm", "bash warm", "warm ratio", "mb fetch", "fetch/cold"];
+const table = rows.map((r) => [r.label, f(r.mbCold), f(r.bashCold), ratio(r.mbCold, r.bashCold), f(r.mbWarm), f(r.bashWarm), ratio(r.mbWarm, r.bashWarm), f(r.mbFetch), ratio(r.mbFetch, r.mbCold)]);
 const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i].length)));
 const line = (cells) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
-console.log(`engine bench: whole processes, median of ${RUNS} run(s); ratio = mb / bash (below 1: mb is faster)`);
+console.log(`engine bench: whole processes, median of ${RUNS} run(s); ratio = mb / bash (below 1: mb is faster); fetch = cold build into an empty store from a binary cache (docker-registry on loopback)`);
 console.log(`node startup alone (node -e 0): ${f(nodeStart)}`);
 console.log(line(header));
 for (const row of table) console.log(line(row));

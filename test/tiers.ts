@@ -8,7 +8,7 @@
 //   busybox-static, tar, zstd, the OCI schemas, npm). `npm test` runs both tiers after the build and the typecheck.
 export const TIERS = {
   unit: ["test/core", "test/views", "test/ornaments", "test/architecture", "test/golden"],
-  e2e: ["test/cli", "test/engine", "test/engines", "test/oci", "test/pack", "test/registry", "test/run", "test/security", "test/tools"],
+  e2e: ["test/cache", "test/cli", "test/engine", "test/engines", "test/oci", "test/pack", "test/registry", "test/run", "test/security", "test/tools"],
 } as const;
 
 export type Tier = keyof typeof TIERS;

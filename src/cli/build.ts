@@ -33,6 +33,9 @@ export interface RealizeFlags {
   readonly sourceDateEpoch?: number;
   /** Cancels the run like SIGINT (the build API); without it, SIGINT and SIGTERM of the process are caught. */
   readonly signal?: AbortSignal;
+  /** Binary caches to fetch from (`--substituter`; default `MB_SUBSTITUTERS`), and the keys they must sign with. */
+  readonly substituters?: readonly string[];
+  readonly trustedKeys?: readonly string[];
 }
 
 /** Flags of `mb build` and `mb check`. */
@@ -143,12 +146,14 @@ async function underTempRoot<T>(store: Store, paths: readonly string[], body: ()
 /** Runs `body` with the engine set up for `prepared`: the store laid out, signals handled, a temporary gc root held. */
 export async function engineRun<T>(
   prepared: Prepared,
-  flags: { keepFailed: boolean; jobs: number; sandbox: SandboxMode; signal?: AbortSignal },
+  flags: { keepFailed: boolean; jobs: number; sandbox: SandboxMode; signal?: AbortSignal; substituters?: readonly string[]; trustedKeys?: readonly string[] },
   progress: Progress,
   body: (opts: RealizeOptions) => Promise<T>,
 ): Promise<T> {
   const { requireBwrap } = await import("../engine/bwrap.js");
   const confine = flags.sandbox === "bwrap" ? requireBwrap() : null;
+  const settings = usesCache(flags) ? (await import("../cache/settings.js")).cacheSettings(flags) : null;
+  const substituter = settings ? new (await import("../cache/substitute.js")).CacheSubstituter(settings) : null;
   const { Interrupt } = await import("../engine/interrupt.js");
   const store = new Store(prepared.storeDir);
   store.ensureLayout();
@@ -164,11 +169,16 @@ export async function engineRun<T>(
   const { HashPool } = await import("../engine/hash-pool.js");
   const hashPool = new HashPool();
   try {
-    return await underTempRoot(store, used, () => body({ store, sourceDateEpoch: prepared.sourceDateEpoch, keepFailed: flags.keepFailed, jobs: flags.jobs, emit: progress.emit, interrupt, hashPool, confine }));
+    return await underTempRoot(store, used, () => body({ store, sourceDateEpoch: prepared.sourceDateEpoch, keepFailed: flags.keepFailed, jobs: flags.jobs, emit: progress.emit, interrupt, hashPool, confine, ...(substituter ? { substituter } : {}) }));
   } finally {
     await hashPool.close();
     uninstall();
   }
+}
+
+/** True when a build is given binary caches (`--substituter` or MB_SUBSTITUTERS; as cache/settings.ts reads them). */
+function usesCache(flags: { substituters?: readonly string[] }): boolean {
+  return (flags.substituters?.length ?? 0) > 0 || (process.env.MB_SUBSTITUTERS ?? "").trim() !== "";
 }
 
 /**
@@ -177,6 +187,7 @@ export async function engineRun<T>(
  */
 export async function buildBuilder(arg: BuilderArg, flags: RealizeFlags, progress: Progress, io: Io): Promise<{ name: string; storePath: string }> {
   const storeDir = storeDirFrom(flags.store);
+  if (usesCache(flags)) (await import("../cache/settings.js")).cacheSettings(flags); // bad settings are exit 2, even on a hit
   // The out-link is made while the entry is still held by this run's temporary root (see underTempRoot).
   const link = async (store: Store, storePath: string): Promise<void> => {
     progress.close();

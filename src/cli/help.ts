@@ -56,6 +56,9 @@ Building (the store):
   log <builder|store path>      the build log of an entry
   store verify                  re-hash every entry against its metadata; exit 1 on missing or corrupt ones
                                 (--repair: remove each, rebuild it where a known builder makes it; exit 0 if all rebuilt)
+  store push docker://host/repo <path|out-link|builder>... --key K.sec
+                                upload the closure of each to a binary cache in an OCI registry, signed
+  key generate K                an ed25519 signing key pair for the binary cache: K.sec (mode 0600) and K.pub
   gc                            remove entries not reachable from live out-links
   lock [--update] <builder>     pin the builder's registry base images in mb.lock.json beside it (--update: re-resolve)
   run <builder> [service]       build if needed, start the service in the foreground in its sandbox, wait for its
@@ -76,6 +79,9 @@ Options:
   -j, --jobs N    build, check: run up to N independent builds at once (default 1)
   --out DIR, --all  docs: where the page (or site) is written; a page per builder folder of <dir> and an index
   --dir DIR       render systemd: write one <unit>.service file per service into DIR (their paths printed)
+  --substituter URL  build, check: fetch entries from this binary cache (docker://host/repo; repeatable)
+  --trusted-key K    build, check: a public key (K.pub, or <name>:<base64>) cache entries must be signed by
+  --key K.sec     store push: the secret key entries are signed with
   --dry-run       gc: only list what would be removed
   --repair        store verify: remove what fails, rebuild what a known builder makes
   --update        lock: resolve every registry base's tag again and rewrite the lock
@@ -88,7 +94,8 @@ Options:
 Environment: MB_STORE (the store), SOURCE_DATE_EPOCH (default 1; part of every store path), MB_EVAL_CACHE=0 (always
 load and resolve the builder, even when its resolution is cached; builders are assumed pure functions of their files),
 MB_LOAD_TIMEOUT (seconds a builder may take to load, default 30), MB_HEALTH_TIMEOUT (seconds a service may take to
-answer its health check in run and check, default 30).
+answer its health check in run and check, default 30), MB_SUBSTITUTERS and MB_TRUSTED_KEYS (space-separated, when
+--substituter and --trusted-key are not given), MB_SUBSTITUTER_TIMEOUT (seconds a cache may take to answer, default 5).
 
 Exit codes: 0 fine; 1 the view found problems (diagnostics, an undeclared tool or service, a missing package),
 a build, check or verification failed; 2 usage errors and builders that cannot be loaded or do not match their
@@ -112,11 +119,13 @@ export const COMMAND_HELP: Readonly<Record<string, string>> = {
   docs: "Usage: mb docs <builder> --out DIR\n       mb docs --all <dir> --out DIR\n\nA tour page of the builder (DIR/index.md and a self-contained DIR/index.html), or with --all a page per\nbuilder folder of <dir> and an index linking them.\n",
   schema: "Usage: mb schema [name]\n\nThe JSON Schema of BuilderSpec, or of the ornament or runtime record named.\n",
   build:
-    "Usage: mb build [options] <builder>\n\nRealizes the build and its dependencies in the store; prints the store path last.\n\n  --store DIR        the store (default $MB_STORE, else $XDG_CACHE_HOME/metabuilder/store)\n  --out-link P       the symlink to the result (default ./result); --no-out-link for none\n  --check            rebuild in a temporary location and report differences (reproducibility)\n  -j, --jobs N       run up to N independent builds at once (default 1)\n  --keep-failed      keep the build directory of a failed build\n  --no-sandbox       run steps without the bubblewrap sandbox (other store paths)\n  --json             one JSON progress event per line; the last is the result\n",
+    "Usage: mb build [options] <builder>\n\nRealizes the build and its dependencies in the store; prints the store path last.\n\n  --store DIR        the store (default $MB_STORE, else $XDG_CACHE_HOME/metabuilder/store)\n  --out-link P       the symlink to the result (default ./result); --no-out-link for none\n  --check            rebuild in a temporary location and report differences (reproducibility)\n  -j, --jobs N       run up to N independent builds at once (default 1)\n  --keep-failed      keep the build directory of a failed build\n  --no-sandbox       run steps without the bubblewrap sandbox (other store paths)\n  --substituter URL  fetch entries from this binary cache (docker://host/repo; repeatable; MB_SUBSTITUTERS)\n  --trusted-key K    a public key entries must be signed by (K.pub or <name>:<base64>; MB_TRUSTED_KEYS)\n  --json             one JSON progress event per line; the last is the result\n",
   check:
     "Usage: mb check [--store DIR] [-j N] [--keep-failed] [--no-sandbox] [--json] <builder>\n\nBuilds if needed, then runs each evidence command against the result, then starts each service on a free\nport and calls its health endpoint; exit 1 when any fails.\n",
   log: "Usage: mb log [--store DIR] <builder|store path>\n\nThe build log of an entry.\n",
-  store: "Usage: mb store verify [--repair] [--json] [--store DIR]\n\nRe-hashes every entry against its metadata; exit 1 on missing or corrupt ones (--repair: remove each,\nrebuild it where a known builder makes it; exit 0 if all were rebuilt).\n",
+  store:
+    "Usage: mb store verify [--repair] [--json] [--store DIR]\n       mb store push docker://host[:port]/repo <path|out-link|builder>... --key K.sec [--json] [--store DIR]\n\nverify: re-hashes every entry against its metadata; exit 1 on missing or corrupt ones (--repair: remove each,\nrebuild it where a known builder makes it; exit 0 if all were rebuilt).\npush: uploads the closure of each argument to a binary cache (one OCI artifact per entry, tagged by its store\nhash, signed with K.sec), skipping entries the cache has.\n",
+  key: "Usage: mb key generate K [--json]\n\nWrites an ed25519 key pair named after K's base name: K.sec (mode 0600; refused by mb when group or others\ncan read it) and K.pub (give it to builds as --trusted-key K.pub). Never overwrites a key.\n",
   gc: "Usage: mb gc [--dry-run] [--json] [--store DIR]\n\nRemoves the entries not reachable from live out-links (--dry-run: only lists them).\n",
   lock: "Usage: mb lock [--update] [--json] <builder>\n\nPins the builder's registry base images (docker://) in mb.lock.json beside the builder file, without\nbuilding: unpinned references are resolved; a lock that disagrees with the spec is an error. --update resolves\nevery tag again and rewrites the lock to exactly the spec's bases.\n",
   push:

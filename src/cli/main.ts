@@ -14,7 +14,7 @@ import { COMMAND_HELP, COMMAND_NAMES, HELP, ORNAMENT_NAMES, RECORD_NAMES, versio
 export { HELP, ORNAMENT_NAMES, RECORD_NAMES };
 
 const VIEWS = new Set(["validate", "deps", "dry-run", "plan", "describe", "introspect", "export", "render", "path"]);
-const BUILDING = new Set(["build", "check", "log", "store", "gc", "run"]);
+const BUILDING = new Set(["build", "check", "log", "store", "gc", "run", "key"]);
 
 function usage(message: string): MbError {
   return new MbError("usage", message, { exitCode: ExitCode.usage, hint: "run `mb --help` for usage" });
@@ -43,6 +43,7 @@ type Values = {
   dir?: string;
   out?: string; all: boolean;
   update: boolean;
+  substituter?: string[]; "trusted-key"?: string[]; key?: string;
   tag?: string[]; insecure: boolean;
 };
 
@@ -61,6 +62,7 @@ const FLAG_COMMANDS: Record<string, readonly string[]> = {
   dir: ["render"],
   out: ["docs"], all: ["docs"],
   update: ["lock"],
+  substituter: ["build", "check"], "trusted-key": ["build", "check"], key: ["store"],
   tag: ["push"], insecure: ["push"],
 };
 
@@ -87,7 +89,9 @@ function jobsFrom(raw: string | undefined): number {
 async function runBuilding(command: string, rest: string[], values: Values, io: Io): Promise<number> {
   if (command === "store") {
     const [sub, ...more] = rest;
-    if (sub !== "verify") throw usage(`store needs a subcommand: 'verify'${sub ? `, got '${sub}'` : ""}`);
+    if (sub === "push") return (await import("./store-push.js")).runStorePush(more, values, io);
+    if (values.key !== undefined) throw usage("--key applies to store push only");
+    if (sub !== "verify") throw usage(`store needs a subcommand: 'verify' or 'push'${sub ? `, got '${sub}'` : ""}`);
     if (more.length > 0) throw usage(`unexpected argument '${more[0]}'`);
     const { runStoreVerify } = await import("./store-commands.js");
     return runStoreVerify({ store: values.store, json: values.json, repair: values.repair }, io);
@@ -98,6 +102,7 @@ async function runBuilding(command: string, rest: string[], values: Values, io: 
     return runGc({ store: values.store, json: values.json, dryRun: values["dry-run"] }, io);
   }
   if (command === "run") return (await import("./run.js")).runRunCommand(rest, values, jobsFrom(values.jobs), io);
+  if (command === "key") return (await import("./key.js")).runKey(rest, values, io);
   const [arg, ...more] = rest;
   if (arg === undefined) {
     throw usage(
@@ -121,6 +126,8 @@ async function runBuilding(command: string, rest: string[], values: Values, io: 
     check: values.check,
     jobs: jobsFrom(values.jobs),
     json: values.json,
+    substituters: values.substituter ?? [],
+    trustedKeys: values["trusted-key"] ?? [],
   };
   return runCheck ? runCheck(arg, flags, io) : runBuild(arg, flags, io);
 }
@@ -151,6 +158,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
           dir: { type: "string" },
           out: { type: "string" }, all: { type: "boolean", default: false },
           update: { type: "boolean", default: false },
+          substituter: { type: "string", multiple: true }, "trusted-key": { type: "string", multiple: true }, key: { type: "string" },
           tag: { type: "string", multiple: true }, insecure: { type: "boolean", default: false },
           debug: { type: "boolean", default: false },
           help: { type: "boolean", short: "h", default: false },

@@ -16,10 +16,17 @@ const secs = (ms: number) => `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)}s`;
 
 function line(e: BuildEvent): string | null {
   switch (e.event) {
-    case "plan":
-      return e.builds.length === 0 ? null : `mb: ${e.builds.length} build${e.builds.length === 1 ? "" : "s"} to run: ${e.builds.map((b) => `${b.name} (${b.steps} step${b.steps === 1 ? "" : "s"})`).join(", ")}`;
+    case "plan": {
+      const fetch = e.fetches && e.fetches.length > 0 ? `mb: ${e.fetches.length} entr${e.fetches.length === 1 ? "y" : "ies"} to fetch from a binary cache: ${e.fetches.map((f) => f.name).join(", ")}` : null;
+      const run = e.builds.length === 0 ? null : `mb: ${e.builds.length} build${e.builds.length === 1 ? "" : "s"} to run: ${e.builds.map((b) => `${b.name} (${b.steps} step${b.steps === 1 ? "" : "s"})`).join(", ")}`;
+      return [fetch, run].filter((l) => l !== null).join("\n") || null;
+    }
     case "cached":
       return `mb: ${e.name} is in the store: ${e.storePath}`;
+    case "substituted":
+      return `mb: fetched ${e.name} from ${e.substituter} (${(e.bytes / 1048576).toFixed(1)} MiB, signature and content hash checked) in ${secs(e.durationMs)}: ${e.storePath}`;
+    case "substituter-warning":
+      return `mb: warning: substituter ${e.substituter}: ${e.name === null ? "" : `${e.name}: `}${e.reason}`;
     case "waiting":
       return `mb: waiting for ${e.pid === null ? "another process" : `process ${e.pid}`}, which is building ${e.name}`;
     case "import":

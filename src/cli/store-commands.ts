@@ -12,7 +12,7 @@ import type { RepairOutcome } from "./repair.js";
 import type { VerifyProblem } from "../engine/verify.js";
 
 /** The store path an argument names directly (a store path, or an out-link to one), or null when it names a builder. */
-function storePathArg(arg: string): string | null {
+export function storePathArg(arg: string): string | null {
   const abs = resolve(arg);
   if (isEntryName(basename(abs))) return abs;
   try {

@@ -3,7 +3,16 @@
 /** A progress event; `--json` prints each as one line. */
 export type BuildEvent =
   /** The builds that will run (entries not yet in the store), dependencies first. */
-  | { readonly event: "plan"; readonly builds: readonly { readonly name: string; readonly storePath: string; readonly steps: number }[] }
+  | {
+      readonly event: "plan";
+      readonly builds: readonly { readonly name: string; readonly storePath: string; readonly steps: number }[];
+      /** The entries a binary cache has, to be fetched rather than built (only with substituters). */
+      readonly fetches?: readonly { readonly name: string; readonly storePath: string }[];
+    }
+  /** An entry fetched from a binary cache instead of built, its signature and content hash checked. */
+  | { readonly event: "substituted"; readonly name: string; readonly storePath: string; readonly substituter: string; readonly bytes: number; readonly durationMs: number }
+  /** A binary cache skipped (unreachable, slow) or one of its entries refused (unsigned, untrusted, tampered): the build goes on locally. */
+  | { readonly event: "substituter-warning"; readonly substituter: string; readonly name: string | null; readonly storePath: string | null; readonly reason: string }
   /** An entry already in the store: nothing runs. */
   | { readonly event: "cached"; readonly name: string; readonly storePath: string }
   /** Another process is realizing the same entry; this one waits for it. */

@@ -3,6 +3,7 @@ import type { Confinement } from "./bwrap.js";
 import type { Emit } from "./events.js";
 import type { HashPool } from "./hash-pool.js";
 import type { Interrupt } from "./interrupt.js";
+import type { ResolvedBuild } from "./resolve.js";
 import type { Store } from "./store.js";
 
 /** How realization behaves. */
@@ -19,4 +20,14 @@ export interface RealizeOptions {
   readonly hashPool?: HashPool;
   /** bubblewrap, which confines every step; null: steps run unconfined (`--no-sandbox`). */
   readonly confine: Confinement | null;
+  /** Binary caches to fetch builds from instead of building them (`--substituter`); absent: every build runs. */
+  readonly substituter?: Substituter;
+}
+
+/** Fetches store entries instead of building them (src/cache/ is the one implementation: OCI registries). */
+export interface Substituter {
+  /** Which of `builds` some cache has (the substituters that cannot be reached are warned of and skipped). */
+  query(builds: readonly ResolvedBuild[], opts: RealizeOptions): Promise<ReadonlySet<string>>;
+  /** Puts `build`'s entry in the store from a cache, checked; false (with a warning emitted) to build it locally. */
+  substitute(build: ResolvedBuild, opts: RealizeOptions): Promise<boolean>;
 }

@@ -111,9 +111,11 @@ async function ensureArtifacts(build: ResolvedBuild, opts: RealizeOptions): Prom
 }
 
 /** Realizes one build whose dependencies are in the store: a hit runs nothing; otherwise one process builds, others wait. */
-export async function realizeBuild(build: ResolvedBuild, opts: RealizeOptions): Promise<"cached" | "built"> {
+export async function realizeBuild(build: ResolvedBuild, opts: RealizeOptions): Promise<"cached" | "built" | "substituted"> {
   const { store, emit } = opts;
   const p = store.mustEntry(build.storePath);
+  // The one seam of the binary cache: an entry a substituter puts in the store (checked) is not built.
+  if (opts.substituter && !store.isValid(p) && (await opts.substituter.substitute(build, opts))) return "substituted";
   const built = await installOnce(p, opts, {
     name: build.name,
     async prepare() {

@@ -81,7 +81,10 @@ export async function realizeAll(res: Resolution, opts: RealizeOptions, closure 
     }
   }
   const planned = builds.filter((b) => !store.isValid(store.mustEntry(b.storePath)));
-  opts.emit({ event: "plan", builds: planned.map((b) => ({ name: b.name, storePath: b.storePath, steps: b.plan.steps.length })) });
+  const fetchable = opts.substituter && planned.length > 0 ? await opts.substituter.query(planned, opts) : new Set<string>();
+  const fetches = planned.filter((b) => fetchable.has(b.storePath)).map((b) => ({ name: b.name, storePath: b.storePath }));
+  const toBuild = planned.filter((b) => !fetchable.has(b.storePath)).map((b) => ({ name: b.name, storePath: b.storePath, steps: b.plan.steps.length }));
+  opts.emit({ event: "plan", builds: toBuild, ...(opts.substituter ? { fetches } : {}) });
   if (builds.length === 0) {
     await realizeBuild(res.root, opts);
     return;

@@ -48,6 +48,8 @@ export interface EntryMeta {
   readonly files?: number;
   /** The total size of those files in bytes (the cheap check). */
   readonly bytes?: number;
+  /** The binary cache the entry was fetched from (`docker://host/repo`), when it was not built here. */
+  readonly substitutedFrom?: string;
 }
 
 const KINDS = new Set(["build", "import", "artifact"]);
