@@ -10,6 +10,7 @@ import { packageInfo } from "../core/package.js";
 import { diffTrees } from "./diff.js";
 import type { Difference } from "./events.js";
 import { execute, wasKept } from "./execute.js";
+import { fetchStoreInputs } from "./fetchers.js";
 import { treeStamp } from "./identity.js";
 import { installOnce } from "./install.js";
 import type { RealizeOptions } from "./options.js";
@@ -121,7 +122,7 @@ export async function realizeBuild(build: ResolvedBuild, opts: RealizeOptions): 
     async prepare() {
       if (existsSync(p)) store.remove(p); // left by a crash between rename and metadata
       for (const imp of build.imports) await importPath(imp, opts);
-      if (build.storeInputs.length > 0) await (await import("../oci/engine/base-registry.js")).pullPinned(build.storeInputs, opts);
+      await fetchStoreInputs(build.storeInputs, opts);
       for (const s of [...build.needs, ...build.storeInputs]) {
         const e = store.entry(s);
         if (!e || !store.isValid(e)) throw problem("build.missing-input", `build of '${build.name}' needs ${s}, which is not in the store`);
