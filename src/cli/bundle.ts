@@ -14,6 +14,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import type { Plugin } from "esbuild";
 import { markUncacheable, witness, witnessing } from "../engine/identity.js";
 import { ensureDir } from "../engine/dirs.js";
+import { witnessCode } from "../engine/eval-cache.js";
 import { writeFileAtomic } from "../engine/store-fs.js";
 import type { BundleMeta } from "./import-cycle.js";
 
@@ -165,7 +166,7 @@ function witnessBundle(bundled: Bundled, file: string): void {
       const name = bundled.packages[imp.path] ?? imp.path;
       if (name === "metabuilder" || name.startsWith("metabuilder/")) {
         const root = metabuilderRootFor(dirname(file));
-        if (root) witness("tree", join(root, "dist"));
+        if (root) witnessCode(join(root, "dist"));
         else markUncacheable("the builder imports 'metabuilder' from an unknown place");
       } else {
         markUncacheable(`the builder imports the package '${name}', whose files are not witnessed`);

@@ -75,6 +75,7 @@ export async function prepare(
   },
 ): Promise<Prepared> {
   const identity = await import("../engine/identity.js");
+  const { witnessCode } = await import("../engine/eval-cache.js");
   const { loadBuilder } = await import("./load.js");
   const storeDir = storeDirFrom(opts.store);
   const sourceDateEpoch = opts.sourceDateEpoch ?? sourceDateEpochFrom();
@@ -82,7 +83,7 @@ export async function prepare(
   if (opts.witness) {
     identity.startWitnessing();
     // mb's own compiled files: a rebuilt mb never trusts a resolution made by an older one.
-    identity.witness("tree", resolve(fileURLToPath(new URL("..", import.meta.url))));
+    witnessCode(resolve(fileURLToPath(new URL("..", import.meta.url))));
   }
   try {
     // A module builder loads in a worker thread: the engine's modules load here meanwhile.

@@ -4,7 +4,7 @@
  * Their package's identity (version and content hash) is part of the fingerprint of every build that uses them.
  */
 import type { BaseToolsIdentity } from "../program/fingerprint.js";
-import { lookupHost } from "./host.js";
+import { lookupHost, type HostLookup } from "./host.js";
 
 /** The executables the engine provides for writeFile and copyPath steps. */
 export const BASE_TOOLS = ["cat", "cp", "dirname", "mkdir"] as const;
@@ -21,9 +21,8 @@ export interface BaseTools {
 /** No base tools (a plan of runTool steps only). */
 export const NO_BASE_TOOLS: BaseTools = { identity: null, executables: {} };
 
-/** Looks the base tools up on this machine; null when their package is not installed. */
-export function lookupBaseTools(): BaseTools | null {
-  const found = lookupHost(BASE_TOOLS_PACKAGE);
+/** Looks the base tools up on this machine (or takes the lookup of their package made already); null when it is not installed. */
+export function lookupBaseTools(found: HostLookup | null = lookupHost(BASE_TOOLS_PACKAGE)): BaseTools | null {
   if (!found) return null;
   const executables: Record<string, string> = {};
   for (const name of BASE_TOOLS) {

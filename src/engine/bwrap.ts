@@ -76,7 +76,7 @@ export function toolBinds(targets: readonly string[]): string[] {
   for (const t of targets) {
     if (!underSystem(t)) out.add(t);
     try {
-      const real = realpathSync(t);
+      const real = realpathSync.native(t);
       if (!underSystem(real)) out.add(real);
     } catch {
       // a dangling tool: the step fails naming it

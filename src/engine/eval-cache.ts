@@ -6,10 +6,10 @@
  * without being loaded. Builders are taken to be pure functions of their source files, as Nix flakes' evaluation
  * cache assumes; `MB_EVAL_CACHE=0` turns the cache off.
  */
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { canonicalJson, sha256 } from "../core/hash.js";
-import { witnessesHold, type Witness } from "./identity.js";
+import { witness, witnessesHold, type Witness } from "./identity.js";
 import { writeFileAtomic } from "./store.js";
 import { ensureDir } from "./dirs.js";
 
@@ -68,4 +68,27 @@ export function storeEval(rec: EvalRecord): void {
   } catch {
     // a cache that cannot be written is only slower
   }
+}
+
+/**
+ * Witnesses a tree of code (mb's own compiled files, or those of the metabuilder package a builder imports) so that a
+ * hit checks it with one stat per path and never lists or hashes it: the stamp of every directory (adding, removing
+ * or renaming an entry moves it) and of every file but TypeScript declarations and source maps, which never run.
+ */
+export function witnessCode(root: string): void {
+  const walk = (dir: string): void => {
+    witness("dir", dir);
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return; // absent: its null stamp is the witness
+    }
+    for (const e of entries) {
+      const path = `${dir}/${e.name}`;
+      if (e.isDirectory()) walk(path);
+      else if (!e.name.endsWith(".d.ts") && !e.name.endsWith(".map")) witness("file", path);
+    }
+  };
+  walk(root);
 }

@@ -114,7 +114,7 @@ function identityHash(executables: Record<string, string>): string {
   for (const name of Object.keys(executables).sort()) {
     const path = executables[name]!;
     const h = cachedHashFile(path);
-    lines.push(`${name}\0${realpathSync(path)}\0${h}`);
+    lines.push(`${name}\0${realpathSync.native(path)}\0${h}`);
   }
   return createHash("sha256").update(lines.join("\n")).digest("hex");
 }

@@ -60,7 +60,7 @@ export function dirStamp(path: string): string | null {
 /** Where a path leads after following every symlink, or null when it does not resolve. */
 export function realStamp(path: string): string | null {
   try {
-    return realpathSync(path);
+    return realpathSync.native(path);
   } catch {
     return null;
   }
@@ -208,7 +208,7 @@ export function flushIdentityCache(): void {
 
 /** sha256 of a file's bytes (following symlinks), reused while its stamp holds; witnessed. */
 export function cachedHashFile(path: string): string {
-  const real = realpathSync(path);
+  const real = realpathSync.native(path);
   if (real !== path) witness("real", path, { stamp: real, racy: false });
   const st = statSync(real);
   const stamp = statStamp(st);

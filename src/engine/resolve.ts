@@ -102,6 +102,7 @@ class Resolver {
   private hostPackage(name: string, where: string): ResolvedPackage | null {
     if (!this.host.has(name)) {
       const found = lookupHost(name);
+      if (name === BASE_TOOLS_PACKAGE) this.base ??= lookupBaseTools(found); // coreutils is looked up once, not again for the base tools
       this.host.set(
         name,
         found && {

@@ -4,7 +4,7 @@
  * since (see file-digest.ts for when a stamp can be trusted).
  */
 import { availableParallelism } from "node:os";
-import { lstatSync, readdirSync, type BigIntStats } from "node:fs";
+import { lstatSync, readdirSync, type BigIntStats, type Dirent } from "node:fs";
 import { join, relative } from "node:path";
 import { stampOf, tooRecent, type FileDigest } from "./file-digest.js";
 import { HashPool, LARGE_FILE } from "./hash-pool.js";
@@ -45,42 +45,47 @@ export class Speculator {
     if (this.stopped) return;
     let seen = 0;
     const walk = (dir: string): void => {
-      let names: string[];
+      let entries: Dirent[];
       try {
-        names = readdirSync(dir);
+        entries = readdirSync(dir, { withFileTypes: true });
       } catch {
         return;
       }
-      for (const name of names) {
+      for (const entry of entries) {
         if (++seen > this.maxEntries) {
           this.stop();
           return;
         }
-        const path = join(dir, name);
-        let st: BigIntStats;
-        try {
-          st = lstatSync(path, { bigint: true });
-        } catch {
-          continue;
-        }
-        if (st.isDirectory()) walk(path);
-        else if (st.isFile() && st.size >= BigInt(LARGE_FILE)) {
-          const stamp = stampOf(st);
-          if (this.stamps.get(path) === stamp) continue;
-          if (tooRecent(st)) continue; // looked at again after the next step
-          this.stamps.set(path, stamp);
-          this.known.set(
-            path,
-            this.pool.digest(path, this.needle, this.plainFor(relative(this.root, path))).then(
-              (d) => (d.trusted && d.stamp === stamp ? d : null),
-              () => null,
-            ),
-          );
-        }
+        const path = join(dir, entry.name);
+        // Only regular files are stat'ed: a rootfs is mostly symlinks, which are never digested.
+        if (entry.isDirectory()) walk(path);
+        else if (entry.isFile()) this.consider(path);
         if (this.stopped) return;
       }
     };
     walk(this.root);
+  }
+
+  /** Starts digesting a regular file of the output when it is large and has not changed since it was last looked at. */
+  private consider(path: string): void {
+    let st: BigIntStats;
+    try {
+      st = lstatSync(path, { bigint: true });
+    } catch {
+      return;
+    }
+    if (!st.isFile() || st.size < BigInt(LARGE_FILE)) return;
+    const stamp = stampOf(st);
+    if (this.stamps.get(path) === stamp) return;
+    if (tooRecent(st)) return; // looked at again after the next step
+    this.stamps.set(path, stamp);
+    this.known.set(
+      path,
+      this.pool.digest(path, this.needle, this.plainFor(relative(this.root, path))).then(
+        (d) => (d.trusted && d.stamp === stamp ? d : null),
+        () => null,
+      ),
+    );
   }
 
   /** Stops scanning; digests already started still complete. */

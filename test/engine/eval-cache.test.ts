@@ -1,8 +1,10 @@
 // The evaluation cache: a cache hit of a TypeScript builder loads neither the builder nor the library, and editing any
 // module the builder imports (or a local input) invalidates it.
-import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { witnessCode } from "../../src/engine/eval-cache.js";
+import { startWitnessing, stopWitnessing, witnessesHold, type Witness } from "../../src/engine/identity.js";
 import { cleanup, events, lastLine, mb, ROOT, tempDir } from "./helpers.js";
 
 afterAll(cleanup);
@@ -57,5 +59,55 @@ export default {
     expect(mb(["build", builder, "--store", store, "--no-out-link"]).status).toBe(0);
     const r = mb(["build", builder, "--store", store, "--no-out-link", "--json"], { env: { MB_EVAL_CACHE: "0" } });
     expect(events(r.stdout)[0]).toEqual({ event: "plan", builds: [] });
+  });
+});
+
+describe("the witnesses of a tree of code (mb's own dist, a builder's metabuilder package)", () => {
+  /** A small dist: nested directories, modules, declarations and a source map. */
+  function dist(): string {
+    const root = join(tempDir("dist"), "dist");
+    mkdirSync(join(root, "cli"), { recursive: true });
+    writeFileSync(join(root, "index.js"), "export const a = 1;\n");
+    writeFileSync(join(root, "index.d.ts"), "export declare const a = 1;\n");
+    writeFileSync(join(root, "cli", "main.js"), "export const b = 2;\n");
+    writeFileSync(join(root, "cli", "main.js.map"), "{}\n");
+    return root;
+  }
+
+  function witnessed(root: string): Witness[] {
+    startWitnessing();
+    witnessCode(root);
+    return stopWitnessing().witnesses;
+  }
+
+  it("are one stamp per directory and per file that runs (declarations and source maps left out)", () => {
+    const root = dist();
+    expect(witnessed(root).map((w) => `${w.kind} ${w.path.slice(root.length)}`).sort()).toEqual(["dir ", "dir /cli", "file /cli/main.js", "file /index.js"]);
+  });
+
+  it("break when a module is rewritten in place, added, removed or renamed; not for a declaration", () => {
+    const root = dist();
+    // Every stamp an hour old first: a change made within the clock's granularity of the witness must still show.
+    const hourAgo = new Date(Date.now() - 3600_000);
+    const age = (p: string): void => {
+      for (const e of readdirSync(p, { withFileTypes: true })) {
+        if (e.isDirectory()) age(join(p, e.name));
+        else utimesSync(join(p, e.name), hourAgo, hourAgo);
+      }
+      utimesSync(p, hourAgo, hourAgo);
+    };
+    const check = (change: () => void): boolean => {
+      age(root);
+      const ws = witnessed(root);
+      change();
+      return witnessesHold(ws);
+    };
+    expect(check(() => writeFileSync(join(root, "index.d.ts"), "export declare const a = 2;\n"))).toBe(true);
+    expect(check(() => writeFileSync(join(root, "cli", "main.js"), "export const b = 3;\n"))).toBe(false);
+    expect(check(() => writeFileSync(join(root, "cli", "extra.js"), "export {};\n"))).toBe(false);
+    expect(check(() => rmSync(join(root, "cli", "extra.js")))).toBe(false);
+    expect(check(() => renameSync(join(root, "index.js"), join(root, "other.js")))).toBe(false);
+    expect(check(() => mkdirSync(join(root, "cli", "more")))).toBe(false);
+    expect(check(() => {})).toBe(true);
   });
 });

@@ -27,8 +27,8 @@ function readLayerFacts(layers: readonly StepLayer[], facts: "descriptor" | "dif
   return layers
     .map((l, i) =>
       facts === "diffId"
-        ? `id${i}=$(cat "$out/.scratch/layer-${l.name}.diffid")`
-        : `d${i}=$(cat "$out/.scratch/layer-${l.name}.digest")\ns${i}=$(cat "$out/.scratch/layer-${l.name}.size")`,
+        ? `id${i}=$(< "$out/.scratch/layer-${l.name}.diffid")`
+        : `d${i}=$(< "$out/.scratch/layer-${l.name}.digest")\ns${i}=$(< "$out/.scratch/layer-${l.name}.size")`,
     )
     .join("\n");
 }
@@ -139,8 +139,8 @@ export function indexStep(ctx: StepContext, name: string, tags?: readonly string
     "write-index",
     `set -euo pipefail
 ref=${escapeShellArg(jsonText(name))}
-md=$(cat "$out/.scratch/manifest.digest")
-ms=$(cat "$out/.scratch/manifest.size")
+md=$(< "$out/.scratch/manifest.digest")
+ms=$(< "$out/.scratch/manifest.size")
 i="{\\"schemaVersion\\":2,\\"manifests\\":[{\\"mediaType\\":\\"${MANIFEST_MEDIA_TYPE}\\",\\"digest\\":\\"sha256:$md\\",\\"size\\":$ms,\\"annotations\\":{\\"${REF_NAME_ANNOTATION}\\":$ref}}]}"
 printf "%s" "$i" > "$out/index.json"
 `,
