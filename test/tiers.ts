@@ -8,7 +8,7 @@
 //   busybox-static, tar, zstd, the OCI schemas, npm). `npm test` runs both tiers after the build and the typecheck.
 export const TIERS = {
   unit: ["test/core", "test/views", "test/ornaments", "test/architecture", "test/golden"],
-  e2e: ["test/cli", "test/engine", "test/oci", "test/pack", "test/run", "test/security", "test/tools"],
+  e2e: ["test/cli", "test/engine", "test/oci", "test/pack", "test/run", "test/security", "test/tools", "test/engines"],
 } as const;
 
 export type Tier = keyof typeof TIERS;
