@@ -36,6 +36,7 @@ export { inlineSvg } from "./views/tour/svg.js";
 
 export { renderShell, shellUnsupportedReasons } from "./backends/shell.js";
 export { renderDockerfile, dockerfileUnsupportedReasons } from "./backends/dockerfile.js";
+export { renderDockerfileContext, type ContextBuild, type ContextFile, type ContextOptions, type RenderedContext } from "./backends/dockerfile-context.js";
 
 export { defineOrnament, fromOrnamentedSpec, type Ornament, type OrnamentDescriptor } from "./ornaments/ornament.js";
 export { ociImage, OciImageBuilder, OciLayer, type OciImageSpec, type OciImageArgs } from "./oci/ornament.js";

@@ -38,6 +38,9 @@ Views (pure; nothing is built):
   export <builder>              the plan as JSON for other programs
   render <shell|dockerfile> <builder>
                                 the plan as a standalone bash script or a Dockerfile
+  render dockerfile <builder> --context DIR
+                                DIR/Dockerfile and all it needs (tools image, steps, inputs), built offline
+                                by BuildKit or buildah into mb build's tree
   render systemd <builder>      a systemd service unit per materialized service, hardened by its sandbox
                                 profile; units printed after '# <unit>.service' lines, or --dir DIR
   path <builder>                the store path the build will have
@@ -72,6 +75,7 @@ Options:
   -j, --jobs N    build, check: run up to N independent builds at once (default 1)
   --out DIR, --all  docs: where the page (or site) is written; a page per builder folder of <dir> and an index
   --dir DIR       render systemd: write one <unit>.service file per service into DIR (their paths printed)
+  --context DIR   render dockerfile: write the build context (DIR/Dockerfile, tools.tar, ...) into DIR
   --dry-run       gc: only list what would be removed
   --repair        store verify: remove what fails, rebuild what a known builder makes
   --port P        run: the port the service listens on (1-65535; default its protocol's defaultPort)
@@ -101,7 +105,7 @@ export const COMMAND_HELP: Readonly<Record<string, string>> = {
   introspect: "Usage: mb introspect [--json] <builder>\n\nEvery view at once (markdown).\n",
   export: "Usage: mb export <builder>\n\nThe plan as JSON for other programs.\n",
   render:
-    "Usage: mb render shell|dockerfile <builder>\n       mb render systemd [--dir DIR] [--no-sandbox] <builder>\n\nThe plan as a standalone bash script or a Dockerfile, or a systemd unit per materialized service\n(--dir DIR: one <unit>.service file each, their paths printed).\n",
+    "Usage: mb render shell|dockerfile <builder>\n       mb render dockerfile --context DIR [--store DIR] [--json] <builder>\n       mb render systemd [--dir DIR] [--no-sandbox] <builder>\n\nThe plan as a standalone bash script or a Dockerfile, or a systemd unit per materialized service\n(--dir DIR: one <unit>.service file each, their paths printed).\n--context DIR: the Dockerfile's whole build context in DIR (an empty, new or earlier rendered directory):\nDIR/Dockerfile, tools.tar (the declared Debian packages and their closure), the steps and the inputs;\n`DOCKER_BUILDKIT=1 docker build --output type=local,dest=OUT DIR` or `buildah build --output\ntype=local,dest=OUT DIR` gives mb build's output tree, with no network.\n",
   path: "Usage: mb path [--json] [--store DIR] [--no-sandbox] <builder>\n\nThe store path the build will have; nothing is built.\n",
   docs: "Usage: mb docs <builder> --out DIR\n       mb docs --all <dir> --out DIR\n\nA tour page of the builder (DIR/index.md and a self-contained DIR/index.html), or with --all a page per\nbuilder folder of <dir> and an index linking them.\n",
   schema: "Usage: mb schema [name]\n\nThe JSON Schema of BuilderSpec, or of the ornament or runtime record named.\n",
