@@ -11,7 +11,7 @@ import { mapPackages } from "../core/operations.js";
 import type { ResolvedPackage } from "../core/records.js";
 import { confinedShell } from "../engine/confine.js";
 import { referencesOf, type ResolvedBuild } from "../engine/resolve.js";
-import { packageOwning, readDpkgDatabase, writeToolsImage, type DpkgDatabase } from "../engine/tools-image.js";
+import { packageOwning, readDpkgDatabase, toolsImagePackages, writeToolsImage, type DpkgDatabase } from "../engine/tools-image.js";
 import { copyTreeCanonical, copyTreePlain } from "../engine/tree-hash.js";
 import { prepare, resolutionOf } from "./context.js";
 import type { Io } from "./io.js";
@@ -99,7 +99,7 @@ export async function runRenderContext(backend: string | undefined, builderArg: 
   const contextBuilds: ContextBuild[] = builds.map((b) => ({ plan: b.plan, storePath: b.storePath, needs: b.needs, entries: entriesOf(b), inputStore: b.inputStore }));
   const rendered = renderDockerfileContext(contextBuilds, { sourceDateEpoch: p.sourceDateEpoch, stepShell: confinedShell });
   const db = readDpkgDatabase();
-  const packages = hostPackages(builds, db);
+  const closure = toolsImagePackages(hostPackages(builds, db), db);
   const dir = resolve(flags.context);
   claimContext(dir);
   writeFileSync(join(dir, MARKER), "a build context written by `mb render dockerfile --context`; a later render replaces everything here\n");
@@ -108,7 +108,7 @@ export async function runRenderContext(backend: string | undefined, builderArg: 
     writeFileSync(join(dir, f.path), f.text, { mode: f.mode });
   }
   writeEntries(dir, builds, p.storeDir);
-  const image = writeToolsImage(join(dir, TOOLS_TAR), packages, db);
+  const image = writeToolsImage(join(dir, TOOLS_TAR), closure);
   const dockerfile = join(dir, "Dockerfile");
   writeFileSync(dockerfile, rendered.dockerfile);
   if (flags.json) {

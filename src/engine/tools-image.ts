@@ -222,9 +222,13 @@ export interface ToolsImage {
   readonly bytes: number;
 }
 
-/** Writes the tools image of these Debian packages (and the base packages) to `file`, a deterministic tar. */
-export function writeToolsImage(file: string, packages: readonly string[], db: DpkgDatabase = readDpkgDatabase()): ToolsImage {
-  const closure = db.closure([...new Set([...IMAGE_BASE_PACKAGES, ...packages])].sort());
+/** The packages of the tools image of these Debian packages: with the base packages, their closure (exit 1 naming a missing one). */
+export function toolsImagePackages(packages: readonly string[], db: DpkgDatabase): InstalledPackage[] {
+  return db.closure([...new Set([...IMAGE_BASE_PACKAGES, ...packages])].sort());
+}
+
+/** Writes the tools image of these installed packages (a `toolsImagePackages` closure) to `file`, a deterministic tar. */
+export function writeToolsImage(file: string, closure: readonly InstalledPackage[]): ToolsImage {
   const files = new Set<string>();
   for (const p of closure) for (const f of packageFiles(p)) files.add(f);
   const members = rootfsMembers([...files].sort(), generatedMembers());

@@ -106,6 +106,21 @@ describe("mb render dockerfile --context", () => {
     expect(readFileSync(join(busy, "keep.txt"), "utf8")).toBe("mine\n");
   });
 
+  it("a tool no Debian package installed cannot enter the tools image: exit 1 naming it, and no context is written", () => {
+    const dir = dirs.tempDir("unowned");
+    const bin = join(dir, "bin");
+    mkdirSync(bin);
+    writeFileSync(join(bin, "mytool"), "#!/bin/sh\necho mine\n", { mode: 0o755 });
+    const builder = writeSpec(dir, "b.json", spec({ name: "unowned", tools: ["bash", "mytool"], ops: [bashStep("hello", 'mytool > "$out/hi"')] }));
+    const r = mb(["render", "dockerfile", "--context", join(dir, "ctx"), builder], { env: { PATH: `${bin}:${process.env.PATH}` } });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe(
+      `mb: error: tool 'mytool' (${join(bin, "mytool")}, package 'mytool') belongs to no installed Debian package: the tools image holds Debian packages only\n` +
+        'mb: hint: declare the tool by its Debian package (hostPackage("<package>"))\n',
+    );
+    expect(existsSync(join(dir, "ctx"))).toBe(false);
+  });
+
   it("a rendered context is replaced by the next render (nothing stale stays)", () => {
     const store = dirs.tempDir("store");
     const dir = dirs.tempDir("again");
