@@ -39,6 +39,7 @@ export { renderStandaloneShell } from "./backends/shell-standalone.js";
 export { renderNix, nixString, NIX_HOST_PATHS } from "./backends/nix.js";
 export type { StandaloneGraph, StandaloneBuild, StandaloneImport } from "./backends/shell-graph.js";
 export { renderDockerfile, dockerfileUnsupportedReasons } from "./backends/dockerfile.js";
+export { renderDockerfileContext, type ContextBuild, type ContextFile, type ContextOptions, type RenderedContext } from "./backends/dockerfile-context.js";
 
 export { defineOrnament, fromOrnamentedSpec, type Ornament, type OrnamentDescriptor } from "./ornaments/ornament.js";
 export { ociImage, OciImageBuilder, OciLayer, type OciImageSpec, type OciImageArgs } from "./oci/ornament.js";

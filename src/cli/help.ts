@@ -39,6 +39,9 @@ Views (pure; nothing is built):
   render <shell|dockerfile> <builder>
                                 the plan as a standalone bash script or a Dockerfile
   render nix <builder>          the build and its dependencies as plain Nix derivations, for nix-build
+  render dockerfile <builder> --context DIR
+                                DIR/Dockerfile and all it needs (tools image, steps, inputs), built offline
+                                by BuildKit or buildah into mb build's tree
   render systemd <builder>      a systemd service unit per materialized service, hardened by its sandbox
                                 profile; units printed after '# <unit>.service' lines, or --dir DIR
   path <builder>                the store path the build will have
@@ -82,6 +85,7 @@ Options:
   --substituter URL  build, check: fetch entries from this binary cache (docker://host/repo; repeatable)
   --trusted-key K    build, check: a public key (K.pub, or <name>:<base64>) cache entries must be signed by
   --key K.sec     store push: the secret key entries are signed with
+  --context DIR   render dockerfile: write the build context (DIR/Dockerfile, tools.tar, ...) into DIR
   --dry-run       gc: only list what would be removed
   --repair        store verify: remove what fails, rebuild what a known builder makes
   --update        lock: resolve every registry base's tag again and rewrite the lock
@@ -114,7 +118,7 @@ export const COMMAND_HELP: Readonly<Record<string, string>> = {
   introspect: "Usage: mb introspect [--json] <builder>\n\nEvery view at once (markdown).\n",
   export: "Usage: mb export <builder>\n\nThe plan as JSON for other programs.\n",
   render:
-    "Usage: mb render shell|dockerfile|nix <builder>\n       mb render systemd [--dir DIR] [--no-sandbox] <builder>\n\nThe plan as a standalone bash script (it builds the builders it depends on first: bash build.sh\n[--deps DIR] [--dep NAME=PATH]... [OUT]), a Dockerfile, a Nix expression of plain derivations for\nnix-build, or a systemd unit per materialized service (--dir DIR: one <unit>.service file each, their\npaths printed).\n",
+    "Usage: mb render shell|dockerfile|nix <builder>\n       mb render dockerfile --context DIR [--store DIR] [--json] <builder>\n       mb render systemd [--dir DIR] [--no-sandbox] <builder>\n\nThe plan as a standalone bash script (it builds the builders it depends on first: bash build.sh\n[--deps DIR] [--dep NAME=PATH]... [OUT]), a Dockerfile, a Nix expression of plain derivations for\nnix-build, or a systemd unit per materialized service (--dir DIR: one <unit>.service file each, their\npaths printed).\n--context DIR: the Dockerfile's whole build context in DIR (an empty, new or earlier rendered directory):\nDIR/Dockerfile, tools.tar (the declared Debian packages and their closure), the steps and the inputs;\n`DOCKER_BUILDKIT=1 docker build --output type=local,dest=OUT DIR` or `buildah build --output\ntype=local,dest=OUT DIR` gives mb build's output tree, with no network.\n",
   path: "Usage: mb path [--json] [--store DIR] [--no-sandbox] <builder>\n\nThe store path the build will have; nothing is built.\n",
   docs: "Usage: mb docs <builder> --out DIR\n       mb docs --all <dir> --out DIR\n\nA tour page of the builder (DIR/index.md and a self-contained DIR/index.html), or with --all a page per\nbuilder folder of <dir> and an index linking them.\n",
   schema: "Usage: mb schema [name]\n\nThe JSON Schema of BuilderSpec, or of the ornament or runtime record named.\n",

@@ -41,6 +41,7 @@ type Values = {
   repair: boolean;
   port?: string;
   dir?: string;
+  context?: string;
   out?: string; all: boolean;
   update: boolean;
   substituter?: string[]; "trusted-key"?: string[]; key?: string;
@@ -60,6 +61,7 @@ const FLAG_COMMANDS: Record<string, readonly string[]> = {
   "dry-run": ["gc"],
   repair: ["store"],
   dir: ["render"],
+  context: ["render"],
   out: ["docs"], all: ["docs"],
   update: ["lock"],
   substituter: ["build", "check"], "trusted-key": ["build", "check"], key: ["store"],
@@ -156,6 +158,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
           repair: { type: "boolean", default: false },
           port: { type: "string" },
           dir: { type: "string" },
+          context: { type: "string" },
           out: { type: "string" }, all: { type: "boolean", default: false },
           update: { type: "boolean", default: false },
           substituter: { type: "string", multiple: true }, "trusted-key": { type: "string", multiple: true }, key: { type: "string" },
@@ -225,6 +228,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     }
     if (builderArg === undefined) throw usage(`${command} needs a builder: a .ts/.js module, a directory holding builder.ts, or a .json spec`);
     if (values.format !== undefined && command !== "deps") throw usage("--format applies to deps only");
+    if (values.context !== undefined) return await (await import("./render-context.js")).runRenderContext(viewArgs[0], builderArg, { ...values, context: values.context }, io);
     if (command === "path" && !values.json) {
       const { cachedRoot } = await import("./build.js");
       const { storeDirFrom } = await import("./context.js");
