@@ -36,7 +36,6 @@ export interface ResolveOptions {
   readonly baseDir?: string;
 }
 
-
 /** A directory to import into the store by content. */
 export interface PathImport {
   readonly source: string;
