@@ -20,14 +20,15 @@ export function storeDirFrom(flag: string | undefined, env: NodeJS.ProcessEnv = 
 /**
  * The characters a store directory may hold. Store paths reach step scripts as the value of `$out` and of dependency
  * paths, and a script may hand them to a second shell (`bash -c "… $out …"`), which would read `$`, quotes, spaces or
- * backslashes in them as code; like Nix's store directory, ours is restricted to characters no shell reads specially.
+ * backslashes in them as code, and `:` would split the PATH of a build (its tools live under the store directory);
+ * like Nix's store directory, ours is restricted to characters no shell or PATH reads specially.
  */
-const STORE_DIR = /^\/[A-Za-z0-9._+@,=:%\/-]*$/;
+const STORE_DIR = /^\/[A-Za-z0-9._+@,=%\/-]*$/;
 
 function checkedStoreDir(dir: string, from: string): string {
   if (STORE_DIR.test(dir)) return dir;
-  const bad = [...dir].find((c) => !/[A-Za-z0-9._+@,=:%\/-]/.test(c)) ?? "";
-  throw new MbError("usage.store-dir", `the store directory ${JSON.stringify(dir)} (from ${from}) holds ${JSON.stringify(bad)}: a store directory uses only letters, digits and . _ + @ , = : % / -`, {
+  const bad = [...dir].find((c) => !/[A-Za-z0-9._+@,=%\/-]/.test(c)) ?? "";
+  throw new MbError("usage.store-dir", `the store directory ${JSON.stringify(dir)} (from ${from}) holds ${JSON.stringify(bad)}: a store directory uses only letters, digits and . _ + @ , = % / -`, {
     exitCode: ExitCode.usage,
     hint: "store paths reach build scripts, where a shell would read such a character as code; pass --store <dir> with a plain path",
   });

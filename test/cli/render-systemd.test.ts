@@ -1,5 +1,6 @@
 // `mb render systemd`: a built service's unit passes `systemd-analyze verify` (which checks that ExecStart exists),
-// with a store directory holding a space, `%` and `$`, and spec strings that try to add directives. It needs
+// with a store directory holding `%` (a systemd specifier), `=`, `,` and `@` (a space, `:`, `$` or a quote is refused in a store
+// directory: test/security/store.test.ts), and spec strings (a space, `%`, `$`, quotes) that try to add directives. It needs
 // systemd-analyze (Debian's systemd; a missing one fails, naming the package), so it is in the e2e tier.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
@@ -10,7 +11,7 @@ import { mbAsync } from "../support/mb.js";
 import { spec as specOf, tool } from "../engine/helpers.js";
 
 const dir = mkdtempSync(join(tmpdir(), "mb-systemd-"));
-const store = join(dir, "st o%re$x");
+const store = join(dir, "st%o=re,x@");
 const spec = join(dir, "spec.json");
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -91,7 +92,7 @@ describe("mb render systemd", () => {
     const dirShell = await mbAsync(["render", "shell", "--dir", dir, spec], { store });
     expect(dirShell).toMatchObject({ status: 2, stderr: "mb: error: --dir applies to render systemd only\nmb: hint: run `mb --help` for usage\n" });
     const unknown = await mbAsync(["render", "upstart", spec], { store });
-    expect(unknown.stderr).toMatch(/render needs a backend: 'shell', 'dockerfile' or 'systemd', got 'upstart'/);
+    expect(unknown.stderr).toMatch(/render needs a backend: 'shell', 'dockerfile', 'nix' or 'systemd', got 'upstart'/);
   });
 });
 

@@ -270,7 +270,7 @@ describe("a name too long for the file system", () => {
 describe("a store directory a shell would read as code", () => {
   // A step may hand $out to a second shell (`bash -c "… $out …"`, as examples/oci-image's rootfs does): a store
   // directory holding `$`, a quote, a space or a backslash would be expanded there. Such a store is refused up front.
-  it.each(["a$HOME", "a b", "a'b", 'a"b', "a`id`", "a\\b", "a;b"])("%j: a usage error (exit 2) naming the directory and the character; nothing is created", (leaf) => {
+  it.each(["a$HOME", "a:b", "a b", "a'b", 'a"b', "a`id`", "a\\b", "a;b"])("%j: a usage error (exit 2) naming the directory and the character; nothing is created", (leaf) => {
     const parent = tempDir("odd-store");
     const store = join(parent, leaf);
     const file = writeSpec(tempDir("spec"), "ok.json", dataSpec("fine", 10));

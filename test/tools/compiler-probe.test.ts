@@ -83,8 +83,9 @@ describe("compiler probes", () => {
       find: "export const planStepSchemas = { runStep: RunStep, writeStep: WriteStep, copyStep: CopyStep } as const;",
       replace: `export const planStepSchemas = { runStep: RunStep, writeStep: WriteStep, copyStep: CopyStep, probeStep: z.object({ _con: z.literal("probeStep"), name: z.string() }) } as const;`,
     };
-    // The step table, and the engine's output guard (confine.ts), which must decide where a new kind of step writes.
-    expect(filesWithErrors([patch])).toEqual(["engine/confine.ts", "program/steps.ts"]);
+    // The step table, the engine's output guard (confine.ts), which must decide where a new kind of step writes, and
+    // the standalone shell's relocation (shell-graph.ts), which must decide which store paths a new kind names.
+    expect(filesWithErrors([patch])).toEqual(["backends/shell-graph.ts", "engine/confine.ts", "program/steps.ts"]);
   });
 
   it("a new output format fails in the engine's promise table", () => {
