@@ -1,26 +1,14 @@
 /** How `ociImage` lowers a base: the import-base step and write-config over the base, from the fields the spec gives. */
 import type { Operation } from "../../core/operations.js";
 import type { StepContext } from "../steps/common.js";
+import type { ImageConfig } from "../steps/documents.js";
 import type { StepLayer } from "../steps/layer.js";
 import { baseConfigStep, importBaseStep, type ConfigOverrides } from "../steps/base.js";
 import type { OciBase } from "./reference.js";
 
 /** The image fields `ociImage` had, parsed, and which of them the caller gave (the others are inherited from the base). */
-export interface BaseImage {
+export interface BaseImage extends ImageConfig {
   readonly given: ReadonlySet<string>;
-  readonly architecture: string;
-  readonly os: string;
-  readonly variant?: string | undefined;
-  readonly created?: string | undefined;
-  readonly entrypoint: readonly string[];
-  readonly cmd: readonly string[];
-  readonly env: readonly string[];
-  readonly exposedPorts: readonly string[];
-  readonly labels: Readonly<Record<string, string>>;
-  readonly workingDir?: string | undefined;
-  readonly user?: string | undefined;
-  readonly volumes?: readonly string[] | undefined;
-  readonly stopSignal?: string | undefined;
 }
 
 const asSet = (xs: readonly string[]): Record<string, Record<string, never>> => Object.fromEntries([...new Set(xs)].sort().map((x) => [x, {}]));

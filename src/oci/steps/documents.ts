@@ -149,9 +149,22 @@ printf "%s" "$i" > "$out/index.json"
 
 /** write-index with named tags or annotations: the descriptor text is built here, only the manifest's digest and size at build time. */
 function namedIndexStep(ctx: StepContext, refs: readonly string[], annotations: Readonly<Record<string, string>>): Operation {
+  return refIndexStep(ctx, { mediaType: MANIFEST_MEDIA_TYPE, scratch: "manifest", digestVar: "md", sizeVar: "ms" }, refs, annotations);
+}
+
+/**
+ * write-index: index.json with one descriptor of the document at `.scratch/<scratch>.digest|size` per ref name, each
+ * with the annotations and its `org.opencontainers.image.ref.name` (an image's manifest, or an index's image index).
+ */
+export function refIndexStep(
+  ctx: StepContext,
+  doc: { readonly mediaType: string; readonly scratch: string; readonly digestVar: string; readonly sizeVar: string },
+  refs: readonly string[],
+  annotations: Readonly<Record<string, string>>,
+): Operation {
   const pieces: JsonPiece[] = [`{"schemaVersion":2,"manifests":[`];
   refs.forEach((ref, i) => {
-    pieces.push(`${i > 0 ? "," : ""}{"mediaType":${jsonText(MANIFEST_MEDIA_TYPE)},"digest":"sha256:`, { shellVar: "md" }, `","size":`, { shellVar: "ms" });
+    pieces.push(`${i > 0 ? "," : ""}{"mediaType":${jsonText(doc.mediaType)},"digest":"sha256:`, { shellVar: doc.digestVar }, `","size":`, { shellVar: doc.sizeVar });
     pieces.push(`,"annotations":${jsonText(sortedObject({ ...annotations, [REF_NAME_ANNOTATION]: ref }))}}`);
   });
   pieces.push(`]}`);
@@ -159,8 +172,8 @@ function namedIndexStep(ctx: StepContext, refs: readonly string[], annotations: 
     ctx,
     "write-index",
     `set -euo pipefail
-md=$(cat "$out/.scratch/manifest.digest")
-ms=$(cat "$out/.scratch/manifest.size")
+${doc.digestVar}=$(cat "$out/.scratch/${doc.scratch}.digest")
+${doc.sizeVar}=$(cat "$out/.scratch/${doc.scratch}.size")
 ${printfPieces(pieces, `"$out/index.json"`)}
 `,
   );

@@ -5,9 +5,9 @@
 import type { Operation } from "../../core/operations.js";
 import type { PackageRef } from "../../core/spec.js";
 import { escapeShellArg } from "../../program/render.js";
-import { INDEX_MEDIA_TYPE, MANIFEST_MEDIA_TYPE, REF_NAME_ANNOTATION } from "../media-types.js";
+import { INDEX_MEDIA_TYPE, MANIFEST_MEDIA_TYPE } from "../media-types.js";
 import { DETERMINISTIC_TAR_FLAGS, bashStep, jsonText, printfPieces, type JsonPiece, type StepContext } from "./common.js";
-import { storeDocument } from "./documents.js";
+import { refIndexStep, storeDocument } from "./documents.js";
 
 /** A platform as an index descriptor names it: architecture, os and (when given) variant. */
 export interface StepPlatform {
@@ -102,21 +102,7 @@ ${storeDocument(ctx.hash, "image-index")}`,
 
 /** write-index: index.json, one descriptor of the image index per ref name (the tags, else the index's name), each with the annotations. */
 export function layoutIndexStep(ctx: StepContext, refs: readonly string[], annotations: Readonly<Record<string, string>>): Operation {
-  const pieces: JsonPiece[] = [`{"schemaVersion":2,"manifests":[`];
-  refs.forEach((ref, i) => {
-    pieces.push(`${i > 0 ? "," : ""}{"mediaType":${jsonText(INDEX_MEDIA_TYPE)},"digest":"sha256:`, { shellVar: "d" }, `","size":`, { shellVar: "s" });
-    pieces.push(`,"annotations":${jsonText(sortedObject({ ...annotations, [REF_NAME_ANNOTATION]: ref }))}}`);
-  });
-  pieces.push(`]}`);
-  return bashStep(
-    ctx,
-    "write-index",
-    `set -euo pipefail
-d=$(cat "$out/.scratch/image-index.digest")
-s=$(cat "$out/.scratch/image-index.size")
-${printfPieces(pieces, `"$out/index.json"`)}
-`,
-  );
+  return refIndexStep(ctx, { mediaType: INDEX_MEDIA_TYPE, scratch: "image-index", digestVar: "d", sizeVar: "s" }, refs, annotations);
 }
 
 /**
