@@ -8,7 +8,7 @@
 import { dirname } from "node:path";
 import { installOnce } from "../engine/install.js";
 import type { RealizeOptions, Substituter } from "../engine/options.js";
-import { importPath, writeArtifact } from "../engine/realize.js";
+import { importPath, planHashOf, writeArtifact } from "../engine/realize.js";
 import { problem } from "../engine/reports.js";
 import { referencesOf, type ResolvedBuild } from "../engine/resolve.js";
 import { BinaryCache, Refusal, type Found } from "./remote.js";
@@ -132,7 +132,7 @@ export class CacheSubstituter implements Substituter {
           storePath: p,
           kind: "build",
           name: build.name,
-          planHash: p.slice(p.lastIndexOf("/") + 1, p.lastIndexOf("/") + 33),
+          planHash: planHashOf(p),
           fingerprint: build.fingerprint,
           outputHash: found!.config.outputHash,
           references,

@@ -65,7 +65,7 @@ export async function importPath(imp: PathImport, opts: RealizeOptions): Promise
         storePath: p,
         kind: "import",
         name: basename(imp.source),
-        planHash: basename(p).slice(0, 32),
+        planHash: planHashOf(p),
         outputHash: `sha256:${imp.contentHash}`,
         references: [],
         source: imp.source,
@@ -111,6 +111,9 @@ async function ensureArtifacts(build: ResolvedBuild, opts: RealizeOptions): Prom
   for (const a of build.plan.runtimeArtifacts) await writeArtifact(a, opts);
 }
 
+/** The plan hash a store path begins with (the 32 characters of its base name before `-name`). */
+export const planHashOf = (storePath: string): string => basename(storePath).slice(0, 32);
+
 /** Realizes one build whose dependencies are in the store: a hit runs nothing; otherwise one process builds, others wait. */
 export async function realizeBuild(build: ResolvedBuild, opts: RealizeOptions): Promise<"cached" | "built" | "substituted"> {
   const { store, emit } = opts;
@@ -139,7 +142,7 @@ export async function realizeBuild(build: ResolvedBuild, opts: RealizeOptions): 
         storePath: p,
         kind: "build",
         name: build.name,
-        planHash: basename(p).slice(0, 32),
+        planHash: planHashOf(p),
         fingerprint: build.fingerprint,
         tools: toolIdentities(build.plan),
         steps: run.steps,
