@@ -96,6 +96,15 @@ function breakdown(name) {
 }
 
 /**
+ * Before each timed case: `sync`, so that no case pays for the writeback of what the case before it wrote (podman's
+ * storage, a removed store) and every case starts from the same clean page cache, as `hyperfine --prepare sync` does.
+ * No case syncs what it writes itself.
+ */
+function settle() {
+  execFileSync("sync");
+}
+
+/**
  * Each case's median over `runs` rounds; every round runs every case once, in turn, so that a machine whose load
  * changes during the bench weighs on all of them alike. A case is a spec (a cold mb build) or a baseline script.
  */
@@ -108,7 +117,12 @@ function rounds(cases, runs) {
     return { name, run: () => mbColdOnce(file, name) };
   });
   const times = Object.fromEntries(prepared.map((c) => [c.name, []]));
-  for (let i = 0; i < runs; i++) for (const c of prepared) times[c.name].push(c.run());
+  for (let i = 0; i < runs; i++) {
+    for (const c of prepared) {
+      settle();
+      times[c.name].push(c.run());
+    }
+  }
   return Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
 }
 
@@ -221,7 +235,7 @@ try {
   );
   // Cache hit: examples/oci-image, built once, then built again (the same invocation as the fresh-store case).
   timed(process.execPath, [MB, "build", "examples/oci-image", "--no-out-link", "--store", store]);
-  const hit = median(Array.from({ length: Math.max(5, RUNS) }, () => timed(process.execPath, [MB, "build", "examples/oci-image", "--no-out-link", "--store", store]).s));
+  const hit = median(Array.from({ length: Math.max(5, RUNS) }, () => (settle(), timed(process.execPath, [MB, "build", "examples/oci-image", "--no-out-link", "--store", store]).s)));
 
   // The headline: every way to get the busybox image, each against every other way.
   const ratio = (a, b) => `${(a / b).toFixed(2)}x`;

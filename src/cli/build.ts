@@ -69,7 +69,17 @@ export function cachedRoot(arg: BuilderArg, storeDir: string, needValid: boolean
 /** Loads and resolves strictly, witnessing everything read, and keeps the resolution in the evaluation cache. */
 export async function prepareForBuild(arg: BuilderArg, storeFlag: string | undefined, sandbox: SandboxMode, io: Io, sde?: number): Promise<Prepared> {
   const witness = evalCacheEnabled() && typeof arg === "string";
-  const prepared = await prepare(arg, { store: storeFlag, sandbox, strict: true, warn: (m) => io.err(`mb: warning: ${m}\n`), witness, persistIdentities: true, sourceDateEpoch: sde, lock: "build" });
+  const prepared = await prepare(arg, {
+    store: storeFlag,
+    sandbox,
+    strict: true,
+    warn: (m) => io.err(`mb: warning: ${m}\n`),
+    witness,
+    persistIdentities: true,
+    sourceDateEpoch: sde,
+    lock: "build",
+    preload: () => Promise.all([import("../engine/realize.js"), import("../engine/schedule.js"), import("../engine/bwrap.js"), import("../engine/hash-pool.js")]),
+  });
   const w = prepared.witnessed;
   if (w && w.uncacheable === null) {
     const { file, exportName } = prepared.loaded;

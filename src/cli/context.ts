@@ -73,6 +73,8 @@ export async function prepare(
     sourceDateEpoch?: number;
     /** How registry bases' lock file is used: read only (default), or pinned where missing (`build`; see src/oci/engine/base-registry.ts). */
     lock?: "read" | "build";
+    /** Loads what the caller needs next (the engine's modules) while a module builder loads in its worker. */
+    preload?: () => Promise<unknown>;
   },
 ): Promise<Prepared> {
   const identity = await import("../engine/identity.js");
@@ -92,9 +94,10 @@ export async function prepare(
     loading.catch(() => {}); // awaited just below
     const { resolveProgram } = await import("../engine/resolve.js");
     const { hostSystem } = await import("../engine/system.js");
+    const { lockStage } = await import("../oci/engine/base-registry.js");
+    await opts.preload?.();
     const loaded = await loading;
     // Registry bases are pinned by the lock file beside the builder before anything is resolved.
-    const { lockStage } = await import("../oci/engine/base-registry.js");
     const locked = await lockStage(loaded.program, dirname(loaded.file), storeDir, opts.lock ?? "read", opts.warn, opts.strict);
     if (opts.witness) identity.witness("file", locked.file);
     let resolution: Resolution | null = null;

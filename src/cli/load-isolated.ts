@@ -63,13 +63,34 @@ function fromReport(file: string, r: Exclude<LoadReport, { kind: "loaded" }>, ex
   }
 }
 
+const WORKER = new URL("./load-worker.js", import.meta.url);
+let warm: Worker | null = null;
+
+/**
+ * Starts the loading worker ahead of need (the `mb` binary does, for commands that load a builder): Node takes tens
+ * of milliseconds to start a worker thread, which then overlap the command's own start instead of following it. The
+ * worker waits for its request; unreferenced, it never keeps a run that does not need it (a cache hit, a JSON spec)
+ * from exiting.
+ */
+export function prewarmLoader(): void {
+  if (warm) return;
+  warm = new Worker(WORKER, { workerData: null });
+  warm.on("error", () => {}); // reported by importIsolated once taken; an unused worker's end is nobody's concern
+  warm.unref();
+}
+
 /**
  * Imports `request.url` in a worker and returns the export as plain data. Rejects with
  * an MbError (exit 2) naming `file` when the builder fails, does not settle, or takes longer than `timeoutMs`.
  */
 export function importIsolated(file: string, request: LoadRequest, timeoutMs: number): Promise<unknown> {
   return new Promise((resolvePromise, reject) => {
-    const worker = new Worker(new URL("./load-worker.js", import.meta.url), { workerData: request });
+    const worker = warm ?? new Worker(WORKER, { workerData: request });
+    if (warm) {
+      warm = null;
+      worker.ref();
+      worker.postMessage(request);
+    }
     let done = false;
     const finish = (f: () => void) => {
       if (done) return;

@@ -54,7 +54,8 @@ function failure(how: FailureKind, e: unknown): LoadReport {
   return { kind: "failed", how, message };
 }
 
-const request = workerData as LoadRequest;
+// Started ahead of need (prewarmLoader), the worker waits for its request.
+const request = (workerData as LoadRequest | null) ?? (await new Promise<LoadRequest>((r) => parentPort!.once("message", r)));
 let settled = false;
 process.on("unhandledRejection", (reason) => report(failure("rejection", reason)));
 process.on("uncaughtException", (error) => report(failure("exception", error)));

@@ -93,7 +93,7 @@ async function loadModule(file: string, exportName: string): Promise<{ program: 
   const url = bundled ? bundleUrl(bundled.code, file) : pathToFileURL(file).href;
   const loading = importIsolated(file, { url, exportName }, timeoutMs);
   loading.catch(() => {}); // awaited below, after the schemas have loaded alongside the worker
-  await import("../program/program.js");
+  await Promise.all([import("../program/program.js"), import("./spec-program.js")]);
   let value: unknown;
   try {
     value = await loading;

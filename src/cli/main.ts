@@ -10,11 +10,17 @@ import { parseArgs } from "node:util";
 import { ExitCode, MbError } from "../core/errors.js";
 import { processIo, quietOnClosedPipe, type Io } from "./io.js";
 import { COMMAND_HELP, COMMAND_NAMES, HELP, ORNAMENT_NAMES, RECORD_NAMES, versionText } from "./help.js";
+import { prewarmLoader } from "./load-isolated.js";
 
 export { HELP, ORNAMENT_NAMES, RECORD_NAMES };
 
 const VIEWS = new Set(["validate", "deps", "dry-run", "plan", "describe", "introspect", "export", "render", "path"]);
 const BUILDING = new Set(["build", "check", "log", "store", "gc", "run", "key"]);
+
+/** Whether a command line likely loads a module builder (a build or a view of a .ts/.js builder): its loader is started early. */
+function loadsBuilder(argv: readonly string[]): boolean {
+  return (argv[0] === "build" || argv[0] === "check" || VIEWS.has(argv[0] ?? "")) && !argv.some((a) => a.endsWith(".json") || a === "--help" || a === "-h");
+}
 
 function usage(message: string): MbError {
   return new MbError("usage", message, { exitCode: ExitCode.usage, hint: "run `mb --help` for usage" });
@@ -271,6 +277,7 @@ const invoked = process.argv[1]
   : "";
 if (invoked === self) {
   quietOnClosedPipe();
+  if (loadsBuilder(process.argv.slice(2))) prewarmLoader();
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

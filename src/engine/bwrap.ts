@@ -96,6 +96,11 @@ export interface SandboxView {
   /** The store directory: inside, an empty read-only directory holding only the bound entries (wherever it lies). */
   readonly storeDir?: string;
   readonly cwd: string;
+  /**
+   * The PATH farm made inside the sandbox: a read-only tmpfs at `dir` (a directory of the writable build directory)
+   * holding one symlink per executable, so that no build writes a farm to disk.
+   */
+  readonly farm?: { readonly dir: string; readonly links: Readonly<Record<string, string>> };
 }
 
 /** The bwrap argv (without the command) that confines a process to `view`. */
@@ -107,6 +112,11 @@ export function bwrapArgs(c: Confinement, view: SandboxView): string[] {
   if (view.storeDir) args.push("--tmpfs", view.storeDir);
   for (const p of view.readOnly) args.push("--ro-bind", p, p);
   for (const p of view.writable) args.push("--bind", p, p);
+  if (view.farm) {
+    args.push("--tmpfs", view.farm.dir);
+    for (const [name, target] of Object.entries(view.farm.links)) args.push("--symlink", target, join(view.farm.dir, name));
+    args.push("--remount-ro", view.farm.dir);
+  }
   // The sandbox's own root (the directories bwrap made to hold the mount points) read-only: nothing but the build
   // directory, $out and the private /tmp is writable.
   if (view.storeDir) args.push("--remount-ro", view.storeDir);

@@ -145,7 +145,9 @@ export function createSandbox(opts: {
   };
   for (const t of opts.plan.tools) for (const [name, target] of Object.entries(executablesOf(t.package, t.name))) add(name, target);
   for (const [name, target] of Object.entries(opts.baseTools ?? {})) add(name, target);
-  const pathDir = opts.farmCache ? cachedFarm(opts.farmCache, farm) : (writeFarm(bin, farm), bin);
+  const confine = opts.confine ?? null;
+  // Confined, the farm is made in memory by bubblewrap; unconfined, the store's cached one (or one per build).
+  const pathDir = confine ? bin : opts.farmCache ? cachedFarm(opts.farmCache, farm) : (writeFarm(bin, farm), bin);
   const env: Record<string, string> = {
     out: opts.out,
     TMPDIR: tmp,
@@ -160,7 +162,6 @@ export function createSandbox(opts: {
     writeFileSync(env[BUILD_INFO_VAR], opts.buildInfo, { mode: 0o444 });
   }
   const shell = "bash" in farm ? join(pathDir, "bash") : hostBash();
-  const confine = opts.confine ?? null;
   let command = (script: string): [string, string[]] => [shell, [script]];
   if (confine) {
     writeSandboxEtc(etc, env.HOME!);
@@ -168,7 +169,14 @@ export function createSandbox(opts: {
     const inside = (p: string) => [...bound, top].some((d) => p === d || p.startsWith(`${d}/`));
     const tools = toolBinds([...Object.values(farm), shell]).filter((p) => !inside(p));
     const readOnly = [...new Set([...bound, ...tools])].filter((p) => existsSync(p));
-    const args = bwrapArgs(confine, { writable: opts.buildRoot ? [opts.buildRoot] : opts.outReadOnly ? [top] : [top, opts.out], readOnly, etcDir: etc, cwd, ...(opts.storeDir ? { storeDir: opts.storeDir } : {}) });
+    const args = bwrapArgs(confine, {
+      writable: opts.buildRoot ? [opts.buildRoot] : opts.outReadOnly ? [top] : [top, opts.out],
+      readOnly,
+      etcDir: etc,
+      cwd,
+      farm: { dir: bin, links: farm },
+      ...(opts.storeDir ? { storeDir: opts.storeDir } : {}),
+    });
     command = (script) => [args[0]!, [...args.slice(1), shell, script]];
   }
   const prelude = ["set -euo pipefail"];

@@ -13,32 +13,38 @@ export interface LoadedOrnament<S extends z.ZodType = z.ZodType> {
   example(): z.output<S>;
 }
 
-/** A registry entry: the name the CLI accepts, one line saying what the ornament builds, and its loader. */
+/**
+ * A registry entry: the name the CLI accepts, one line saying what the ornament builds, the fields it inserts (as its
+ * `inserted`: a law test holds the two equal), so that finding a spec's ornament loads that ornament alone, and its loader.
+ */
 export interface OrnamentEntry {
   readonly name: string;
   readonly description: string;
+  readonly inserted: readonly string[];
   load(): Promise<LoadedOrnament>;
 }
 
 /** Makes a registry entry from the loader of any ornament, whatever its schema. */
-export function ornamentEntry<S extends z.ZodType>(name: string, description: string, load: () => Promise<LoadedOrnament<S>>): OrnamentEntry {
-  return { name, description, load };
+export function ornamentEntry<S extends z.ZodType>(name: string, description: string, inserted: readonly string[], load: () => Promise<LoadedOrnament<S>>): OrnamentEntry {
+  return { name, description, inserted, load };
 }
+
+const OCI_IMAGE_FIELDS = ["layers", "entrypoint", "cmd", "env", "exposedPorts", "labels", "architecture", "os", "variant", "created", "workingDir", "user", "volumes", "stopSignal", "annotations", "tags", "attest", "base"];
 
 /** Every built-in ornament, by the name the CLI accepts. */
 export const ORNAMENTS: readonly OrnamentEntry[] = [
-  ornamentEntry("oci-image", "an OCI image layout and its archive", async () => (await import("../oci/ornament.js")).ociImageOrnament),
-  ornamentEntry("oci-index", "a multi-platform OCI image index over per-platform oci-image builds", async () => (await import("../oci/index-ornament.js")).ociIndexOrnament),
-  ornamentEntry("transform", "a sequential pipeline of tool runs (its typed steps kept as `steps`)", async () => (await import("./transform/index.js")).transformOrnament),
-  ornamentEntry("repl", "a spec carrying a REPL server (`replServer`: swank, nrepl, dap or a protocol record)", async () => (await import("./repl/index.js")).replOrnament),
+  ornamentEntry("oci-image", "an OCI image layout and its archive", OCI_IMAGE_FIELDS, async () => (await import("../oci/ornament.js")).ociImageOrnament),
+  ornamentEntry("oci-index", "a multi-platform OCI image index over per-platform oci-image builds", ["images", "annotations", "tags"], async () => (await import("../oci/index-ornament.js")).ociIndexOrnament),
+  ornamentEntry("transform", "a sequential pipeline of tool runs (its typed steps kept as `steps`)", ["steps"], async () => (await import("./transform/index.js")).transformOrnament),
+  ornamentEntry("repl", "a spec carrying a REPL server (`replServer`: swank, nrepl, dap or a protocol record)", ["replServer"], async () => (await import("./repl/index.js")).replOrnament),
   // codegen: the build-side ornaments (issue 11).
-  ornamentEntry("code-gen", "multi-language code generation: one generator, an output tree per language", async () => (await import("./code-gen/index.js")).codeGenOrnament),
-  ornamentEntry("idl", "protobuf code generation with protoc (over code-gen)", async () => (await import("./idl/index.js")).idlOrnament),
-  ornamentEntry("project-builder", "a language project: langName over the base spec", async () => (await import("./project-builder/index.js")).projectBuilderOrnament),
-  ornamentEntry("implementations", "a language's implementations and its default one (over project-builder)", async () => (await import("./implementations/index.js")).implementationsOrnament),
-  ornamentEntry("vendoring", "a vendoring contract for a language's packages (over project-builder)", async () => (await import("./vendoring/index.js")).vendoringOrnament),
-  ornamentEntry("testing", "a typed test suite of a language (over project-builder)", async () => (await import("./testing/index.js")).testingOrnament),
-  ornamentEntry("dependencies", "a dependency-resolution strategy, transitive closure and topological order", async () => (await import("./dependencies/index.js")).dependenciesOrnament),
+  ornamentEntry("code-gen", "multi-language code generation: one generator, an output tree per language", ["generator", "languages"], async () => (await import("./code-gen/index.js")).codeGenOrnament),
+  ornamentEntry("idl", "protobuf code generation with protoc (over code-gen)", ["generator", "languages", "idlFormat", "idlSource"], async () => (await import("./idl/index.js")).idlOrnament),
+  ornamentEntry("project-builder", "a language project: langName over the base spec", ["langName"], async () => (await import("./project-builder/index.js")).projectBuilderOrnament),
+  ornamentEntry("implementations", "a language's implementations and its default one (over project-builder)", ["langName", "implementations", "defaultImpl", "allowUserExtensions"], async () => (await import("./implementations/index.js")).implementationsOrnament),
+  ornamentEntry("vendoring", "a vendoring contract for a language's packages (over project-builder)", ["langName", "contract"], async () => (await import("./vendoring/index.js")).vendoringOrnament),
+  ornamentEntry("testing", "a typed test suite of a language (over project-builder)", ["langName", "testSuite"], async () => (await import("./testing/index.js")).testingOrnament),
+  ornamentEntry("dependencies", "a dependency-resolution strategy, transitive closure and topological order", ["dependencyShape"], async () => (await import("./dependencies/index.js")).dependenciesOrnament),
 ];
 
 /**
@@ -46,13 +52,12 @@ export const ORNAMENTS: readonly OrnamentEntry[] = [
  * first in the list on a tie), so that oci-index's `annotations` does not make an index an oci-image; null for none.
  */
 export async function ornamentOfKeys(extra: readonly string[]): Promise<{ entry: OrnamentEntry; loaded: LoadedOrnament } | null> {
-  let best: { entry: OrnamentEntry; loaded: LoadedOrnament; covered: number } | null = null;
+  let best: { entry: OrnamentEntry; covered: number } | null = null;
   for (const entry of extra.length > 0 ? ORNAMENTS : []) {
-    const loaded = await entry.load();
-    const covered = extra.filter((k) => loaded.ornament.inserted.includes(k)).length;
-    if (covered > 0 && (best === null || covered > best.covered)) best = { entry, loaded, covered };
+    const covered = extra.filter((k) => entry.inserted.includes(k)).length;
+    if (covered > 0 && (best === null || covered > best.covered)) best = { entry, covered };
   }
-  return best;
+  return best && { entry: best.entry, loaded: await best.entry.load() };
 }
 
 /** The registry entry named `name`, or undefined. */

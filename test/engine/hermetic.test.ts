@@ -1,7 +1,7 @@
 // Execution is hermetic: PATH holds only the declared tools' executables, and steps see exactly the documented
 // environment, with pathMap_* pointing at store copies of local inputs.
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { lookupHost } from "../../src/engine/host.js";
@@ -71,8 +71,9 @@ describe("a tool from a path package", () => {
     const r = mb(["build", file, "--store", store, "--no-out-link"]);
     expect(r.status, r.stderr).toBe(0);
     const log = mb(["log", lastLine(r.stdout)]).stdout;
-    // PATH is the store's farm for exactly this tool set (made once, reused by every build with these tools).
-    expect(log).toMatch(new RegExp(`hello from ${store}/\\.cache/farms/[0-9a-f]{32}/hello\\n`));
+    // PATH is a farm of exactly this tool set, made in memory inside the sandbox (the build directory's bin/).
+    expect(log).toMatch(new RegExp(`hello from ${store}/\\.b/[0-9a-z]{12}/build-uses-path-package/bin/hello\\n`));
+    expect(existsSync(join(store, ".cache", "farms")), "no farm on disk").toBe(false);
     const imported = entries(store).find((n) => n.endsWith("-hello-pkg"))!;
     expect(statSync(join(store, imported, "bin", "hello")).mode & 0o7777).toBe(0o555);
   });
@@ -102,9 +103,10 @@ describe("the environment of a step", () => {
     expect(vars.get("out")).toBe(out);
     expect(mb(["log", out, "--store", store]).stdout).toContain("rewrote self-references to $out in: env.txt");
     expect(readFileSync(join(out, "home-exists.txt"), "utf8")).toBe("no\n");
-    // PATH is the store's farm of exactly the declared tools; the build directory holds tmp/ and build/.
-    expect(vars.get("PATH")).toMatch(new RegExp(`^${store}/\\.cache/farms/[0-9a-f]{32}$`));
+    // PATH is a farm of exactly the declared tools (made in memory inside the sandbox); the build directory holds
+    // tmp/, build/ and bin/.
     const top = vars.get("TMPDIR")!.replace(/\/tmp$/, "");
+    expect(vars.get("PATH")).toBe(`${top}/bin`);
     // The build directory lives beside $out in the build's own directory of the store's .b/ (gc removes what a killed
     // build left there).
     expect(top).toMatch(new RegExp(`^${store}/\\.b/[0-9a-z]{12}/build-environment$`));

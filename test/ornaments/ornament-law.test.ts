@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import * as mb from "../../src/index.js";
 import { main } from "../../src/cli/main.js";
+import { ornamentOfKeys } from "../../src/ornaments/registry.js";
 import { constructors, grid } from "../support/grid.js";
 
 const BASE_KEYS = ["_con", "dependencies", "evidence", "inputs", "name", "operations", "outputs", "parameters", "tools"];
@@ -91,6 +92,22 @@ describe("the registry", () => {
     expect(new Set(mb.ORNAMENTS.map((e) => e.name)).size).toBe(mb.ORNAMENTS.length);
     for (const { entry } of registered) expect(mb.findOrnament(entry.name)).toBe(entry);
     for (const { entry } of registered) expect(entry.description).not.toBe("");
+  });
+
+  it("declares the fields each ornament inserts, as the ornament itself does (a spec's ornament is found without loading the others)", () => {
+    for (const { entry, ornament } of registered) expect([...entry.inserted].sort(), entry.name).toEqual([...ornament.inserted].sort());
+  });
+
+  it("finds a spec's ornament by the fields it carries, the one covering most of them", async () => {
+    for (const { entry, ornament, example } of registered) {
+      const extra = Object.keys(example() as object).filter((k) => !BASE_KEYS.includes(k));
+      const found = await ornamentOfKeys(extra);
+      // An ornament over another (idl over code-gen, testing over project-builder) is found as itself: its sample carries its own fields.
+      expect(found?.entry.name, entry.name).toBe(entry.name);
+      expect(found?.loaded.ornament).toBe(ornament);
+    }
+    expect(await ornamentOfKeys([])).toBeNull();
+    expect(await ornamentOfKeys(["notAField"])).toBeNull();
   });
 });
 
