@@ -1,12 +1,16 @@
 /**
  * `mb push <builder> docker://host/repo:tag [--tag T ...] [--insecure]`: builds the builder if needed (the build path
- * of `mb build`, without an out-link), then pushes the OCI layout of its result with src/registry/push.ts.
+ * of `mb build`, without an out-link), then pushes the OCI layout of its result with src/registry/push.ts, mounting
+ * blobs from the repositories of the same registry the store's record of blob locations names.
  */
 import { ExitCode, MbError } from "../core/errors.js";
+import { Store } from "../engine/store.js";
+import { BlobLocations, blobLocationsFile } from "../registry/blob-locations.js";
 import { RegistryClient } from "../registry/client.js";
 import { pushLayout, type PushEvent } from "../registry/push.js";
 import { isTag, parseReference } from "../registry/reference.js";
 import { buildBuilder } from "./build.js";
+import { storeDirFrom } from "./context.js";
 import type { Io } from "./io.js";
 import { createProgress } from "./progress.js";
 
@@ -28,7 +32,7 @@ function usage(message: string): MbError {
 function eventLine(e: PushEvent): string {
   switch (e.event) {
     case "push-blob":
-      return `mb: blob ${e.digest} (${e.size} bytes): ${e.how === "exists" ? "already there" : e.how}`;
+      return `mb: blob ${e.digest} (${e.size} bytes): ${e.how === "exists" ? "already there" : e.how === "mounted" ? `mounted from ${e.from ?? "another repository"}` : e.how}`;
     case "push-manifest":
       return `mb: manifest ${e.digest}: ${e.how === "exists" ? "already there" : "put"}`;
     case "push-tag":
@@ -56,8 +60,13 @@ export async function runPush(rest: readonly string[], flags: PushFlags, io: Io)
   }
   const client = new RegistryClient(target.registry, { insecure: flags.insecure, warn: (m) => io.err(`mb: warning: ${m}\n`) });
   const report = (e: PushEvent): void => (flags.json ? io.out(`${JSON.stringify(e)}\n`) : io.err(`${eventLine(e)}\n`));
-  const result = await pushLayout(storePath, target, client, { tags: extra, onEvent: report, label: `the result of ${builder} (${storePath})` });
+  const locations = new BlobLocations(blobLocationsFile(new Store(storeDirFrom(flags.store)).cacheDir));
+  const result = await pushLayout(storePath, target, client, { tags: extra, onEvent: report, label: `the result of ${builder} (${storePath})`, locations });
   if (flags.json) io.out(`${JSON.stringify({ event: "pushed", storePath, ...result })}\n`);
-  else io.out([result.reference, ...result.tags].map((r) => `${r}\n`).join(""));
+  else {
+    const { uploaded, mounted, existing } = result.blobs;
+    io.err(`mb: blobs: ${uploaded} uploaded, ${mounted} mounted, ${existing} already there\n`);
+    io.out([result.reference, ...result.tags].map((r) => `${r}\n`).join(""));
+  }
   return ExitCode.ok;
 }

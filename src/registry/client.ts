@@ -34,6 +34,14 @@ export interface ManifestHead {
 /** How a blob reached the registry: it was already there, it was mounted from another repository, or uploaded. */
 export type BlobPush = "exists" | "mounted" | "uploaded";
 
+/** Options of pushBlob. */
+export interface PushBlobOptions {
+  /** The repositories of the same registry to ask for a cross-repository mount from, in order. */
+  readonly mountFrom?: string | readonly string[];
+  /** Told of each mount attempt: the source repository and whether the registry mounted the blob from it. */
+  readonly onMount?: (from: string, mounted: boolean) => void;
+}
+
 const DEFAULT_CHUNK = 16 * 1024 * 1024;
 
 function digestOf(bytes: Uint8Array, algorithm = "sha256"): OciDigest {
@@ -162,22 +170,35 @@ export class RegistryClient {
   }
 
   /**
-   * Uploads a blob from `file` unless the repository has it (HEAD first). With `mountFrom`, asks the registry to
-   * mount it from that repository of the same registry; otherwise (or when the mount is refused) uploads it in one
-   * PUT when it is at most the chunk size, else in PATCH chunks then a closing PUT.
+   * Uploads a blob from `file` unless the repository has it (HEAD first). With `mountFrom` (one repository or several,
+   * tried in order), asks the registry to mount it from there, another repository of the same registry, telling
+   * `onMount` of each attempt; a refused mount (a fresh upload session, an error status, or credentials without pull
+   * on the source) goes on to the next, then to the upload: in one PUT when the blob is at most the chunk size, else
+   * in PATCH chunks then a closing PUT.
    */
-  async pushBlob(repo: string, digest: OciDigest, size: number, file: string, opts: { mountFrom?: string } = {}): Promise<BlobPush> {
+  async pushBlob(repo: string, digest: OciDigest, size: number, file: string, opts: PushBlobOptions = {}): Promise<BlobPush> {
     if (await this.hasBlob(repo, digest)) return "exists";
     const what = this.what(repo, digest);
     const actualSize = statSync(file).size;
     if (actualSize !== size) throw new MbError("registry.blob-size", `registry: ${file} has ${actualSize} bytes, not the ${size} its descriptor says (${what})`);
-    const scopes = opts.mountFrom ? [pushPull(repo), pull(opts.mountFrom)] : [pushPull(repo)];
-    const query = opts.mountFrom ? `?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(opts.mountFrom)}` : "";
-    const start = await this.session.request("POST", `/v2/${repo}/blobs/uploads/${query}`, { what, scopes, headers: { "content-length": "0" } });
-    if (start.status === 201) {
-      await start.body?.cancel();
-      return "mounted";
+    const sources = (typeof opts.mountFrom === "string" ? [opts.mountFrom] : (opts.mountFrom ?? [])).filter((r) => r !== repo);
+    let scopes = [pushPull(repo)];
+    let start: Response | undefined;
+    for (const [i, from] of sources.entries()) {
+      const mountScopes = [pushPull(repo), pull(from)];
+      const query = `?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(from)}`;
+      const res = await this.session.request("POST", `/v2/${repo}/blobs/uploads/${query}`, { what, scopes: mountScopes, headers: { "content-length": "0" } }).catch((e: unknown) => {
+        if (e instanceof MbError && e.code === "registry.auth") return undefined; // no pull on the source: not mounted
+        throw e;
+      });
+      await res?.body?.cancel();
+      opts.onMount?.(from, res?.status === 201);
+      if (res?.status === 201) return "mounted";
+      // Refused with a fresh upload session: the last one is used, the others cancelled.
+      if (res?.status === 202 && i === sources.length - 1) [start, scopes] = [res, mountScopes];
+      else if (res?.status === 202 && res.headers.get("location")) await this.cancelUpload(this.location(res, what), what, mountScopes);
     }
+    start ??= await this.session.request("POST", `/v2/${repo}/blobs/uploads/`, { what, scopes, headers: { "content-length": "0" } });
     if (start.status !== 202) throw await httpError(start, what, "cannot start the upload of");
     await start.body?.cancel();
     let location = this.location(start, what);
@@ -217,6 +238,12 @@ export class RegistryClient {
     if (done.status !== 201) throw await httpError(done, what, "cannot finish the upload of");
     await done.body?.cancel();
     return "uploaded";
+  }
+
+  /** Cancels an upload session (best effort: the registry expires it anyway). */
+  private async cancelUpload(location: string, what: string, scopes: readonly string[]): Promise<void> {
+    const res = await this.session.request("DELETE", location, { what, scopes }).catch(() => undefined);
+    await res?.body?.cancel();
   }
 
   /** The absolute URL of an upload's `Location` header. */

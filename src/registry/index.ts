@@ -2,7 +2,8 @@
 export { parseReference, formatReference, referenceText, isLoopback, registryBaseUrl, isOciDigest, ociDigest, isTag, DOCKER_HUB } from "./reference.js";
 export type { ImageReference, OciDigest } from "./reference.js";
 export { RegistryClient, MANIFEST_ACCEPT } from "./client.js";
-export type { Manifest, ManifestHead, BlobPush } from "./client.js";
+export type { Manifest, ManifestHead, BlobPush, PushBlobOptions } from "./client.js";
+export { BlobLocations, blobLocationsFile, registryHostKey, BLOB_LOCATIONS_FILE, MAX_REPOSITORIES } from "./blob-locations.js";
 export type { RegistryOptions } from "./session.js";
 export { findCredentials, authFiles, parseChallenge } from "./auth.js";
 export type { Credentials, Challenge } from "./auth.js";

@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { ExitCode, MbError } from "../core/errors.js";
+import type { BlobLocations } from "./blob-locations.js";
 import type { BlobPush, RegistryClient } from "./client.js";
 import { isOciDigest, referenceText, type ImageReference, type OciDigest } from "./reference.js";
 
@@ -44,7 +45,7 @@ type Document = z.infer<typeof Document>;
 
 /** What pushing reports as it goes. */
 export type PushEvent =
-  | { readonly event: "push-blob"; readonly digest: string; readonly size: number; readonly how: BlobPush }
+  | { readonly event: "push-blob"; readonly digest: string; readonly size: number; readonly how: BlobPush; readonly from?: string }
   | { readonly event: "push-manifest"; readonly digest: string; readonly mediaType: string; readonly how: "exists" | "put" }
   | { readonly event: "push-tag"; readonly reference: string; readonly digest: string };
 
@@ -56,6 +57,12 @@ export interface PushOptions {
   readonly onEvent?: (e: PushEvent) => void;
   /** How messages name the layout (default its path), e.g. "the result of examples/oci-image (/store/…)". */
   readonly label?: string;
+  /**
+   * Where blobs are known to live: a blob not in the target repository is mounted from another repository of the
+   * same registry that the record names (a refused mount drops that entry, then the blob is uploaded), and every blob
+   * pushed, mounted or found is recorded in the target repository. Saved when the push ends, even by an error.
+   */
+  readonly locations?: BlobLocations;
 }
 
 /** What a push did: the image's digest and references, its child manifests and referrers, and blob counts. */
@@ -131,6 +138,14 @@ function topLevel(layout: Layout): Descriptor[] {
  * digest reference must be the image's digest. See the file header for the order.
  */
 export async function pushLayout(layoutDir: string, target: ImageReference, client: RegistryClient, opts: PushOptions = {}): Promise<PushResult> {
+  try {
+    return await pushImage(layoutDir, target, client, opts);
+  } finally {
+    opts.locations?.save();
+  }
+}
+
+async function pushImage(layoutDir: string, target: ImageReference, client: RegistryClient, opts: PushOptions): Promise<PushResult> {
   const { tags: extraTags = [], onEvent = () => {} } = opts;
   const layout = new Layout(layoutDir, opts.label ?? layoutDir);
   const repo = target.repository;
@@ -154,10 +169,16 @@ export async function pushLayout(layoutDir: string, target: ImageReference, clie
     if (pushed.has(d.digest) || d.urls !== undefined) return; // non-distributable layers stay where their urls say
     const file = layout.blobFile(d.digest);
     if (!existsSync(file)) throw new MbError("push.blob-missing", `${layout.label}: the blob ${d.digest} is missing from blobs/`);
-    const how = await client.pushBlob(repo, d.digest as OciDigest, d.size, file);
+    const { locations } = opts;
+    let from: string | undefined;
+    const how = await client.pushBlob(repo, d.digest as OciDigest, d.size, file, {
+      mountFrom: locations?.repositories(client.registry, d.digest) ?? [],
+      onMount: (source, mounted) => (mounted ? (from = source) : locations?.forget(client.registry, d.digest, source)),
+    });
+    locations?.record(client.registry, d.digest, repo);
     blobs[how === "exists" ? "existing" : how]++;
     pushed.add(d.digest);
-    onEvent({ event: "push-blob", digest: d.digest, size: d.size, how });
+    onEvent({ event: "push-blob", digest: d.digest, size: d.size, how, ...(from !== undefined ? { from } : {}) });
   };
   const putManifest = async (d: Descriptor): Promise<void> => {
     if (pushed.has(d.digest)) return;

@@ -2,14 +2,15 @@
  * Registry base images, the engine side (issue 12, item 1): the lock stage before resolution (read `mb.lock.json`,
  * refuse a lock that disagrees with the spec, resolve unpinned tags once and write the lock) and the pull stage before
  * a build (the pinned platform manifest, its config and layers into a store entry named by the manifest digest,
- * every blob verified by digest). Network goes through the registry client (src/registry/).
+ * every blob verified by digest, each recorded in the store's blob locations for `mb push` to mount from). Network
+ * goes through the registry client (src/registry/).
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { ExitCode, MbError } from "../../core/errors.js";
 import type { Program } from "../../program/program.js";
-import { RegistryClient } from "../../registry/index.js";
+import { BlobLocations, blobLocationsFile, RegistryClient } from "../../registry/index.js";
 import { ociDigest } from "../../registry/reference.js";
 import { installOnce } from "../../engine/install.js";
 import type { RealizeOptions } from "../../engine/options.js";
@@ -163,6 +164,7 @@ export async function pullImage(pull: RegistryPull, opts: RealizeOptions): Promi
     async produce(temp) {
       t0 = performance.now();
       const dl = mkdtempSync(join(tmpdir(), "mb-pull-"));
+      const locations = new BlobLocations(blobLocationsFile(opts.store.cacheDir));
       try {
         const blobs = join(dl, "blobs", "sha256");
         mkdirSync(blobs, { recursive: true });
@@ -177,11 +179,13 @@ export async function pullImage(pull: RegistryPull, opts: RealizeOptions): Promi
           opts.interrupt.check();
           const file = join(blobs, d.digest.slice(7));
           if (!existsSync(file)) await client.getBlob(pull.repository, ociDigest(d.digest, pull.reference), file);
+          locations.record(pull.registry, d.digest, pull.repository);
         }
         writeFileSync(join(dl, "oci-layout"), JSON.stringify({ imageLayoutVersion: "1.0.0" }));
         writeFileSync(join(dl, "index.json"), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: pull.manifest.mediaType, digest: pull.manifest.digest, size: pull.manifest.size }] }));
         return copyTreeCanonical(dl, temp);
       } finally {
+        locations.save();
         rmSync(dl, { recursive: true, force: true });
       }
     },
