@@ -2,14 +2,14 @@
 // tools nobody here wrote: skopeo inspect (WorkingDir, User, Volumes, StopSignal, labels, annotations, both tags),
 // umoci unpack (a file owned by 1000:1000, /tmp 1777), oci-image-tool validate, the image-spec JSON Schemas; `mb check`
 // runs its evidence as the config's User. Bad values in a JSON spec are refused by `mb validate` at their path.
-import { lstatSync, readFileSync, statSync } from "node:fs";
+import { lstatSync, readdirSync, readFileSync, statSync, symlinkSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { ociImage } from "../../src/oci/ornament.js";
 import { verifyOciLayout } from "../../src/oci/engine/verify.js";
 import { OCI_RUNNERS, runOciEvidence } from "../../src/oci/engine/run.js";
-import { documents, mb, mbBuild, must, ran, requireTool, specFile, tempDir, removeTempDirs } from "./helpers.js";
+import { documents, mb, mbBuild, must, ran, requireTool, specFile, tempDir, treeOf, removeTempDirs } from "./helpers.js";
 import { ociSchemas, schemaErrors } from "./schemas.js";
 
 vi.setConfig({ testTimeout: 600_000, hookTimeout: 600_000 });
@@ -154,5 +154,33 @@ describe("mb validate of a JSON spec refuses bad values at their path", () => {
     expect(r.stderr).toContain(message);
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(r.status).toBe(2);
+  });
+});
+
+describe("a layer's /tmp without `files`", () => {
+  it.each(["copy", "direct"] as const)("is 1777 in the layer (assemble: %s), and the store's rootfs keeps its own mode", (assemble) => {
+    const umoci = requireTool("umoci");
+    const rootfs = treeOf({ "tmp/": null, "etc/motd": "hi\n", "home/": null });
+    const spec = ociImage({ name: `tmp-${assemble}`, layers: [{ name: "root", source: rootfs }], entrypoint: ["/bin/true"], assemble }) as any;
+    const out = mbBuild(specFile(spec), store);
+    const bundle = join(tempDir("umoci"), "bundle");
+    must(umoci, ["unpack", ...(process.getuid?.() === 0 ? [] : ["--rootless"]), "--image", `${out}:tmp-${assemble}`, bundle]);
+    expect(statSync(join(bundle, "rootfs/tmp")).mode & 0o7777).toBe(0o1777);
+    // Only /tmp: its siblings keep their modes.
+    expect(statSync(join(bundle, "rootfs/home")).mode & 0o7000).toBe(0);
+    const entry = readFileSync(join(out, "index.json"), "utf8");
+    expect(JSON.parse(entry).manifests).toHaveLength(1);
+    const imported = readdirSync(store).find((n) => n.endsWith("-root"));
+    if (imported) expect(statSync(join(store, imported, "tmp")).mode & 0o7777).not.toBe(0o1777);
+  });
+
+  it("is left alone when it is a symlink", () => {
+    const umoci = requireTool("umoci");
+    const rootfs = treeOf({ "var/tmp/": null });
+    symlinkSync("var/tmp", join(rootfs, "tmp"));
+    const out = mbBuild(specFile(ociImage({ name: "tmp-link", layers: [{ name: "root", source: rootfs }], entrypoint: ["/bin/true"] }) as any), store);
+    const bundle = join(tempDir("umoci"), "bundle");
+    must(umoci, ["unpack", ...(process.getuid?.() === 0 ? [] : ["--rootless"]), "--image", `${out}:tmp-link`, bundle]);
+    expect(lstatSync(join(bundle, "rootfs/tmp")).isSymbolicLink()).toBe(true);
   });
 });

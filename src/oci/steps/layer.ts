@@ -47,7 +47,14 @@ if [ ! -d "$1" ]; then
   exit 1
 fi
 mkdir -p "$out/.scratch"
-ln -sfn "$1" "$out/.scratch/rootfs-${l.name}"
+if [ -d "$1/tmp" ] && [ ! -L "$1/tmp" ]; then
+  # /tmp becomes 1777 in the layer (tar-layer): a copy, since the store's tree cannot change
+  mkdir -p "$out/.scratch/rootfs-${l.name}"
+  cp -a "$1"/. "$out/.scratch/rootfs-${l.name}/"
+  chmod -R u+w "$out/.scratch/rootfs-${l.name}"
+else
+  ln -sfn "$1" "$out/.scratch/rootfs-${l.name}"
+fi
 `;
   return bashStep(ctx, `assemble-rootfs-${l.name}`, script, [l.source]);
 }
@@ -55,12 +62,14 @@ ln -sfn "$1" "$out/.scratch/rootfs-${l.name}"
 /**
  * tar-layer-<layer>: one pass over the rootfs, tar's stream hashed while it is written (and compressed straight into
  * the blob, which is hashed after: on two cores that is faster than a second tee in the pipeline); records the blob's
- * digest, size and diff_id in scratch. A layer with `files` passes tar's stream through the file-meta filter (node,
- * its program and rules as $1 and $2) before anything hashes it.
+ * digest, size and diff_id in scratch. A rootfs's `/tmp` directory is made 1777 first (every layer's, as a
+ * distribution's own; in scratch, never in the store). A layer with `files` passes tar's stream through the
+ * file-meta filter (node, its program and rules as $1 and $2) before anything hashes it.
  */
 export function tarLayerStep(ctx: StepContext, l: StepLayer, assemble: AssembleMode): Operation {
   const { hash } = ctx;
   const s = `"$out/.scratch/layer-${l.name}`;
+  const r = `"$out/.scratch/rootfs-${l.name}`;
   const tar = `LC_ALL=C tar ${DETERMINISTIC_TAR_FLAGS}${assemble === "direct" ? " --mode=u+w" : ""} \\
   -cf - -C "$out/.scratch/rootfs-${l.name}" .${l.files === undefined ? "" : ` \\
   | node -e "$1" "$2"`}`;
@@ -84,6 +93,9 @@ rm -f ${s}.fifo"`;
     `tar-layer-${l.name}`,
     `set -euo pipefail
 mkdir -p "$out/blobs/sha256"
+if [ -d ${r}/tmp" ] && [ ! -L ${r}/tmp" ]; then
+  chmod 1777 ${r}/tmp"
+fi
 ${stream}
 size=$(wc -c < ${s}.blob")
 printf "%s" "$d" > ${s}.digest"
