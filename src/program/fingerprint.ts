@@ -26,8 +26,11 @@ export interface BaseToolsIdentity {
   readonly contentHash: string;
 }
 
-/** Bumped whenever the execution contract changes, so old entries are not reused (2: steps sandboxed, base tools). */
-export const FINGERPRINT_VERSION = 2;
+/**
+ * Bumped whenever the execution contract changes, so old entries are not reused (2: steps sandboxed, base tools; 3: a
+ * sandboxed step's PATH is the build directory's bin/, a farm made in memory by bubblewrap).
+ */
+export const FINGERPRINT_VERSION = 3;
 
 function packageIdentity(pkg: PackageRef): unknown {
   if (typeof pkg === "object" && pkg._con === "resolvedPackage") {
