@@ -1,10 +1,12 @@
 /**
  * One registry's HTTP session over Node's fetch: the transport rule (https unless loopback or insecure), retries with
- * backoff on 5xx and connection resets (never on 4xx), and authentication — anonymous, basic from an auth file, or
- * the bearer-token realm flow with tokens cached per scope. Failures become MbErrors naming the reference.
+ * backoff on 5xx and connection resets (never on 4xx), and authentication — anonymous, basic from an auth file or a
+ * credential helper, or the bearer-token realm flow (an identity token by OAuth2 refresh-token grant) with tokens
+ * cached per scope. Failures become MbErrors naming the reference.
  */
 import { MbError, ExitCode } from "../core/errors.js";
-import { basicHeader, findCredentials, parseChallenge, TokenResponse, authFiles, type Credentials } from "./auth.js";
+import { basicHeader, findCredentials, lookedIn, parseChallenge, TokenResponse, type Credentials } from "./auth.js";
+import { helperCredentials } from "./credential-helper.js";
 import { registryBaseUrl } from "./reference.js";
 
 /** How a registry is reached; every field has a default. */
@@ -67,7 +69,9 @@ export class RegistrySession {
   private mode: "anonymous" | "basic" | "bearer" = "anonymous";
   private challenge: Readonly<Record<string, string>> = {};
   private readonly tokens = new Map<string, { token: string; expires: number }>();
-  private credentials: Credentials | null | undefined;
+  private credentials: Promise<Credentials | null> | undefined;
+  /** The refresh token the token server last gave, replacing the identity token's. */
+  private refreshToken: string | undefined;
 
   constructor(
     readonly registry: string,
@@ -79,9 +83,9 @@ export class RegistrySession {
     this.env = options.env ?? process.env;
   }
 
-  /** The credentials for this registry, read once from the auth files. */
-  private creds(): Credentials | null {
-    if (this.credentials === undefined) this.credentials = findCredentials(this.registry, this.options.authFile, this.env);
+  /** The credentials for this registry, looked up once (auth files, credential helpers), when first needed. */
+  private creds(): Promise<Credentials | null> {
+    if (this.credentials === undefined) this.credentials = findCredentials(this.registry, this.options.authFile, this.env, helperCredentials);
     return this.credentials;
   }
 
@@ -119,7 +123,10 @@ export class RegistrySession {
   /** The Authorization header for a request needing `scopes`, fetching a bearer token when none is cached. */
   private async authorization(scopes: readonly string[], what: string): Promise<string | undefined> {
     if (this.mode === "basic") {
-      const c = this.creds();
+      const c = await this.creds();
+      if (c?.identityToken !== undefined) {
+        throw new MbError("registry.auth", `registry ${this.registry} asks for basic authentication (${what}), but the credentials from ${c.source} are an identity token ('<token>'), which mb uses only in the bearer-token (OAuth2) flow`);
+      }
       return c ? basicHeader(c) : undefined;
     }
     if (this.mode !== "bearer") return undefined;
@@ -135,26 +142,39 @@ export class RegistrySession {
     const realm = this.challenge.realm;
     if (!realm) throw new MbError("registry.auth", `registry ${this.registry} asked for a bearer token without a realm (${what})`);
     const url = new URL(realm);
-    if (this.challenge.service) url.searchParams.set("service", this.challenge.service);
-    for (const s of scopes) url.searchParams.append("scope", s);
-    const c = this.creds();
-    const res = await this.send(url.toString(), { method: "GET", headers: c ? { authorization: basicHeader(c) } : {} }, undefined, what);
-    if (res.status === 401 || res.status === 403) throw this.denied(what, `the token server ${url.origin} refused`, await errorText(res));
+    const c = await this.creds();
+    let res: Response;
+    if (c?.identityToken !== undefined) {
+      // As docker: an identity token is an OAuth2 refresh token, POSTed as a form to the realm.
+      const form = new URLSearchParams({ grant_type: "refresh_token", refresh_token: this.refreshToken ?? c.identityToken, client_id: "metabuilder", scope: scopes.join(" ") });
+      if (this.challenge.service) form.set("service", this.challenge.service);
+      const body = new TextEncoder().encode(form.toString());
+      res = await this.send(url.toString(), { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" } }, () => body, what);
+    } else {
+      if (this.challenge.service) url.searchParams.set("service", this.challenge.service);
+      for (const s of scopes) url.searchParams.append("scope", s);
+      res = await this.send(url.toString(), { method: "GET", headers: c ? { authorization: basicHeader(c) } : {} }, undefined, what);
+    }
+    // an OAuth2 server refuses a bad refresh token with 400 (invalid_grant)
+    if (res.status === 401 || res.status === 403 || (res.status === 400 && c?.identityToken !== undefined)) throw await this.denied(what, `the token server ${url.origin} refused`, await errorText(res));
     if (!res.ok) throw new MbError("registry.auth", `registry ${this.registry}: the token server ${url.origin} answered HTTP ${res.status} (${what}): ${await errorText(res)}`);
     const parsed = TokenResponse.safeParse(await res.json().catch(() => null));
     const token = parsed.success ? (parsed.data.token ?? parsed.data.access_token) : undefined;
     if (!token) throw new MbError("registry.auth", `registry ${this.registry}: the token server ${url.origin} gave no token (${what})`);
+    if (parsed.success && parsed.data.refresh_token) this.refreshToken = parsed.data.refresh_token;
     const seconds = (parsed.success ? parsed.data.expires_in : undefined) ?? 60;
     this.tokens.set([...scopes].sort().join(" "), { token, expires: Date.now() + Math.max(seconds - 10, 5) * 1000 });
     return token;
   }
 
   /** The error for credentials refused (or missing where needed), naming the reference and where they came from. */
-  private denied(what: string, who: string, detail: string): MbError {
-    const c = this.creds();
+  private async denied(what: string, who: string, detail: string): Promise<MbError> {
+    const c = await this.creds();
     const from = c
-      ? `the credentials of user '${c.username}' from ${c.source} were refused (wrong username or password?)`
-      : `no credentials for ${this.registry} were found in ${authFiles(this.options.authFile, this.env).join(" or ")}`;
+      ? c.identityToken !== undefined
+        ? `the identity token from ${c.source} was refused (expired?)`
+        : `the credentials of user '${c.username}' from ${c.source} were refused (wrong username or password?)`
+      : `no credentials for ${this.registry} were found in ${lookedIn(this.registry, this.options.authFile, this.env)}`;
     return new MbError("registry.auth", `authentication to registry ${this.registry} failed for ${what}: ${who}; ${from}${detail ? ` (${detail})` : ""}`, {
       hint: c ? undefined : `log in (e.g. \`podman login ${this.registry}\` or an \`auths\` entry in a Docker config.json)`,
     });
@@ -174,15 +194,15 @@ export class RegistrySession {
       if (res.status !== 401) return res;
       const challenge = parseChallenge(res.headers.get("www-authenticate") ?? "");
       const detail = await errorText(res);
-      if (round > 0) throw this.denied(spec.what, `the registry answered 401${this.mode === "bearer" ? " to the token" : ""}`, detail);
+      if (round > 0) throw await this.denied(spec.what, `the registry answered 401${this.mode === "bearer" ? " to the token" : ""}`, detail);
       if (challenge?.scheme === "bearer") {
         this.mode = "bearer";
         this.challenge = challenge.params;
         this.tokens.clear();
       } else if (challenge?.scheme === "basic") {
         this.mode = "basic";
-        if (!this.creds()) throw this.denied(spec.what, "the registry requires basic authentication", detail);
-      } else throw this.denied(spec.what, "the registry answered 401 with no challenge this client knows", detail);
+        if (!(await this.creds())) throw await this.denied(spec.what, "the registry requires basic authentication", detail);
+      } else throw await this.denied(spec.what, "the registry answered 401 with no challenge this client knows", detail);
     }
   }
 }

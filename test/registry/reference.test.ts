@@ -4,7 +4,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { MbError } from "../../src/core/errors.js";
-import { authFiles, findCredentials, formatReference, isLoopback, parseChallenge, parseReference, registryBaseUrl } from "../../src/registry/index.js";
+import { authFiles, findCredentials, type HelperLookup, formatReference, isLoopback, parseChallenge, parseReference, registryBaseUrl } from "../../src/registry/index.js";
 import { tempDirs } from "../support/temp-dirs.js";
 
 const dirs = tempDirs("mb-registry-ref");
@@ -73,24 +73,30 @@ describe("auth", () => {
     expect(parseChallenge('Basic realm="x"')).toEqual({ scheme: "basic", params: { realm: "x" } });
   });
 
-  it("reads auths by host from the first file that has them: base64 auth, or username and password", () => {
+  it("reads auths by host from the first file that has them: base64 auth, or username and password", async () => {
     const dir = dirs.tempDir("auth");
     const a = join(dir, "a.json");
     const b = join(dir, "b.json");
     writeFileSync(a, JSON.stringify({ auths: { "other:1": { auth: Buffer.from("x:y").toString("base64") } }, credsStore: "desktop" }));
     writeFileSync(b, JSON.stringify({ auths: { "https://reg.example:5000/v2/": { username: "u", password: "p:q" } } }));
     const env = { REGISTRY_AUTH_FILE: a, HOME: dir };
+    const asked: string[] = [];
+    const ask: HelperLookup = async (source, registry) => (asked.push(`${source.helper} ${source.key} ${registry}`), null);
     expect(authFiles(undefined, env)).toEqual([a, join(dir, ".docker/config.json")]);
-    expect(findCredentials("other:1", undefined, env)).toEqual({ username: "x", password: "y", source: a });
-    expect(findCredentials("reg.example:5000", b, env)).toEqual({ username: "u", password: "p:q", source: b });
-    expect(findCredentials("reg.example:5000", undefined, env)).toBeNull();
+    expect(await findCredentials("other:1", undefined, env, ask)).toEqual({ username: "x", password: "y", source: a });
+    expect(await findCredentials("reg.example:5000", b, env, ask)).toEqual({ username: "u", password: "p:q", source: b });
+    expect(asked).toEqual([]);
+    // a's credsStore is asked for a host a has no auths for; it has none: anonymous
+    expect(await findCredentials("reg.example:5000", undefined, env, ask)).toBeNull();
+    expect(asked).toEqual(["desktop credsStore reg.example:5000"]);
   });
 
-  it("an auth file that is not JSON, or a given one that is missing, is an error naming it", () => {
+  it("an auth file that is not JSON, or a given one that is missing, is an error naming it", async () => {
     const dir = dirs.tempDir("auth-bad");
     const bad = join(dir, "bad.json");
     writeFileSync(bad, "{");
-    expect(() => findCredentials("h:1", bad, {})).toThrow(`registry auth file ${bad} cannot be read`);
-    expect(() => findCredentials("h:1", join(dir, "none.json"), {})).toThrow(`registry auth file ${join(dir, "none.json")} does not exist`);
+    const ask: HelperLookup = () => Promise.reject(new Error("no helper should run"));
+    await expect(findCredentials("h:1", bad, {}, ask)).rejects.toThrow(`registry auth file ${bad} cannot be read`);
+    await expect(findCredentials("h:1", join(dir, "none.json"), {}, ask)).rejects.toThrow(`registry auth file ${join(dir, "none.json")} does not exist`);
   });
 });

@@ -1,7 +1,8 @@
 // A real OCI registry for tests: Debian's docker-registry (distribution 2.8) on a free loopback port, with its storage
 // in a temporary directory, anonymous, behind htpasswd basic auth (bcrypt made by perl's crypt, i.e. libxcrypt: no
 // apache2-utils needed), or behind `auth: token` with a small token server of the tests that signs RS256 JWTs with a
-// key and certificate made by openssl. stop() ends the processes and removes the directory.
+// key and certificate made by openssl (which also grants OAuth2 refresh-token POSTs, as for docker's identity
+// tokens). stop() ends the processes and removes the directory.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createHash, createPrivateKey, createPublicKey, randomBytes, sign } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -31,6 +32,8 @@ export interface TestRegistry {
   requests(): string[];
   /** How many tokens the token server issued (token mode). */
   tokensIssued(): number;
+  /** The OAuth2 refresh token (an identity token) the token server accepts in a `grant_type=refresh_token` POST. */
+  readonly refreshToken?: string;
   /** Writes a Docker config.json with this registry's credentials into `dir`, returning its path. */
   writeAuthFile(dir: string, password?: string): string;
   stop(): Promise<void>;
@@ -68,8 +71,11 @@ function libtrustKeyId(spkiDer: Buffer): string {
 
 const b64url = (data: Buffer | string): string => Buffer.from(data).toString("base64url");
 
-/** A token server for `auth: token`: checks basic credentials and signs a JWT granting every requested scope. */
-async function startTokenServer(dir: string, username: string, password: string): Promise<{ server: Server; realm: string; certFile: string; issued: () => number }> {
+/**
+ * A token server for `auth: token`: checks basic credentials (GET) or an OAuth2 refresh token (a form POST with
+ * `grant_type=refresh_token`, answered with `access_token`), and signs a JWT granting every requested scope.
+ */
+async function startTokenServer(dir: string, username: string, password: string, refreshToken: string): Promise<{ server: Server; realm: string; certFile: string; issued: () => number }> {
   const keyFile = join(dir, "token.key");
   const certFile = join(dir, "token.crt");
   const r = spawnSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", keyFile, "-out", certFile, "-days", "2", "-subj", "/CN=mb-test-token"], { encoding: "utf8" });
@@ -78,25 +84,45 @@ async function startTokenServer(dir: string, username: string, password: string)
   const kid = libtrustKeyId(createPublicKey(key).export({ type: "spki", format: "der" }));
   let issued = 0;
   const expected = `Basic ${Buffer.from(`${username}:${password}`).toString("base64")}`;
+  const jwt = (params: URLSearchParams): string => {
+    const access = params.getAll("scope").flatMap((s) => s.split(" ")).map((s) => {
+      const parts = s.split(":");
+      return { type: parts[0], name: parts.slice(1, -1).join(":"), actions: parts[parts.length - 1]!.split(",") };
+    });
+    const now = Math.floor(Date.now() / 1000);
+    const header = b64url(JSON.stringify({ typ: "JWT", alg: "RS256", kid }));
+    const claims = { iss: "mb-test-issuer", sub: username, aud: params.get("service"), exp: now + 600, nbf: now - 60, iat: now, jti: randomBytes(8).toString("hex"), access };
+    const body = `${header}.${b64url(JSON.stringify(claims))}`;
+    issued++;
+    return `${body}.${b64url(sign("sha256", Buffer.from(body), key))}`;
+  };
   const server = createServer((req, res) => {
+    if (req.method === "POST") {
+      let text = "";
+      req.on("data", (d: Buffer) => (text += d.toString()));
+      req.on("end", () => {
+        const form = new URLSearchParams(text);
+        if (form.get("grant_type") !== "refresh_token" || form.get("refresh_token") !== refreshToken || !form.get("client_id")) {
+          res.writeHead(400, { "content-type": "application/json" });
+          res.end(JSON.stringify({ error: "invalid_grant", error_description: "unknown refresh token" }));
+          return;
+        }
+        // OAuth2: scopes space-separated in one form field
+        const params = new URLSearchParams((form.get("scope") ?? "").split(" ").filter(Boolean).map((s) => ["scope", s]));
+        params.set("service", form.get("service") ?? "");
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(JSON.stringify({ access_token: jwt(params), expires_in: 600, scope: form.get("scope") }));
+      });
+      return;
+    }
     const url = new URL(req.url ?? "/", "http://x");
     if (req.headers.authorization !== expected) {
       res.writeHead(401, { "content-type": "application/json", "www-authenticate": 'Basic realm="mb-test-token"' });
       res.end(JSON.stringify({ errors: [{ code: "UNAUTHORIZED", message: "wrong username or password" }] }));
       return;
     }
-    const access = url.searchParams.getAll("scope").flatMap((s) => s.split(" ")).map((s) => {
-      const parts = s.split(":");
-      return { type: parts[0], name: parts.slice(1, -1).join(":"), actions: parts[parts.length - 1]!.split(",") };
-    });
-    const now = Math.floor(Date.now() / 1000);
-    const header = b64url(JSON.stringify({ typ: "JWT", alg: "RS256", kid }));
-    const claims = { iss: "mb-test-issuer", sub: username, aud: url.searchParams.get("service"), exp: now + 600, nbf: now - 60, iat: now, jti: randomBytes(8).toString("hex"), access };
-    const body = `${header}.${b64url(JSON.stringify(claims))}`;
-    const token = `${body}.${b64url(sign("sha256", Buffer.from(body), key))}`;
-    issued++;
     res.writeHead(200, { "content-type": "application/json" });
-    res.end(JSON.stringify({ token, expires_in: 600, issued_at: new Date().toISOString() }));
+    res.end(JSON.stringify({ token: jwt(url.searchParams), expires_in: 600, issued_at: new Date().toISOString() }));
   });
   await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
   const addr = server.address();
@@ -112,13 +138,14 @@ export async function startRegistry(opts: { auth?: RegistryAuth } = {}): Promise
   const storage = join(dir, "storage");
   const username = auth === "none" ? undefined : "mb-tester";
   const password = auth === "none" ? undefined : randomBytes(9).toString("base64url");
+  const refreshToken = auth === "token" ? `refresh-${randomBytes(9).toString("base64url")}` : undefined;
   let token: Awaited<ReturnType<typeof startTokenServer>> | undefined;
   let authYaml = "";
   if (auth === "htpasswd") {
     writeFileSync(join(dir, "htpasswd"), `${username}:${bcrypt(password!)}\n`);
     authYaml = `auth:\n  htpasswd:\n    realm: mb-test-realm\n    path: ${join(dir, "htpasswd")}\n`;
   } else if (auth === "token") {
-    token = await startTokenServer(dir, username!, password!);
+    token = await startTokenServer(dir, username!, password!, refreshToken!);
     authYaml = `auth:\n  token:\n    realm: ${token.realm}\n    service: mb-test-registry\n    issuer: mb-test-issuer\n    rootcertbundle: ${token.certFile}\n`;
   }
   let out = "";
@@ -162,6 +189,7 @@ export async function startRegistry(opts: { auth?: RegistryAuth } = {}): Promise
   return {
     host,
     ...(username !== undefined ? { username, password } : {}),
+    ...(refreshToken !== undefined ? { refreshToken } : {}),
     storage,
     log: () => out,
     requests: () => [...out.matchAll(/"([A-Z]+) (\S+) HTTP\/[\d.]+" (\d{3})/g)].map((m) => `${m[1]} ${m[2]} ${m[3]}`),
