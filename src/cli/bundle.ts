@@ -25,6 +25,8 @@ export interface Bundled {
   readonly packages: Record<string, string>;
   /** Set when metabuilder is bundled in: where it came from (see `bundle`). */
   readonly inlined?: Inlined;
+  /** A new inlined bundle's source map, written beside the cached bundle (its code links it there). */
+  readonly map?: string;
 }
 
 /** The metabuilder package a bundle holds: its root, and the directories of its files (`dist`, its dependencies). */
@@ -188,13 +190,22 @@ async function bundleWith(file: string, inline: Inlining | null): Promise<Bundle
     plugins: [placed(packages, inline)],
     write: false,
     logLevel: "silent",
-    sourcemap: "inline",
-    // The mappings name the files; their text is not copied in (the bundle then stays small with metabuilder in it).
+    // A bundle with metabuilder in it keeps its source map in a file beside the cached bundle (linked, for
+    // --enable-source-maps): inline, the map would be parsed with the code at every load.
+    sourcemap: inline ? "external" : "inline",
+    // Not written: names the map's place, so that its sources are relative to it.
+    ...(inline ? { outfile: `${bundleCacheFile(file)}.js` } : {}),
+    // The mappings name the files; their text is not copied in.
     sourcesContent: false,
     metafile: true,
   });
   const meta = result.metafile as BundleMeta;
-  return { code: result.outputFiles[0]!.text, meta, packages, ...(inline ? { inlined: inlinedOf(inline) } : {}) };
+  const js = result.outputFiles.find((f) => !f.path.endsWith(".map"))!;
+  if (!inline) return { code: js.text, meta, packages };
+  const map = result.outputFiles.find((f) => f.path.endsWith(".map"));
+  const mapFile = `${bundleCacheFile(file)}.map`;
+  const code = map ? `${js.text}//# sourceMappingURL=${pathToFileURL(mapFile).href}\n` : js.text;
+  return { code, meta, packages, inlined: inlinedOf(inline), ...(map ? { map: map.text } : {}) };
 }
 
 /** The directories whose files an inlined bundle took from metabuilder: its `dist`, and its dependencies' packages. */
@@ -215,7 +226,9 @@ function keep(file: string, bundled: Bundled): Bundled {
   try {
     const target = bundleCacheFile(file);
     ensureDir(dirname(target));
-    writeFileAtomic(target, JSON.stringify({ version: 3, entry: file, hashes, ...bundled } satisfies BundleRecord));
+    const { map, ...kept } = bundled;
+    if (map !== undefined) writeFileAtomic(`${target}.map`, map);
+    writeFileAtomic(target, JSON.stringify({ version: 3, entry: file, hashes, ...kept } satisfies BundleRecord));
   } catch {
     // a cache that cannot be written is only slower
   }
@@ -237,6 +250,13 @@ export function metabuilderRootFor(dir: string): string | null {
     if (existsSync(join(d, "node_modules", "metabuilder", "package.json"))) return realpathSync(join(d, "node_modules", "metabuilder"));
     if (dirname(d) === d) return null;
   }
+}
+
+/** What a bundle read of the builder's own files (metabuilder's, bundled in, left out): where import cycles are looked for. */
+export function ownMeta(bundled: Bundled): BundleMeta {
+  const dirs = bundled.inlined?.dirs ?? [];
+  const own = (p: string) => !dirs.some((d) => inside(resolve(p), d));
+  return { inputs: Object.fromEntries(Object.entries(bundled.meta.inputs).filter(([p]) => own(p)).map(([p, i]) => [p, { imports: i.imports.filter((x) => x.external || own(x.path)) }])) };
 }
 
 /** Witnesses what a bundled builder read: its source files, and the metabuilder package it imports. */

@@ -9,7 +9,7 @@ import type { Program } from "../program/program.js";
 import { locateBuilder } from "./locate.js";
 import { invalidUtf8Offset, jsonErrorOffset, lineCol } from "./json-position.js";
 import { importCycle, metaOf } from "./import-cycle.js";
-import { bundleBuilder, bundleUrl, type Bundled } from "./bundle.js";
+import { bundleBuilder, bundleUrl, ownMeta, type Bundled } from "./bundle.js";
 import { LoadFailure, importIsolated, loadTimeoutFrom } from "./load-isolated.js";
 
 export { locateBuilder };
@@ -99,7 +99,7 @@ async function loadModule(file: string, exportName: string): Promise<{ program: 
     value = await loading;
   } catch (e) {
     if (e instanceof LoadFailure && e.how !== "value") {
-      const cycle = importCycle(bundled?.meta ?? (await metaOf(file)), file);
+      const cycle = importCycle(bundled ? ownMeta(bundled) : await metaOf(file), file);
       if (cycle) e.message += ` (the builder's files import each other: ${cycle.join(" -> ")})`;
     }
     throw e;

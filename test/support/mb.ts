@@ -7,7 +7,9 @@
 //   3. Point XDG_CACHE_HOME at one temporary directory of the test run (test/support/global-setup.ts makes it and
 //      removes it), so the builder bundle cache and the default store (`$XDG_CACHE_HOME/metabuilder/...`) are never
 //      the user's `~/.cache`, and nothing a test reads comes from outside the repository and the run.
-//   4. Apply what the test gives: `store` sets MB_STORE, `env` sets (or overrides) anything above.
+//   4. Point DOCKER_CONFIG into that directory too and drop REGISTRY_AUTH_FILE, so registry credentials (and the
+//      credential helpers a config names) are never the user's `~/.docker/config.json`.
+//   5. Apply what the test gives: `store` sets MB_STORE, `env` sets (or overrides) anything above.
 // The working directory is the repository root unless the test gives `cwd`.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
@@ -44,8 +46,9 @@ function testCacheHome(): string {
 /** The environment `mb` runs with in tests (the policy above). */
 export function mbEnv(opts: Pick<MbOptions, "store" | "env"> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("MB_") && k !== "SOURCE_DATE_EPOCH") env[k] = v;
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("MB_") && k !== "SOURCE_DATE_EPOCH" && k !== "REGISTRY_AUTH_FILE") env[k] = v;
   env.XDG_CACHE_HOME = testCacheHome();
+  env.DOCKER_CONFIG = join(testCacheHome(), "docker-config");
   if (opts.store !== undefined) env.MB_STORE = opts.store;
   return { ...env, ...opts.env };
 }
