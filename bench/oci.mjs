@@ -105,7 +105,7 @@ function settle() {
 }
 
 /**
- * Each case's median over `runs` rounds; every round runs every case once, in turn, so that a machine whose load
+ * Each case's median over `runs` rounds; every round runs every case once, in turn (each round from the next case on), so that a machine whose load
  * changes during the bench weighs on all of them alike. A case is a spec (a cold mb build) or a baseline script.
  */
 function rounds(cases, runs) {
@@ -118,7 +118,10 @@ function rounds(cases, runs) {
   });
   const times = Object.fromEntries(prepared.map((c) => [c.name, []]));
   for (let i = 0; i < runs; i++) {
-    for (const c of prepared) {
+    // Each round starts one case later: no case always follows the same one (podman's removals, say, whose disk
+    // work outlasts `sync`, would otherwise always weigh on the case after podman).
+    for (let j = 0; j < prepared.length; j++) {
+      const c = prepared[(i + j) % prepared.length];
       settle();
       times[c.name].push(c.run());
     }
