@@ -8,27 +8,19 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { RegistryClient, type OciDigest } from "../../src/registry/index.js";
-import { mbAsync, mbBuild } from "../support/mb.js";
+import { mbAsync } from "../support/mb.js";
 import { startProxy, startRegistry, type TestRegistry } from "../support/registry.js";
-import { tempDirs } from "../support/temp-dirs.js";
+import { registryWithImage } from "../support/registry-image.js";
 
 vi.setConfig({ testTimeout: 600_000, hookTimeout: 600_000 });
 
-const dirs = tempDirs("mb-mounts");
 let reg: TestRegistry;
 let store: string;
 let layout: string;
-
-beforeAll(async () => {
-  reg = await startRegistry();
-  store = join(dirs.tempDir("store"), "store");
-  layout = mbBuild("examples/oci-image", store);
-});
-afterAll(async () => {
-  await reg?.stop();
-  dirs.removeAll();
+const dirs = registryWithImage("mb-mounts", (r, s, l) => {
+  [reg, store, layout] = [r, s, l];
 });
 
 const json = (path: string): any => JSON.parse(readFileSync(path, "utf8"));

@@ -4,28 +4,20 @@
 import { execFile, spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { RegistryClient } from "../../src/registry/index.js";
-import { mbAsync, mbBuild } from "../support/mb.js";
+import { mbAsync } from "../support/mb.js";
 import { startProxy, startRegistry, type TestRegistry } from "../support/registry.js";
-import { tempDirs } from "../support/temp-dirs.js";
+import { registryWithImage } from "../support/registry-image.js";
 
 // Real builds and real tools on a loaded machine: generous limits.
 vi.setConfig({ testTimeout: 600_000, hookTimeout: 600_000 });
 
-const dirs = tempDirs("mb-push");
 let reg: TestRegistry;
 let store: string;
 let layout: string;
-
-beforeAll(async () => {
-  reg = await startRegistry();
-  store = join(dirs.tempDir("store"), "store");
-  layout = mbBuild("examples/oci-image", store);
-});
-afterAll(async () => {
-  await reg?.stop();
-  dirs.removeAll();
+const dirs = registryWithImage("mb-push", (r, s, l) => {
+  [reg, store, layout] = [r, s, l];
 });
 
 /** The path of a tool the test needs; missing, the test fails naming the Debian package. */
