@@ -35,6 +35,11 @@ describe("a sandboxed step cannot see the host", () => {
     }
   });
 
+  it("cannot change its PATH farm (a read-only tmpfs of the build directory)", () => {
+    const out = buildProbe(tempDir("store"), "farm-write", `mkdir -p "$out"; { mkdir "$PATH/evil" 2>/dev/null && echo wrote || echo denied; } > "$out/farm"; { { : > "$PATH/evil-file"; } 2>/dev/null && echo wrote || echo denied; } >> "$out/farm"; [ -x "$PATH/mkdir" ] && echo "mkdir still there" >> "$out/farm"`);
+    expect(read(out, "farm")).toBe("denied\ndenied\nmkdir still there\n");
+  });
+
   it("sees no /home and no /root at all", () => {
     const out = buildProbe(tempDir("store"), "list-home", `mkdir -p "$out"; for d in /home /root; do if [ -e "$d" ]; then echo "$d visible: $(ls -A "$d" | tr '\\n' ' ')"; else echo "$d absent"; fi; done > "$out/seen"`);
     expect(read(out, "seen")).toBe("/home absent\n/root absent\n");
@@ -48,8 +53,9 @@ describe("a sandboxed step cannot see the host", () => {
     // $out is <store>/.b/<name>: the step derives the store and globs for the victim by name.
     const out = buildProbe(store, "snoop-store", `mkdir -p "$out"; s="\${out%/.b/*}"; shopt -s nullglob; found=0; for f in "$s"/*-victim-entry/secret; do cat "$f" >> "$out/stolen"; found=1; done; [ $found = 1 ] || echo none > "$out/stolen"; ls -A "$s" > "$out/listing"`);
     expect(read(out, "stolen")).toBe("none\n");
-    // Of the store the step sees only the build area (its own directory and $out) and its PATH farm, nothing else.
-    expect(read(out, "listing")).toBe(".b\n.cache\n");
+    // Of the store the step sees only the build area (its own directory and $out), nothing else: its PATH farm is
+    // made in memory inside the build directory, not bound from the store's .cache.
+    expect(read(out, "listing")).toBe(".b\n");
   });
 
   it("cannot write outside its build directory and $out: host temp dirs and the store are out of reach", () => {
