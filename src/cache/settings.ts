@@ -7,6 +7,7 @@
 import { ExitCode, MbError } from "../core/errors.js";
 import { parseReference } from "../registry/reference.js";
 import { readPublicKey, type PublicKey } from "./keys.js";
+import { secondsFromEnv } from "../core/env-seconds.js";
 
 /** What substitution needs: the caches in order, the keys entries must be signed by, how long a cache may take. */
 export interface CacheSettings {
@@ -39,10 +40,6 @@ export function cacheSettings(flags: { substituters?: readonly string[]; trusted
       hint: "pass --trusted-key K.pub (or set MB_TRUSTED_KEYS), the public half of the key the cache was pushed with",
     });
   }
-  const raw = env.MB_SUBSTITUTER_TIMEOUT;
-  if (raw !== undefined && raw !== "" && !/^\d+(\.\d+)?$/.test(raw)) {
-    throw new MbError("cache.timeout", `MB_SUBSTITUTER_TIMEOUT must be a number of seconds, got '${raw}'`, { exitCode: ExitCode.usage });
-  }
-  const timeoutMs = raw ? Math.max(1, Math.round(Number(raw) * 1000)) : 5000;
+  const timeoutMs = secondsFromEnv(env, "MB_SUBSTITUTER_TIMEOUT", 5, "cache.timeout");
   return { urls, trusted: keys.map(readPublicKey), timeoutMs };
 }

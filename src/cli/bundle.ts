@@ -4,7 +4,7 @@
  * per file, so the bundle runs from memory (a data: URL) exactly as the builder would from its place. Bundles are
  * kept in `$XDG_CACHE_HOME/metabuilder/bundles` with the hash of every file they were made from.
  */
-import { existsSync, readFileSync, realpathSync, statSync } from "node:fs";
+import { existsSync, readFileSync, realpathSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { createHash } from "node:crypto";
 import { homedir } from "node:os";
@@ -12,8 +12,8 @@ import { isBuiltin } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { Plugin } from "esbuild";
-import { markUncacheable, witness, witnessing } from "../engine/identity.js";
-import { ensureDir } from "../engine/dirs.js";
+import { fileStamp, markUncacheable, witness, witnessing } from "../engine/identity.js";
+import { ensureDir, isWithin } from "../engine/dirs.js";
 import { witnessCode } from "../engine/eval-cache.js";
 import { writeFileAtomic } from "../engine/store-fs.js";
 import type { BundleMeta } from "./import-cycle.js";
@@ -61,17 +61,12 @@ function bundleCacheFile(file: string): string {
 
 /**
  * What stands for a file a bundle was made from: its content hash; for metabuilder's own files bundled in (hundreds
- * of them, and the same for every builder), their stamp (inode, size, modification and change times), as the
- * evaluation cache takes mb's own code.
+ * of them, and the same for every builder), their stamp (fileStamp), as the evaluation cache takes mb's own code.
  */
 function idOf(path: string, inlined: Inlined | undefined): string | null {
-  if (!inlined || !inlined.dirs.some((d) => inside(path, d))) return hashOf(path);
-  try {
-    const st = statSync(path, { bigint: true });
-    return `stamp:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
-  } catch {
-    return null;
-  }
+  if (!inlined || !inlined.dirs.some((d) => isWithin(path, d))) return hashOf(path);
+  const stamp = fileStamp(path);
+  return stamp === null ? null : `stamp:${stamp}`;
 }
 
 function hashOf(path: string): string | null {
@@ -109,8 +104,6 @@ interface Inlining {
   readonly foreign: Set<string>;
 }
 
-const inside = (path: string, dir: string) => path === dir || path.startsWith(`${dir}/`);
-
 /** The directory of the package a file resolved into `node_modules` belongs to (`…/node_modules/name` or `…/@scope/name`). */
 function packageDirOf(path: string): string | null {
   const m = /^(.*\/node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(path);
@@ -130,11 +123,11 @@ function placed(packages: Record<string, string>, inline: Inlining | null): Plug
         if (isBuiltin(args.path) || /^[a-zA-Z][\w+.-]*:/.test(args.path)) return { path: args.path, external: true };
         const r = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: { inner: true } });
         if (r.errors.length > 0) return { errors: r.errors };
-        const fromInlined = inline !== null && (inside(args.importer, inline.root) || [...inline.packageDirs].some((d) => inside(args.importer, d)));
+        const fromInlined = inline !== null && (isWithin(args.importer, inline.root) || [...inline.packageDirs].some((d) => isWithin(args.importer, d)));
         // metabuilder's own lazy imports (esbuild, for one) stay imports from their place, loaded only when used.
         if (inline && fromInlined && args.kind === "dynamic-import") return { path: pathToFileURL(r.path).href, external: true };
-        if (inline && (inside(r.path, inline.root) || fromInlined)) {
-          const dir = inside(r.path, inline.root) ? null : packageDirOf(r.path);
+        if (inline && (isWithin(r.path, inline.root) || fromInlined)) {
+          const dir = isWithin(r.path, inline.root) ? null : packageDirOf(r.path);
           if (dir) inline.packageDirs.add(dir);
           return { path: r.path };
         }
@@ -255,7 +248,7 @@ export function metabuilderRootFor(dir: string): string | null {
 /** What a bundle read of the builder's own files (metabuilder's, bundled in, left out): where import cycles are looked for. */
 export function ownMeta(bundled: Bundled): BundleMeta {
   const dirs = bundled.inlined?.dirs ?? [];
-  const own = (p: string) => !dirs.some((d) => inside(resolve(p), d));
+  const own = (p: string) => !dirs.some((d) => isWithin(resolve(p), d));
   return { inputs: Object.fromEntries(Object.entries(bundled.meta.inputs).filter(([p]) => own(p)).map(([p, i]) => [p, { imports: i.imports.filter((x) => x.external || own(x.path)) }])) };
 }
 
@@ -267,7 +260,7 @@ function witnessBundle(bundled: Bundled, file: string): void {
   if (inlined) witnessCode(join(inlined.root, "dist"));
   for (const [input, info] of Object.entries(bundled.meta.inputs)) {
     const path = resolve(input);
-    if (inlined && inlined.dirs.some((d) => inside(path, d))) continue;
+    if (inlined && inlined.dirs.some((d) => isWithin(path, d))) continue;
     witness("file", path);
     for (const imp of info.imports) {
       if (!imp.external || isBuiltin(imp.path)) continue;

@@ -6,19 +6,14 @@
 import { Worker } from "node:worker_threads";
 import { ExitCode, MbError } from "../core/errors.js";
 import type { LoadReport, LoadRequest } from "./load-worker.js";
+import { secondsFromEnv } from "../core/env-seconds.js";
 
 /** The default time a builder may take to load, in seconds. */
 export const DEFAULT_LOAD_TIMEOUT = 30;
 
 /** The load time limit in milliseconds from `MB_LOAD_TIMEOUT` (seconds; a positive number), default 30 s. */
 export function loadTimeoutFrom(env: NodeJS.ProcessEnv = process.env): number {
-  const raw = env.MB_LOAD_TIMEOUT;
-  if (raw === undefined || raw === "") return DEFAULT_LOAD_TIMEOUT * 1000;
-  const seconds = /^\d+(\.\d+)?$/.test(raw.trim()) ? Number(raw) : NaN;
-  if (!(seconds > 0) || seconds > 86400) {
-    throw new MbError("usage.load-timeout", `MB_LOAD_TIMEOUT must be a number of seconds above 0 (at most 86400), got '${raw}'`, { exitCode: ExitCode.usage });
-  }
-  return Math.ceil(seconds * 1000);
+  return secondsFromEnv(env, "MB_LOAD_TIMEOUT", DEFAULT_LOAD_TIMEOUT, "usage.load-timeout", 86400);
 }
 
 /** Why a load failed, for the caller to add what it knows (an import cycle). */

@@ -10,6 +10,7 @@ import { existsSync, lstatSync, readlinkSync, realpathSync, writeFileSync } from
 import { join } from "node:path";
 import { ExitCode, MbError } from "../core/errors.js";
 import { which } from "./host.js";
+import { isWithin } from "./dirs.js";
 
 /** How steps are confined: `bwrap` (the default) or `none` (`--no-sandbox`). Part of every store path. */
 export type SandboxMode = "bwrap" | "none";
@@ -64,7 +65,7 @@ export function systemBinds(): string[] {
 
 /** True when `path` lies in one of the directories every sandbox binds (so it needs no bind of its own). */
 function underSystem(path: string): boolean {
-  return SYSTEM_DIRS.some((d) => path === d || path.startsWith(`${d}/`));
+  return SYSTEM_DIRS.some((d) => isWithin(path, d));
 }
 
 /**

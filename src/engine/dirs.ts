@@ -19,6 +19,11 @@ export function ensureDir(dir: string, depth = 0): void {
   mkdirSync(dir);
 }
 
+/** Whether `path` is `dir` or lies below it (both absolute and normalized). */
+export function isWithin(path: string, dir: string): boolean {
+  return path === dir || path.startsWith(`${dir}/`);
+}
+
 /** The names in a directory, or none when it cannot be read (missing, not a directory). */
 export function listDir(dir: string): string[] {
   try {

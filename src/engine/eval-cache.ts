@@ -9,7 +9,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { canonicalJson, sha256 } from "../core/hash.js";
-import { witness, witnessesHold, type Witness } from "./identity.js";
+import { witness, witnessed, witnessesHold, witnessing, type Witness } from "./identity.js";
 import { writeFileAtomic } from "./store.js";
 import { ensureDir } from "./dirs.js";
 
@@ -76,6 +76,8 @@ export function storeEval(rec: EvalRecord): void {
  * or renaming an entry moves it) and of every file but TypeScript declarations and source maps, which never run.
  */
 export function witnessCode(root: string): void {
+  // Walked once per resolution (mb's own dist is also the metabuilder a builder in this repository imports).
+  if (!witnessing() || witnessed("dir", root)) return;
   const walk = (dir: string): void => {
     witness("dir", dir);
     let entries;

@@ -151,6 +151,11 @@ export function witness(kind: Witness["kind"], path: string, seen?: Stamped): vo
   if (racy) markUncacheable(`'${path}' changed less than a second ago`);
 }
 
+/** Whether this path has been witnessed as `kind` since witnessing started. */
+export function witnessed(kind: Witness["kind"], path: string): boolean {
+  return collecting?.has(`${kind}\0${path}`) ?? false;
+}
+
 /** Marks the current resolution as one the evaluation cache must not keep (it read something no witness covers). */
 export function markUncacheable(reason: string): void {
   if (collecting && uncacheable === null) uncacheable = reason;

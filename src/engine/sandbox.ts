@@ -17,7 +17,7 @@ import { safeName } from "../program/fingerprint.js";
 import { ldLibraryPathExport } from "../program/render.js";
 import { killGroup, type Interrupt } from "./interrupt.js";
 import { forceRemove } from "./store.js";
-import { ensureDir } from "./dirs.js";
+import { ensureDir, isWithin } from "./dirs.js";
 import { driverScript, MarkerParser, type StepsExit } from "./driver.js";
 import { bwrapArgs, toolBinds, writeSandboxEtc, type Confinement } from "./bwrap.js";
 import { BUILD_INFO_VAR } from "../core/build-info-var.js";
@@ -166,7 +166,7 @@ export function createSandbox(opts: {
   if (confine) {
     writeSandboxEtc(etc, env.HOME!);
     const bound = [...(opts.readOnly ?? []), ...(opts.outReadOnly ? [opts.out] : []), ...(pathDir === bin ? [] : [pathDir])];
-    const inside = (p: string) => [...bound, top].some((d) => p === d || p.startsWith(`${d}/`));
+    const inside = (p: string) => [...bound, top].some((d) => isWithin(p, d));
     const tools = toolBinds([...Object.values(farm), shell]).filter((p) => !inside(p));
     const readOnly = [...new Set([...bound, ...tools])].filter((p) => existsSync(p));
     const args = bwrapArgs(confine, {

@@ -9,6 +9,7 @@ import { ExitCode, MbError } from "../core/errors.js";
 import type { BuildPlan } from "../core/plan.js";
 import type { Service } from "../core/spec.js";
 import { isExecutableFile } from "./host.js";
+import { secondsFromEnv } from "../core/env-seconds.js";
 
 export { endpointOf, type Endpoint } from "../core/endpoint.js";
 
@@ -92,9 +93,5 @@ export async function freePort(): Promise<number> {
 
 /** How long the health check may take: `MB_HEALTH_TIMEOUT` seconds, default 30. */
 export function healthTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
-  const raw = env["MB_HEALTH_TIMEOUT"];
-  if (raw === undefined || raw === "") return 30_000;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n <= 0) throw new MbError("usage.health-timeout", `MB_HEALTH_TIMEOUT must be a positive number of seconds, got '${raw}'`, { exitCode: ExitCode.usage });
-  return n * 1000;
+  return secondsFromEnv(env, "MB_HEALTH_TIMEOUT", 30, "usage.health-timeout", 86400);
 }

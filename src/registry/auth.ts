@@ -9,7 +9,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
 import { MbError, ExitCode } from "../core/errors.js";
-import { DOCKER_HUB } from "./reference.js";
+import { canonicalRegistry, DOCKER_HUB } from "./reference.js";
 
 /**
  * A username and password for one registry, and where they came from (a file, or a helper and the file naming it).
@@ -63,8 +63,7 @@ export function authFiles(authFile: string | undefined, env: NodeJS.ProcessEnv):
 
 /** The `auths` key of a registry: the host and port, with Docker Hub's historical names also accepted. */
 function authKey(key: string): string {
-  const host = key.replace(/^https?:\/\//, "").replace(/\/.*$/, "");
-  return host === "index.docker.io" || host === "registry-1.docker.io" ? DOCKER_HUB : host;
+  return canonicalRegistry(key.replace(/^https?:\/\//, "").replace(/\/.*$/, ""));
 }
 
 /** The server URL a credential helper is asked about: Docker Hub's `https://index.docker.io/v1/`, else the host. */
@@ -111,7 +110,8 @@ function entryCredentials(file: string, key: string, entry: z.infer<typeof AuthE
  * Where one parsed auth file puts `registry`'s credentials, in Docker's order: its `credHelpers` entry (that helper
  * alone decides for the host), else a usable `auths` entry, else `credsStore`; null when the file has none of these.
  */
-export function credentialSourceIn(file: string, parsed: AuthFile, registry: string): CredentialSource | null {
+export function credentialSourceIn(file: string, parsed: AuthFile, forRegistry: string): CredentialSource | null {
+  const registry = canonicalRegistry(forRegistry);
   for (const [key, helper] of Object.entries(parsed.credHelpers ?? {})) {
     if (authKey(key) === registry && helper !== "") return { kind: "helper", helper, file, key: `credHelpers[${JSON.stringify(key)}]` };
   }

@@ -11,7 +11,7 @@ import { mkdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { z } from "zod";
 import { writeFileAtomic } from "../engine/store-fs.js";
-import { DOCKER_HUB } from "./reference.js";
+import { canonicalRegistry } from "./reference.js";
 
 /** The record's file name in a store's `.cache/` directory. */
 export const BLOB_LOCATIONS_FILE = "blob-locations.json";
@@ -30,12 +30,6 @@ const Record_ = z
 
 type Table = Map<string, Map<string, string[]>>;
 type Change = { readonly op: "record" | "forget"; readonly host: string; readonly digest: string; readonly repository: string };
-
-/** The key a registry is recorded under: its host in lower case, Docker Hub's aliases as `docker.io`. */
-export function registryHostKey(registry: string): string {
-  const host = registry.toLowerCase();
-  return host === "index.docker.io" || host === "registry-1.docker.io" ? DOCKER_HUB : host;
-}
 
 /** The record file of the store whose `.cache/` directory is `cacheDir`. */
 export function blobLocationsFile(cacheDir: string): string {
@@ -90,17 +84,17 @@ export class BlobLocations {
 
   /** The repositories of `registry` known to hold `digest`, most recent first. */
   repositories(registry: string, digest: string): readonly string[] {
-    return this.table.get(registryHostKey(registry))?.get(digest) ?? [];
+    return this.table.get(canonicalRegistry(registry))?.get(digest) ?? [];
   }
 
   /** Notes that `repository` of `registry` holds `digest` (now its most recent place). */
   record(registry: string, digest: string, repository: string): void {
-    this.change({ op: "record", host: registryHostKey(registry), digest, repository });
+    this.change({ op: "record", host: canonicalRegistry(registry), digest, repository });
   }
 
   /** Drops `repository` from the places of `digest` (a refused mount: it no longer holds it). */
   forget(registry: string, digest: string, repository: string): void {
-    this.change({ op: "forget", host: registryHostKey(registry), digest, repository });
+    this.change({ op: "forget", host: canonicalRegistry(registry), digest, repository });
   }
 
   private change(c: Change): void {

@@ -8,6 +8,7 @@ import { execFile } from "node:child_process";
 import { z } from "zod";
 import { MbError, ExitCode } from "../core/errors.js";
 import { HELPER_SUFFIX, helperServerUrl, type CredentialSource, type Credentials } from "./auth.js";
+import { secondsFromEnv } from "../core/env-seconds.js";
 
 /** The time a helper may take when `MB_CREDENTIAL_HELPER_TIMEOUT` is not set. */
 export const DEFAULT_HELPER_TIMEOUT_MS = 30_000;
@@ -23,10 +24,7 @@ const HelperAnswer = z
 
 /** The time limit of a helper run, from `MB_CREDENTIAL_HELPER_TIMEOUT` (seconds); not a number is exit 2. */
 export function helperTimeoutMs(env: NodeJS.ProcessEnv): number {
-  const raw = env.MB_CREDENTIAL_HELPER_TIMEOUT;
-  if (raw === undefined || raw === "") return DEFAULT_HELPER_TIMEOUT_MS;
-  if (!/^\d+(\.\d+)?$/.test(raw)) throw new MbError("registry.helper-timeout", `MB_CREDENTIAL_HELPER_TIMEOUT must be a number of seconds, got '${raw}'`, { exitCode: ExitCode.usage });
-  return Math.max(1, Math.round(Number(raw) * 1000));
+  return secondsFromEnv(env, "MB_CREDENTIAL_HELPER_TIMEOUT", DEFAULT_HELPER_TIMEOUT_MS / 1000, "registry.helper-timeout");
 }
 
 /** What a helper printed, cut to a readable size for a message. */

@@ -25,6 +25,12 @@ const HOST = /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:
 /** The registry a reference without a host names (as docker and skopeo do). */
 export const DOCKER_HUB = "docker.io";
 
+/** A registry host as mb names it: lower case, Docker Hub's historical names (`index.docker.io`, `registry-1.docker.io`) as `docker.io`. */
+export function canonicalRegistry(host: string): string {
+  const h = host.toLowerCase();
+  return h === "index.docker.io" || h === "registry-1.docker.io" ? DOCKER_HUB : h;
+}
+
 /** True for a well-formed tag: letters, digits, `_ . -`, at most 128, not starting with `.` or `-`. */
 export function isTag(value: string): boolean {
   return TAG.test(value);
