@@ -16,6 +16,28 @@ export function zodIssues(error: z.ZodError, prefix: readonly (string | number)[
   return out;
 }
 
+/**
+ * Own `__proto__` keys anywhere in plain data (JSON.parse makes them). zod drops such a key from records without a
+ * word, and assigning it would replace an object's prototype, so a spec may not use it: each is reported at its path.
+ */
+export function protoKeyIssues(value: unknown, prefix: readonly (string | number)[] = []): Issue[] {
+  const out: Issue[] = [];
+  const seen = new WeakSet<object>();
+  const walk = (v: unknown, path: (string | number)[]): void => {
+    if (typeof v !== "object" || v === null || seen.has(v)) return;
+    seen.add(v);
+    if (Array.isArray(v)) return v.forEach((x, i) => walk(x, [...path, i]));
+    const proto = Object.getPrototypeOf(v) as unknown;
+    if (proto !== Object.prototype && proto !== null) return;
+    if (Object.prototype.hasOwnProperty.call(v, "__proto__")) {
+      out.push({ path: [...path, "__proto__"], message: "the key `__proto__` is not allowed (a JavaScript object cannot keep it as data)" });
+    }
+    for (const [k, x] of Object.entries(v)) if (k !== "__proto__") walk(x, [...path, k]);
+  };
+  walk(value, [...prefix]);
+  return out;
+}
+
 /** Parses `value` with `schema`, or throws an MbError (exit 2) listing every problem as `path: message`. */
 export function parseOrThrow<S extends z.ZodType>(
   schema: S,
@@ -23,9 +45,11 @@ export function parseOrThrow<S extends z.ZodType>(
   what: string,
   code = "spec.invalid",
 ): z.output<S> {
+  const protoKeys = protoKeyIssues(value);
   const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  const issues = zodIssues(result.error);
+  if (result.success && protoKeys.length === 0) return result.data;
+  // zod reports a `__proto__` key of a strict record as unknown: that one is said once, above.
+  const issues = [...protoKeys, ...(result.success ? [] : zodIssues(result.error).filter((i) => i.path.at(-1) !== "__proto__"))];
   const lines = issues.map((i) => `  - ${formatPath(i.path)}: ${i.message}`).join("\n");
   throw new MbError(code, `${what} does not match its schema (${issues.length} problem${issues.length === 1 ? "" : "s"}):\n${lines}`, {
     exitCode: ExitCode.usage,

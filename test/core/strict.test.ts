@@ -175,3 +175,40 @@ describe("store names", () => {
     expect(mb.fromSpec(spec({ name: "n".repeat(mb.STORE_NAME_MAX) })).operations).toEqual([]);
   });
 });
+
+describe("a `__proto__` key", () => {
+  // JSON.parse makes `__proto__` an own key; zod would drop it from a record without a word.
+  const protoMsg = /^labels\.__proto__: the key `__proto__` is not allowed/;
+
+  it("is refused at its path in a constructor's arguments, alone or beside other problems", () => {
+    const labels = JSON.parse('{"__proto__": "x", "a": "b"}') as Record<string, string>;
+    const e = thrown(() => mb.ociImage({ name: "i", layers: [layer], labels }));
+    expect(e.code).toBe("constructor.invalid");
+    expect(e.exitCode).toBe(2);
+    expect(problems(() => mb.ociImage({ name: "i", layers: [layer], labels }))).toEqual([expect.stringMatching(protoMsg)]);
+    expect(problems(() => mb.ociImage({ name: "i", layers: [layer], labels, os: "Linux" as never }))).toEqual([expect.stringMatching(protoMsg), expect.stringMatching(/^os: /)]);
+  });
+
+  it("is refused deep inside free-form data, in arrays and in objects without a prototype", () => {
+    const data = JSON.parse('{"a": [{"b": {"__proto__": {}}}]}') as unknown;
+    expect(problems(() => mb.evidence({ name: "e", payload: { data } }))).toEqual([expect.stringMatching(/^payload\.data\.a\[0\]\.b\.__proto__: the key/)]);
+    const bare = Object.create(null) as Record<string, unknown>;
+    bare["__proto__"] = 1;
+    expect(problems(() => mb.evidence({ name: "e", payload: { data: [bare] } }))).toEqual([expect.stringMatching(/^payload\.data\[0\]\.__proto__: /)]);
+  });
+
+  it("is said once in a strict record, not also as an unknown key", () => {
+    const s = JSON.parse('{"name": "s", "__proto__": 1}') as Record<string, unknown>;
+    expect(problems(() => mb.fromSpec(spec(s)))).toEqual([expect.stringMatching(/^__proto__: the key `__proto__` is not allowed/)]);
+  });
+
+  it("keeps its place in canonical JSON, so data with one never hashes like data without", () => {
+    expect(mb.canonicalJson(JSON.parse('{"b": 1, "__proto__": 2}'))).toBe('{"__proto__":2,"b":1}');
+    expect(mb.canonicalJson(JSON.parse('{"__proto__": 2}'))).not.toBe(mb.canonicalJson({}));
+  });
+
+  it("other names of Object.prototype are ordinary keys", () => {
+    const labels = { constructor: "c", toString: "t", hasOwnProperty: "h" };
+    expect(mb.ociImage({ name: "i", layers: [layer], labels }).labels).toEqual(labels);
+  });
+});

@@ -1,7 +1,7 @@
 // Built images, end to end (the plan rendered to shell and run): any label, env, cmd and entrypoint text survives byte
 // for byte into the config skopeo reads back; layers keep their order; ports keep their protocol; a source that is not a
 // directory fails clearly; the options that change how a layer is made never change what it is.
-import { chmodSync, linkSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, linkSync, readdirSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import fc from "fast-check";
@@ -37,7 +37,8 @@ describe("config text is data, never shell", () => {
     fc.assert(
       fc.property(
         fc.record({
-          labels: fc.dictionary(nasty, nasty, { maxKeys: 4 }),
+          // `__proto__` is refused as a key (test/core/strict.test.ts), so it is not generated here.
+          labels: fc.dictionary(nasty.filter((k) => k !== "__proto__"), nasty, { maxKeys: 4 }),
           // env entries are KEY=value (a non-empty KEY without '='); everything else about them is anything.
           env: fc.array(fc.tuple(nasty.filter((k) => k !== "" && !k.includes("=")), nasty).map(([k, v]) => `${k}=${v}`), { maxLength: 4 }),
           cmd: fc.array(nasty, { maxLength: 4 }),
@@ -74,13 +75,25 @@ describe("config text through mb build", () => {
     const store = join(tempDir("mb-prop"), "store");
     const text = fc.oneof(fc.string({ unit: "binary", maxLength: 16 }), fc.constantFrom("$out", "'$out'", "`id`", "\\", "\n", "%s", "$(id)"));
     fc.assert(
-      fc.property(fc.record({ labels: fc.dictionary(text, text, { maxKeys: 3 }), env: fc.array(fc.tuple(text.filter((k) => k !== "" && !k.includes("=")), text).map(([k, v]) => `${k}=${v}`), { maxLength: 3 }), cmd: fc.array(text, { maxLength: 3 }), entrypoint: fc.array(text, { maxLength: 2 }) }), (a) => {
+      fc.property(fc.record({ labels: fc.dictionary(text.filter((k) => k !== "__proto__"), text, { maxKeys: 3 }), env: fc.array(fc.tuple(text.filter((k) => k !== "" && !k.includes("=")), text).map(([k, v]) => `${k}=${v}`), { maxLength: 3 }), cmd: fc.array(text, { maxLength: 3 }), entrypoint: fc.array(text, { maxLength: 2 }) }), (a) => {
         const out = mbBuild(specFile(ociImage({ name: "prop", layers: [{ name: "l", source: tiny }], ...a })), store);
         const c = configBySkopeo(out, "prop").config ?? {};
         expect([c.Labels ?? {}, c.Env ?? [], c.Cmd ?? [], c.Entrypoint ?? []]).toEqual([a.labels, a.env, a.cmd, a.entrypoint]);
       }),
       { numRuns: 6 },
     );
+  });
+
+  it("a `__proto__` label in a JSON spec is exit 2 naming its path, and nothing lands in the store", () => {
+    const store = join(tempDir("mb-proto"), "store");
+    const file = join(tempDir("spec"), "spec.json");
+    const text = JSON.stringify(ociImage({ name: "proto", layers: [{ name: "l", source: tiny }], labels: { a: "b" } }));
+    writeFileSync(file, text.replace('"labels":{"a":"b"}', '"labels":{"__proto__":"$out","a":"b"}'));
+    const r = mb(["build", file, "--no-out-link"], { store });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("labels.__proto__: the key `__proto__` is not allowed");
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(existsSync(store) ? readdirSync(store).filter((e) => !e.startsWith(".")) : []).toEqual([]);
   });
 });
 

@@ -8,6 +8,7 @@ import { z } from "zod";
 import * as mb from "../../src/index.js";
 import { main } from "../../src/cli/main.js";
 import { ornamentOfKeys } from "../../src/ornaments/registry.js";
+import { protoKeyIssues } from "../../src/core/validate-schema.js";
 import { constructors, grid } from "../support/grid.js";
 
 const BASE_KEYS = ["_con", "dependencies", "evidence", "inputs", "name", "operations", "outputs", "parameters", "tools"];
@@ -21,6 +22,8 @@ const source: fc.Arbitrary<mb.PackageRef> = fc.oneof(
 );
 const port = fc.tuple(fc.integer({ min: 1, max: 65535 }), fc.constantFrom("", "/tcp", "/udp", "/sctp")).map(([p, proto]) => `${p}${proto}`);
 const anyText = fc.string({ unit: "binary", maxLength: 12 });
+/** Any JSON value without a `__proto__` key, which specs refuse (test/core/strict.test.ts). */
+const specJson = (c?: fc.JsonSharedConstraints) => fc.jsonValue(c).filter((v) => protoKeyIssues(v).length === 0);
 
 /** Arguments of ociImage, every optional field sometimes given. */
 const ociArgs: fc.Arbitrary<mb.OciImageArgs> = fc.record(
@@ -35,7 +38,7 @@ const ociArgs: fc.Arbitrary<mb.OciImageArgs> = fc.record(
     architecture: fc.constantFrom("amd64", "arm64", "riscv64"),
     os: fc.constantFrom("linux", "freebsd"),
     evidence: fc.array(
-      fc.record({ name: word, payload: fc.record({ command: anyText, expectedOutput: anyText, text: anyText, data: fc.jsonValue() }, { requiredKeys: [] }) }).map((e) => mb.evidence(e)),
+      fc.record({ name: word, payload: fc.record({ command: anyText, expectedOutput: anyText, text: anyText, data: specJson() }, { requiredKeys: [] }) }).map((e) => mb.evidence(e)),
       { maxLength: 2 },
     ),
   },
@@ -46,7 +49,7 @@ const ociArgs: fc.Arbitrary<mb.OciImageArgs> = fc.record(
 const extraFieldsBeside = (inserted: readonly string[]) =>
   fc.dictionary(
     fc.string({ minLength: 1, maxLength: 10 }).filter((k) => !BASE_KEYS.includes(k) && !inserted.includes(k) && k !== "__proto__"),
-    fc.jsonValue({ maxDepth: 2 }),
+    specJson({ maxDepth: 2 }),
     { maxKeys: 4 },
   );
 /** Fields neither the base spec nor oci-image knows, with any JSON value. */
