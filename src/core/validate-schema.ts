@@ -20,21 +20,26 @@ export function zodIssues(error: z.ZodError, prefix: readonly (string | number)[
  * Own `__proto__` keys anywhere in plain data (JSON.parse makes them). zod drops such a key from records without a
  * word, and assigning it would replace an object's prototype, so a spec may not use it: each is reported at its path.
  */
-export function protoKeyIssues(value: unknown, prefix: readonly (string | number)[] = []): Issue[] {
+export function protoKeyIssues(value: unknown): Issue[] {
   const out: Issue[] = [];
   const seen = new WeakSet<object>();
-  const walk = (v: unknown, path: (string | number)[]): void => {
+  const path: (string | number)[] = []; // the walk's place; copied only into an issue
+  const walk = (v: unknown): void => {
     if (typeof v !== "object" || v === null || seen.has(v)) return;
     seen.add(v);
-    if (Array.isArray(v)) return v.forEach((x, i) => walk(x, [...path, i]));
     const proto = Object.getPrototypeOf(v) as unknown;
-    if (proto !== Object.prototype && proto !== null) return;
+    if (!Array.isArray(v) && proto !== Object.prototype && proto !== null) return;
     if (Object.prototype.hasOwnProperty.call(v, "__proto__")) {
       out.push({ path: [...path, "__proto__"], message: "the key `__proto__` is not allowed (a JavaScript object cannot keep it as data)" });
     }
-    for (const [k, x] of Object.entries(v)) if (k !== "__proto__") walk(x, [...path, k]);
+    for (const [k, x] of Object.entries(v)) {
+      if (k === "__proto__") continue;
+      path.push(Array.isArray(v) ? Number(k) : k);
+      walk(x);
+      path.pop();
+    }
   };
-  walk(value, [...prefix]);
+  walk(value);
   return out;
 }
 
